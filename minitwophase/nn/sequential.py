@@ -1,0 +1,165 @@
+"""Sequential: a network as a pure function of one flat parameter vector theta.
+
+Flat order (the contract): layers in order; within a layer W then b; each in C order.
+``unflatten`` returns views, so the optimizers update theta and every layer sees it at once.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import as_float_array, as_labels, choice, positive_int
+from .layer import Layer
+from .losses import LOSSES
+
+_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+class Sequential:
+    def __init__(self, layers, dtype=np.float64):
+        layers = list(layers) if not isinstance(layers, Layer) else None
+        if not layers or not all(isinstance(layer, Layer) for layer in layers):
+            raise TypeError("layers must be a non-empty list of nn layers (e.g. nn.Dense(784, 10))")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be float64 or float32, got {self.dtype}")
+        self.layers = tuple(layers)
+        self._slices = []  # per layer: name -> (start, stop, shape)
+        offset = 0
+        for layer in self.layers:
+            entry = {}
+            for name, shape in layer.param_shapes().items():
+                n = int(np.prod(shape))
+                entry[name] = (offset, offset + n, shape)
+                offset += n
+            self._slices.append(entry)
+        self.size = offset
+
+    # -- parameters -----------------------------------------------------------------------
+    def init(self, seed=0):
+        """A fresh theta: He or Glorot per the next nonlinearity (see ``nn.init``), zero biases."""
+        rng = np.random.default_rng(seed)
+        theta = np.zeros(self.size, dtype=self.dtype)
+        for i, (layer, params) in enumerate(zip(self.layers, self.unflatten(theta))):
+            if params:
+                layer.init_params(params, rng, self._scheme_after(i))
+        return theta
+
+    def _scheme_after(self, i):
+        """The init scheme of the first nonlinearity after layer i, before the next weights."""
+        for layer in self.layers[i + 1:]:
+            if layer.param_shapes():
+                break
+            if layer.init_scheme is not None:
+                return layer.init_scheme
+        return "glorot"  # linear output layer
+
+    def unflatten(self, theta):
+        """One dict per layer, name -> ndarray VIEW into theta (writes go through)."""
+        theta = self._check_theta(theta, copy_ok=False)
+        return [{name: theta[a:b].reshape(shape) for name, (a, b, shape) in entry.items()}
+                for entry in self._slices]
+
+    def _check_theta(self, theta, copy_ok=True):
+        theta = as_float_array(theta, "theta", dtype=self.dtype if copy_ok else None,
+                               finite=False, allow_empty=self.size == 0)
+        if theta.ndim != 1 or theta.shape[0] != self.size:
+            raise ValueError(f"theta must be 1-D of length net.size = {self.size}, got shape {theta.shape}")
+        if not copy_ok and (theta.dtype not in _DTYPES or not theta.flags.c_contiguous):
+            raise ValueError("theta must be a contiguous float64/float32 array so that views share its memory, "
+                             f"got dtype {theta.dtype}, contiguous={theta.flags.c_contiguous}")
+        return theta
+
+    # -- shapes and inputs ----------------------------------------------------------------
+    def output_shape(self, in_shape):
+        """Per-sample output shape for per-sample input shape (errors name the layer)."""
+        shape = tuple(in_shape)
+        for i, layer in enumerate(self.layers):
+            try:
+                shape = tuple(layer.output_shape(shape))
+            except ValueError as err:
+                raise ValueError(f"layer {i} {err}") from None
+        return shape
+
+    def _check_input(self, X):
+        X = as_float_array(X, "X", dtype=self.dtype, finite=False)
+        if X.ndim < 2:
+            raise ValueError(f"X must have a batch axis first, shape (N, ...), got shape {X.shape}")
+        if X.shape[0] == 0:
+            raise ValueError(f"X must hold at least one sample, got shape {X.shape}")
+        # One cheap pass: a NaN/inf anywhere makes the sum non-finite (overflow is checked exactly).
+        if not np.isfinite(X.sum()) and not np.all(np.isfinite(X)):
+            bad = int(X.size - np.count_nonzero(np.isfinite(X)))
+            raise ValueError(f"X must be finite, got {bad} NaN/inf value(s)")
+        return X, self.output_shape(X.shape[1:])
+
+    # -- evaluation -----------------------------------------------------------------------
+    def forward(self, theta, X):
+        """Network outputs for the batch X."""
+        X, _ = self._check_input(X)
+        h = X
+        for layer, params in zip(self.layers, self.unflatten(self._check_theta(theta))):
+            h, _ = layer.forward(params, h)
+        return h
+
+    def _prepare(self, theta, X, y, loss):
+        loss_fn = LOSSES[choice(loss, "loss", LOSSES)]
+        X, out_shape = self._check_input(X)
+        if len(out_shape) != 1:
+            raise ValueError(f"loss {loss!r} needs outputs of shape (N, C), network gives (N, {out_shape})")
+        y = as_labels(y, "y", n=X.shape[0], n_classes=out_shape[0])
+        return self._check_theta(theta), X, y, loss_fn
+
+    def loss_value(self, theta, X, y, loss="cross_entropy"):
+        """The loss alone (one forward pass), for line searches and validation."""
+        theta, X, y, loss_fn = self._prepare(theta, X, y, loss)
+        h = X
+        for layer, params in zip(self.layers, self.unflatten(theta)):
+            h, _ = layer.forward(params, h)
+        return loss_fn(h, y)[0]
+
+    def loss_and_grad(self, theta, X, y, loss="cross_entropy", chunk_size=None):
+        """``(loss, grad)``: loss as a float, grad a new flat array like theta.
+
+        ``chunk_size`` bounds memory: the batch is processed in chunks and the chunk means are
+        combined with weights n_chunk / N (the same gradient, up to rounding).
+        """
+        theta, X, y, loss_fn = self._prepare(theta, X, y, loss)
+        params = self.unflatten(theta)
+        grad = np.zeros_like(theta)
+        n = X.shape[0]
+        if chunk_size is None or positive_int(chunk_size, "chunk_size") >= n:
+            return self._backprop(params, self.unflatten(grad), X, y, loss_fn), grad
+        part = np.empty_like(theta)
+        part_views = self.unflatten(part)
+        total = 0.0
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            weight = (stop - start) / n
+            total += weight * self._backprop(params, part_views, X[start:stop], y[start:stop], loss_fn)
+            grad += weight * part
+        return total, grad
+
+    def _backprop(self, params, grad_views, X, y, loss_fn):
+        """Forward with caches, then backward writing every layer's gradient into grad_views."""
+        caches = []
+        h = X
+        for layer, p in zip(self.layers, params):
+            h, cache = layer.forward(p, h)
+            caches.append(cache)
+        value, dout = loss_fn(h, y)
+        for i in range(len(self.layers) - 1, -1, -1):
+            dout, _ = self.layers[i].backward(params[i], dout, caches[i], grads=grad_views[i], need_dx=i > 0)
+            caches[i] = None  # free activations as soon as they are used
+        return value
+
+    def predict(self, theta, X):
+        """Predicted class per sample (argmax of the outputs)."""
+        return np.argmax(self.forward(theta, X), axis=1)
+
+    def accuracy(self, theta, X, y):
+        y = as_labels(y, "y", n=np.shape(X)[0] if np.ndim(X) else None)
+        return float(np.mean(self.predict(theta, X) == y))
+
+    def __repr__(self):
+        inner = ",\n    ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([\n    {inner},\n])  # {self.size} parameters"

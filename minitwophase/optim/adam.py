@@ -1,0 +1,2 @@
+class Adam:  # PLACEHOLDER, replaced by the optimizer work
+    pass

@@ -1,0 +1,2 @@
+def linear_cg(*a, **k):  # PLACEHOLDER
+    raise NotImplementedError

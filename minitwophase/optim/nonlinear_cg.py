@@ -1,0 +1,2 @@
+def minimize_cg(*a, **k):  # PLACEHOLDER
+    raise NotImplementedError
