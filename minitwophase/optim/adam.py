@@ -1,2 +1,90 @@
-class Adam:  # PLACEHOLDER, replaced by the optimizer work
-    pass
+"""Adam: Kingma & Ba (2015), "Adam: A Method for Stochastic Optimization", Algorithm 1.
+
+    m_t = beta1 m_{t-1} + (1 - beta1) g_t            first moment
+    v_t = beta2 v_{t-1} + (1 - beta2) g_t**2         second (raw) moment
+    m_hat = m_t / (1 - beta1**t),  v_hat = v_t / (1 - beta2**t)     bias correction
+    theta_t = theta_{t-1} - lr m_hat / (sqrt(v_hat) + eps)
+
+This is torch.optim.Adam (no weight decay, no amsgrad). With ``epsilon_hat=True`` eps is the
+paper's epsilon-hat (end of Section 2), added to sqrt(v_t) *before* bias correction, as
+Keras/TensorFlow do (the paper this project reproduces trained in Keras):
+
+    theta_t = theta_{t-1} - lr sqrt(1 - beta2**t) / (1 - beta1**t) * m_t / (sqrt(v_t) + eps)
+
+which equals the standard form with eps replaced by eps / sqrt(1 - beta2**t). The two forms
+differ only while eps matters, i.e. where |g| is tiny. (Keras's own default eps is 1e-7.)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import real_number
+
+
+class Adam:
+    """Adam optimizer acting in place on a flat parameter vector.
+
+    ``opt.step(theta, grad)`` updates ``theta`` (a float ndarray) in place. State, readable at
+    any time: ``t`` (steps taken), ``m`` and ``v`` (first and second moment estimates, None
+    before the first step). ``reset()`` forgets them.
+    """
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, epsilon_hat=False):
+        self.lr = real_number(lr, "lr", low=0.0)
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.beta1 = real_number(betas[0], "betas[0]", low=0.0, high=1.0, high_open=True)
+        self.beta2 = real_number(betas[1], "betas[1]", low=0.0, high=1.0, high_open=True)
+        self.eps = real_number(eps, "eps", low=0.0)
+        if not isinstance(epsilon_hat, bool):
+            raise TypeError(f"epsilon_hat must be a bool, got {type(epsilon_hat).__name__}")
+        self.epsilon_hat = epsilon_hat
+        self.reset()
+
+    @property
+    def betas(self):
+        return (self.beta1, self.beta2)
+
+    def reset(self):
+        """Forget the step count and both moments (the next step is step 1 again)."""
+        self.t = 0
+        self.m = None
+        self.v = None
+
+    def step(self, theta, grad):
+        """One Adam update of ``theta`` in place; returns ``theta``."""
+        if not isinstance(theta, np.ndarray) or not np.issubdtype(theta.dtype, np.floating):
+            kind = theta.dtype if isinstance(theta, np.ndarray) else type(theta).__name__
+            raise TypeError(f"theta must be a float ndarray (updated in place), got {kind}")
+        if not theta.flags.writeable:
+            raise ValueError("theta must be writeable: Adam updates it in place")
+        grad = np.asarray(grad)
+        if grad.shape != theta.shape:
+            raise ValueError(f"grad must have theta's shape {theta.shape}, got {grad.shape}")
+        if self.m is not None and self.m.shape != theta.shape:
+            raise ValueError(f"theta must keep the shape {self.m.shape} of earlier steps, "
+                             f"got {theta.shape} (call reset() to start afresh)")
+        if not np.all(np.isfinite(grad)):
+            # Refuse before touching the state: one NaN would poison m and v for good.
+            raise ValueError("grad must be finite, got NaN/inf value(s)")
+        grad = grad.astype(theta.dtype, copy=False)
+        if self.m is None:
+            self.m = np.zeros_like(theta)
+            self.v = np.zeros_like(theta)
+        b1, b2 = self.beta1, self.beta2
+        self.t += 1
+        self.m *= b1
+        self.m += (1.0 - b1) * grad              # Algorithm 1: m_t
+        self.v *= b2
+        self.v += (1.0 - b2) * (grad * grad)     # Algorithm 1: v_t
+        bc1 = 1.0 - b1 ** self.t
+        bc2 = 1.0 - b2 ** self.t
+        if self.epsilon_hat:                     # Section 2: alpha_t and epsilon-hat
+            theta -= (self.lr * np.sqrt(bc2) / bc1) * self.m / (np.sqrt(self.v) + self.eps)
+        else:                                    # m_hat / (sqrt(v_hat) + eps)
+            theta -= (self.lr / bc1) * self.m / (np.sqrt(self.v) / np.sqrt(bc2) + self.eps)
+        return theta
+
+    def __repr__(self):
+        return (f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
+                f"epsilon_hat={self.epsilon_hat}, t={self.t})")

@@ -1,2 +1,87 @@
-def linear_cg(*a, **k):  # PLACEHOLDER
-    raise NotImplementedError
+"""Linear conjugate gradient: Nocedal & Wright, Numerical Optimization 2nd ed., Algorithm 5.2.
+
+Solves A x = b, i.e. minimizes 0.5 x^T A x - b^T x, for symmetric positive definite A.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from .._validate import as_float_array, positive_int, real_number
+
+_MESSAGES = {
+    0: "Converged: ||r|| <= tol * ||b||.",
+    1: "Maximum number of iterations has been exceeded.",
+}
+
+
+def _as_operator(A, n):
+    """Return v -> A v, checking shapes (and symmetry when A is an array)."""
+    if callable(A):
+        def matvec(v):
+            Av = np.asarray(A(v), dtype=np.float64)
+            if Av.shape != (n,):
+                raise ValueError(f"A(v) must return shape ({n},), got {Av.shape}")
+            return Av
+        return matvec
+    A = as_float_array(A, "A", ndim=2)
+    if A.shape != (n, n):
+        raise ValueError(f"A must have shape ({n}, {n}) to match b, got {A.shape}")
+    asym = np.max(np.abs(A - A.T))
+    if asym > 1e-10 * max(np.max(np.abs(A)), np.finfo(float).tiny):
+        raise ValueError(f"A must be symmetric, got max |A - A^T| = {asym:.3g}")
+    return lambda v: A @ v
+
+
+def linear_cg(A, b, x0=None, tol=1e-10, maxiter=None):
+    """Conjugate gradient for SPD ``A`` (ndarray or callable v -> A @ v).
+
+    Stops when ||r|| <= tol * ||b|| (2-norms, r = A x - b). ``maxiter`` defaults to 10 n:
+    in exact arithmetic n iterations suffice, in floating point a few more may be needed.
+    Returns an OptimizeResult with x, nit, success, status (0 converged, 1 maxiter,
+    2 A not positive definite along a search direction), message and ``residual_norms``
+    (one per iterate, x0's first). A non-positive curvature p^T A p <= 0 is reported, not
+    raised: x is then the last iterate.
+    """
+    b = as_float_array(b, "b", ndim=1)
+    n = b.shape[0]
+    matvec = _as_operator(A, n)
+    x = np.zeros(n) if x0 is None else as_float_array(x0, "x0", ndim=1).copy()
+    if x.shape != (n,):
+        raise ValueError(f"x0 must have shape ({n},) to match b, got {x.shape}")
+    tol = real_number(tol, "tol", low=0.0)
+    maxiter = 10 * n if maxiter is None else positive_int(maxiter, "maxiter", minimum=0)
+
+    r = matvec(x) - b                 # r_0 = A x_0 - b
+    p = -r                            # p_0 = -r_0
+    rr = r @ r
+    norms = [np.sqrt(rr)]
+    stop = tol * np.linalg.norm(b)
+    status, k = 1, 0
+    while True:
+        if norms[-1] <= stop:
+            status = 0
+            break
+        if k >= maxiter:
+            break
+        Ap = matvec(p)
+        pAp = p @ Ap
+        if not pAp > 0:               # A is not positive definite along p
+            status = 2
+            break
+        alpha = rr / pAp              # (5.24a)
+        x = x + alpha * p             # (5.24b)
+        r = r + alpha * Ap            # (5.24c)
+        rr_new = r @ r
+        p = -r + (rr_new / rr) * p    # (5.24d), (5.24e)
+        rr = rr_new
+        k += 1
+        norms.append(np.sqrt(rr))
+
+    if status == 2:
+        message = (f"A is not positive definite: p^T A p = {pAp:.6g} <= 0 at iteration {k}; "
+                   "returning the last iterate.")
+    else:
+        message = _MESSAGES[status]
+    return OptimizeResult(x=x, nit=k, success=status == 0, status=status, message=message,
+                          residual_norms=np.array(norms))
