@@ -1,0 +1,186 @@
+"""The comparison's figures; each function takes a list of Runs and a path and writes a PNG.
+
+  plot_gradnorm_vs_loss  the paper's Fig. 5: gradient norm (y) against train loss (x),
+                         log-log, one panel per method; Adam phase and CG phase in the phase
+                         colours, the gradient-norm peak and the swap marked.
+  plot_loss_vs_cost      the paper's Fig. 6: train loss against cost (epoch-equivalents of
+                         forward+backward work) and against wall time.
+  plot_accuracy          validation accuracy against epochs.
+Each ``plot_*(runs, path)`` saves the figure that ``*_figure(runs)`` returns (tests inspect those).
+Colours are fixed per method (METHOD_COLORS) and per phase (PHASE_COLORS: Adam's colour is the
+"adam" method's, CG's is the "cg" method's), so every figure reads the same way.
+Seeds of one method share its colour. Uses the Agg backend: no display needed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")               # headless and safe under pytest and ssh
+import matplotlib.pyplot as plt     # noqa: E402
+import numpy as np                  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+
+METHOD_COLORS = {"adam": "tab:blue", "adam+cg": "tab:orange", "fixed-split": "tab:green",
+                 "cg": "tab:red"}
+PHASE_COLORS = {"adam": METHOD_COLORS["adam"], "cg": METHOD_COLORS["cg"]}
+FIGURES = {"gradnorm_vs_loss": "fig_gradnorm_vs_loss.png", "loss_vs_cost": "fig_loss_vs_cost.png",
+           "accuracy": "fig_accuracy.png"}
+_EXTRA = ("tab:purple", "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan")
+
+
+def method_color(method, methods=()):
+    if method in METHOD_COLORS:
+        return METHOD_COLORS[method]
+    unknown = [m for m in methods if m not in METHOD_COLORS]
+    return _EXTRA[unknown.index(method) % len(_EXTRA)] if method in unknown else "black"
+
+
+def _methods(runs):
+    return list(dict.fromkeys(r.method for r in runs if r.rows))
+
+
+def _row_of(run, epoch):
+    for i, row in enumerate(run.rows):
+        if row["epoch"] == epoch:
+            return i
+    return None
+
+
+def _positive(a):
+    """Log axes cannot show zero or NaN: mask them rather than crash or mislead."""
+    a = np.asarray(a, dtype=float)
+    return np.where(np.isfinite(a) & (a > 0), a, np.nan)
+
+
+def _tidy_log_axis(axis):
+    """Readable log ticks: matplotlib labels every minor tick (3x10^-2, 4x10^-2, ...) and
+    they collide; label 1, 2, 5 x 10^k in plain numbers when the axis spans few decades."""
+    lo, hi = axis.get_view_interval()
+    if not (lo > 0 and hi > lo):
+        return
+    if np.log10(hi / lo) <= 2.5:
+        def label(v, _pos):
+            mantissa = round(v / 10 ** np.floor(np.log10(v) + 1e-9), 6)
+            return f"{v:g}" if mantissa in (1, 2, 5) else ""
+        axis.set_major_formatter(FuncFormatter(label))
+        axis.set_minor_formatter(FuncFormatter(label))
+    else:
+        axis.set_minor_formatter(NullFormatter())
+
+
+def _save(fig, path):
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_gradnorm_vs_loss(runs, path):
+    return _save(gradnorm_vs_loss_figure(runs), path)
+
+
+def gradnorm_vs_loss_figure(runs):
+    methods = _methods(runs)
+    fig, axes = plt.subplots(1, max(len(methods), 1), figsize=(4.6 * max(len(methods), 1), 4.2),
+                             squeeze=False, sharey=True)
+    for ax, method in zip(axes[0], methods):
+        group = [r for r in runs if r.method == method and r.rows]
+        alpha = 1.0 if len(group) == 1 else 0.7
+        for k, run in enumerate(group):
+            loss, gnorm = _positive(run.column("train_loss")), _positive(run.column("grad_norm"))
+            phases = [r["phase"] for r in run.rows]
+            cg = np.array([p == "cg" for p in phases])
+            # the CG curve starts at the last Adam point so the two phases join up
+            first_cg = int(np.argmax(cg)) if cg.any() else len(cg)
+            adam_idx = np.arange(0, first_cg)
+            cg_idx = np.arange(max(first_cg - 1, 0), len(cg)) if cg.any() else np.array([], int)
+            label = (lambda s: s if k == 0 else None)
+            ax.plot(loss[adam_idx], gnorm[adam_idx], "-", marker=".", ms=3, lw=1.2, alpha=alpha,
+                    color=PHASE_COLORS["adam"], label=label("Adam phase"))
+            if cg_idx.size:
+                ax.plot(loss[cg_idx], gnorm[cg_idx], "--", marker=".", ms=3, lw=1.2, alpha=alpha,
+                        color=PHASE_COLORS["cg"], label=label("CG phase"))
+            peak = None if run.peak_epoch is None else _row_of(run, run.peak_epoch)
+            if peak is not None:
+                ax.plot(loss[peak], gnorm[peak], "*", ms=14, mec="black", color="gold",
+                        label=label("|g| peak"), zorder=5)
+            swap = None if run.swap_epoch is None else _row_of(run, run.swap_epoch)
+            if swap is not None:
+                ax.plot(loss[swap], gnorm[swap], "D", ms=8, mec="black", color="white",
+                        label=label("swap (last Adam epoch)"), zorder=5)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        seeds = ", ".join(str(r.seed) for r in group)
+        ax.set_title(f"{method} (seed {seeds})", fontsize=10)
+        ax.set_xlabel("train loss (training runs right to left)")
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=8, loc="best")
+    for ax in axes[0]:
+        _tidy_log_axis(ax.xaxis)
+        _tidy_log_axis(ax.yaxis)
+    axes[0][0].set_ylabel("full-batch gradient norm ||g||")
+    fig.suptitle("Gradient norm against loss: rising = non-convex, falling = convex region",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _by_method(ax, runs, x_key, y_key, mark_swap=True):
+    methods = _methods(runs)
+    for method in methods:
+        group = [r for r in runs if r.method == method and r.rows]
+        for k, run in enumerate(group):
+            x, y = run.column(x_key), run.column(y_key)
+            color = method_color(method, methods)
+            ax.plot(x, y, "-", lw=1.3, color=color, alpha=1.0 if len(group) == 1 else 0.75,
+                    label=method if k == 0 else None)
+            swap = None if run.swap_epoch is None else _row_of(run, run.swap_epoch)
+            if mark_swap and swap is not None:
+                ax.plot(x[swap], y[swap], "D", ms=6, color=color, mec="black", zorder=5,
+                        label="swap to CG" if method == methods[-1] and k == 0 else None)
+    ax.grid(True, which="both", alpha=0.25)
+
+
+def plot_loss_vs_cost(runs, path):
+    return _save(loss_vs_cost_figure(runs), path)
+
+
+def loss_vs_cost_figure(runs):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    _by_method(axes[0], runs, "cost", "train_loss")
+    axes[0].set_xlabel("cost (epoch-equivalents of forward+backward passes)")
+    _by_method(axes[1], runs, "wall_time", "train_loss")
+    axes[1].set_xlabel("training wall time (s)")
+    for ax in axes:
+        ax.set_yscale("log")
+        ax.set_ylabel("train loss (full batch)")
+        ax.legend(fontsize=8)
+        _tidy_log_axis(ax.yaxis)
+    fig.suptitle("Train loss at equal cost (line-search evaluations included)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy(runs, path):
+    return _save(accuracy_figure(runs), path)
+
+
+def accuracy_figure(runs):
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    _by_method(ax, runs, "epoch", "val_acc")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy")
+    ax.legend(fontsize=8)
+    ax.set_title("Validation accuracy against epochs", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_all(runs, out_dir):
+    """All three figures into ``out_dir``; returns their paths."""
+    out = Path(out_dir)
+    return [plot_gradnorm_vs_loss(runs, out / FIGURES["gradnorm_vs_loss"]),
+            plot_loss_vs_cost(runs, out / FIGURES["loss_vs_cost"]),
+            plot_accuracy(runs, out / FIGURES["accuracy"])]

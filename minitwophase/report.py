@@ -1,0 +1,319 @@
+"""Save and load a comparison; the tables at equal epochs and at equal cost; summary.md.
+
+Files written by ``save_results(outcome, out_dir)``:
+  results.json  {"minitwophase": version, "versions": {...}, "config": the experiment and the
+                equivalent command line, "dataset": description, "interrupted": bool,
+                "runs": [Run.to_dict()], "summary": summarize(runs)}; NaN/inf become null
+  history.csv   one row per method, seed and epoch: method, seed, then training.COLUMNS
+  params.npz    per run "<method>_seed<seed>_theta" and "..._best_theta"
+  summary.md    the tables below, the peak reports, the figures (if drawn)
+
+Comparisons (the summary): per method, mean and sample std (ddof=1) over seeds of
+  * at equal epochs: each run at its final epoch (train loss, train acc, val loss, val acc);
+  * at equal cost: budget = the smallest final cost (epoch-equivalents of forward+backward
+    work) among the runs that were not interrupted; each run is read at its last epoch with
+    cost <= budget. An interrupted run that stopped short of the budget is left out of that
+    table (named under it). Train accuracy is measured only at the end of a run, so the
+    equal-cost table has none.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from .training import COLUMNS, Run
+
+RESULTS, HISTORY, PARAMS, SUMMARY = "results.json", "history.csv", "params.npz", "summary.md"
+METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
+_COST_RTOL = 1e-12    # costs are sums of sample counts / 2N: allow rounding in the last bit
+
+
+# ---------------------------------------------------------------- numbers
+def versions():
+    """Versions of everything that can change the numbers."""
+    import matplotlib
+    import scipy
+
+    from . import __version__
+    return {"minitwophase": __version__, "python": platform.python_version(),
+            "numpy": np.__version__, "scipy": scipy.__version__,
+            "matplotlib": matplotlib.__version__, "platform": platform.platform()}
+
+
+def _finite(values):
+    return [float(v) for v in values if v is not None and math.isfinite(v)]
+
+
+def mean_std(values):
+    """{"mean", "std", "n"} over the finite values; std is the sample std (None if n < 2)."""
+    vals = _finite(values)
+    n = len(vals)
+    return {"mean": float(np.mean(vals)) if n else None,
+            "std": float(np.std(vals, ddof=1)) if n >= 2 else None, "n": n}
+
+
+def row_at_cost(run, budget):
+    """The run's last row with cost <= budget (None if even epoch 0 costs more)."""
+    limit = budget * (1 + _COST_RTOL)
+    rows = [r for r in run.rows if r["cost"] is not None and r["cost"] <= limit]
+    return rows[-1] if rows else None
+
+
+def cost_budget(runs):
+    """Smallest final cost among the runs not interrupted (all runs if every one was)."""
+    done = [r for r in runs if r.rows and r.status != "interrupted"] or [r for r in runs if r.rows]
+    return min(r.rows[-1]["cost"] for r in done) if done else None
+
+
+def _group(runs):
+    methods = list(dict.fromkeys(r.method for r in runs))   # first-seen order
+    return [(m, [r for r in runs if r.method == m]) for m in methods]
+
+
+def _aggregate(method, pairs):
+    """pairs: (run, row) per seed -> one table row of means and stds."""
+    out = {"method": method, "runs": len(pairs),
+           "epochs": [min(p[1]["epoch"] for p in pairs), max(p[1]["epoch"] for p in pairs)]}
+    for key in ("train_loss", "val_loss", "val_acc", "cost", "wall_time"):
+        out[key] = mean_std([row.get(key) for _, row in pairs])
+    out["train_acc"] = mean_std([row.get("train_acc") for _, row in pairs])
+    return out
+
+
+def summarize(runs):
+    """The comparison tables and a per-run digest, as a JSON-ready dict."""
+    runs = [r for r in runs if r.rows]
+    if not runs:
+        return {"equal_epochs": [], "equal_cost": {"budget": None, "rows": [], "short_of_budget": []},
+                "runs": []}
+    equal_epochs = [_aggregate(m, [(r, {**r.rows[-1], "train_acc": r.final_train_acc}) for r in rs])
+                    for m, rs in _group(runs)]
+    budget = cost_budget(runs)
+    reached, short = [], []
+    for r in runs:
+        (short if r.rows[-1]["cost"] < budget * (1 - _COST_RTOL) else reached).append(r)
+    equal_cost = [_aggregate(m, [(r, row_at_cost(r, budget)) for r in rs])
+                  for m, rs in _group(reached)]
+    digest = []
+    for r in runs:
+        report = _peak_dict(r.peak_report)
+        at = row_at_cost(r, budget)
+        digest.append({
+            "method": r.method, "seed": r.seed, "status": r.status, "message": r.message,
+            "epochs": r.rows[-1]["epoch"], "swap_epoch": r.swap_epoch, "peak_epoch": r.peak_epoch,
+            "best_epoch": r.best_epoch, "single_peak": report.get("single_peak"),
+            "peak_message": report.get("message"), "final": {k: r.rows[-1][k] for k in COLUMNS},
+            "final_train_acc": r.final_train_acc,
+            "at_budget": None if at is None else {k: at[k] for k in COLUMNS}})
+    return {"equal_epochs": equal_epochs,
+            "equal_cost": {"budget": budget, "rows": equal_cost,
+                           "short_of_budget": [f"{r.method} seed {r.seed}" for r in short]},
+            "runs": digest}
+
+
+def _peak_dict(report):
+    if report is None:
+        return {}
+    if dataclasses.is_dataclass(report):
+        return dataclasses.asdict(report)
+    return dict(report)
+
+
+# ---------------------------------------------------------------- tables
+def _fmt(stat, spec):
+    if stat["mean"] is None:
+        return "-"
+    text = format(stat["mean"], spec)
+    std_spec = ".2g" if spec.endswith("g") else spec     # two significant digits are plenty
+    return text if stat["std"] is None else f"{text} ± {format(stat['std'], std_spec)}"
+
+
+def _span(pair):
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}-{pair[1]}"
+
+
+def markdown_table(headers, rows):
+    """A Markdown table padded so that it also reads as plain text in a terminal."""
+    cells = [list(map(str, headers))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    line = lambda row: "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |"
+    return "\n".join([line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+                     + [line(row) for row in cells[1:]])
+
+
+def equal_epochs_table(summary):
+    rows = [[a["method"], a["runs"], _span(a["epochs"]), _fmt(a["train_loss"], ".4g"),
+             _fmt(a["train_acc"], ".4f"), _fmt(a["val_loss"], ".4g"), _fmt(a["val_acc"], ".4f"),
+             _fmt(a["cost"], ".1f"), _fmt(a["wall_time"], ".1f")]
+            for a in summary["equal_epochs"]]
+    return markdown_table(["method", "runs", "epochs", "train loss", "train acc", "val loss",
+                           "val acc", "cost (epoch-eq.)", "wall time (s)"], rows)
+
+
+def equal_cost_table(summary):
+    rows = [[a["method"], a["runs"], _span(a["epochs"]), _fmt(a["train_loss"], ".4g"),
+             _fmt(a["val_loss"], ".4g"), _fmt(a["val_acc"], ".4f"), _fmt(a["cost"], ".1f"),
+             _fmt(a["wall_time"], ".1f")]
+            for a in summary["equal_cost"]["rows"]]
+    return markdown_table(["method", "runs", "epoch reached", "train loss", "val loss",
+                           "val acc", "cost (epoch-eq.)", "wall time (s)"], rows)
+
+
+def runs_table(summary):
+    dash = lambda v, spec="": "-" if v is None else format(v, spec)
+    rows = [[d["method"], d["seed"], d["status"], d["epochs"], dash(d["swap_epoch"]),
+             dash(d["peak_epoch"]), dash(d["single_peak"]), dash(d["final"]["train_loss"], ".4g"),
+             dash(d["final"]["val_acc"], ".4f"), dash(d["final"]["cost"], ".1f"),
+             dash(d["final"]["wall_time"], ".1f")]
+            for d in summary["runs"]]
+    return markdown_table(["method", "seed", "status", "epochs", "swap epoch", "peak epoch",
+                           "single peak", "train loss", "val acc", "cost", "wall time (s)"], rows)
+
+
+def format_tables(summary):
+    """The three tables as text (printed by the CLI, embedded in summary.md)."""
+    budget = summary["equal_cost"]["budget"]
+    if budget is None:
+        return "No run recorded any epoch."
+    short = summary["equal_cost"]["short_of_budget"]
+    parts = ["At equal epochs (each run at its final epoch; mean ± std over seeds):",
+             equal_epochs_table(summary), "",
+             f"At equal cost (budget {budget:.1f} epoch-equivalents of forward+backward work; "
+             "each run at its last epoch within it):", equal_cost_table(summary)]
+    if short:
+        parts.append(f"Left out (interrupted before the budget): {', '.join(short)}")
+    parts += ["", "Runs (swap epoch = last Adam epoch; peak epoch = the swap detector's peak):",
+              runs_table(summary), "", "Gradient-norm peak report (single-peak safeguard):"]
+    parts += [f"  {d['method']} seed {d['seed']}: {d['peak_message'] or 'none'}" for d in summary["runs"]]
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- files
+def _jsonable(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    return value
+
+
+def _write_atomic(path, write):
+    """Write to a temporary file first: a Ctrl-C mid-write never leaves half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def results_document(outcome):
+    exp = outcome.experiment
+    return _jsonable({
+        "minitwophase": versions()["minitwophase"], "versions": versions(),
+        "config": {**exp.to_dict(), "command": exp.command_line()},
+        "dataset": outcome.dataset, "interrupted": outcome.interrupted,
+        "wall_time": outcome.wall_time,
+        "runs": [r.to_dict() for r in outcome.runs], "summary": summarize(outcome.runs)})
+
+
+def write_history_csv(runs, path):
+    def write(tmp):
+        with open(tmp, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(("method", "seed") + COLUMNS)
+            for r in runs:
+                for row in r.rows:
+                    w.writerow([r.method, r.seed] + ["" if row.get(k) is None else row[k] for k in COLUMNS])
+    _write_atomic(Path(path), write)
+
+
+def write_params(runs, path):
+    arrays = {}
+    for r in runs:
+        for name in ("theta", "best_theta"):
+            if getattr(r, name) is not None:
+                arrays[f"{r.method}_seed{r.seed}_{name}"] = np.asarray(getattr(r, name))
+
+    def write(tmp):
+        with open(tmp, "wb") as fh:         # a file object: np.savez would append ".npz" to tmp
+            np.savez(fh, **arrays)
+    _write_atomic(Path(path), write)
+
+
+def summary_markdown(doc, figures=()):
+    cfg, summary = doc["config"], doc["summary"]
+    lines = ["# minitwophase comparison", "",
+             f"Repeat with: `{cfg['command']}`", "",
+             f"- data: {doc['dataset']}",
+             f"- model: {cfg['model']} ({cfg['activation']}), loss {cfg['train']['loss']}, "
+             f"batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']:g}",
+             f"- swap: factor {cfg['train']['swap_factor']:g}, mode {cfg['train']['swap_mode']}; "
+             f"CG beta {cfg['train']['cg_beta']}, line search {cfg['train']['cg_line_search']}",
+             f"- status: {'INTERRUPTED (partial results)' if doc['interrupted'] else 'complete'}", "",
+             "## At equal epochs", "", "Each run at its final epoch; mean ± sample std over seeds.", "",
+             equal_epochs_table(summary), "",
+             "## At equal cost", "",
+             f"Budget: {summary['equal_cost']['budget'] or 0:.1f} epoch-equivalents of forward+backward "
+             "work (the smallest final cost among the runs); each run at its last epoch within it.", "",
+             equal_cost_table(summary), ""]
+    if summary["equal_cost"]["short_of_budget"]:
+        lines += ["Left out (interrupted before the budget): "
+                  + ", ".join(summary["equal_cost"]["short_of_budget"]), ""]
+    lines += ["## Runs", "", "Swap epoch = last Adam epoch; peak epoch = the epoch of the swap "
+              "detector's gradient-norm peak (the one the swap was judged on; with no swap, the "
+              "run's largest full-batch gradient norm).", "", runs_table(summary), "",
+              "### Gradient-norm peak (single-peak safeguard) and outcome", "",
+              "The safeguard smooths the norms of every epoch (Adam and CG phases) first, so its "
+              "peak can differ from the raw peak epoch above.", ""]
+    for d in summary["runs"]:
+        lines.append(f"- {d['method']} seed {d['seed']}: {d['peak_message'] or 'no peak report'}; "
+                     f"{d['status']}: {d['message']}")
+    if figures:
+        lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({Path(f).name})" for f in figures]
+    lines += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in doc["versions"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def save_results(outcome, out_dir, plots=True):
+    """Write every file of a comparison into ``out_dir``; returns {name: path}."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = results_document(outcome)
+    paths = {"results": out / RESULTS, "history": out / HISTORY, "params": out / PARAMS,
+             "summary": out / SUMMARY}
+    text = json.dumps(doc, indent=1, allow_nan=False)
+    _write_atomic(paths["results"], lambda tmp: tmp.write_text(text))
+    write_history_csv(outcome.runs, paths["history"])
+    write_params(outcome.runs, paths["params"])
+    figures = []
+    if plots and any(r.rows for r in outcome.runs):
+        from .plotting import plot_all
+        figures = plot_all(outcome.runs, out)
+        paths.update({Path(f).stem: Path(f) for f in figures})
+    md = summary_markdown(doc, figures)
+    _write_atomic(paths["summary"], lambda tmp: tmp.write_text(md))
+    return paths
+
+
+def load_results(path):
+    """results.json (a file or its directory) -> (document, list of Run without parameters)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULTS
+    doc = json.loads(path.read_text())
+    return doc, [Run.from_dict(d) for d in doc["runs"]]

@@ -1,0 +1,80 @@
+"""A run's record: one row per epoch, the swap and peak, the outcome, the parameters.
+
+Rows are plain dicts so a run round-trips through JSON (``to_dict``/``from_dict``) and CSV.
+Row keys (None where a key does not apply):
+  epoch       0 for the initial point, then 1, 2, ...
+  phase       "init", "adam" or "cg"
+  train_loss  full training-set loss at the end of the epoch
+  grad_norm   2-norm of the full training-set gradient there (what the detector sees)
+  val_loss, val_acc   on the validation set (measurement only: not in cost or wall_time)
+  cost        cumulative epoch-equivalents of forward+backward work (see objective.py)
+  wall_time   cumulative seconds of training work (Adam steps, gradient-norm measurement, CG)
+  cg_alpha, cg_beta, cg_restart, cg_nfev   the CG iteration of this epoch (NonlinearCG record)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+COLUMNS = ("epoch", "phase", "train_loss", "grad_norm", "val_loss", "val_acc", "cost",
+           "wall_time", "cg_alpha", "cg_beta", "cg_restart", "cg_nfev")
+
+#: How a run ended: "completed" (all epochs), "converged" (CG met its gradient tolerance),
+#: "diverged" (loss or gradient turned NaN/inf), "cg failed" (a line search failed; CG's
+#: message says why), "interrupted" (Ctrl-C). The parameters kept are always finite.
+STATUSES = ("running", "completed", "converged", "diverged", "cg failed", "interrupted")
+
+
+@dataclass
+class Run:
+    method: str
+    seed: int
+    config: dict
+    rows: list = field(default_factory=list)
+    status: str = "running"
+    message: str = ""
+    swap_epoch: int | None = None        # first CG epoch is swap_epoch + 1
+    peak_epoch: int | None = None        # epoch of the largest gradient norm in the Adam phase
+    peak_report: dict | None = None      # the single-peak safeguard (swap.py)
+    best_epoch: int | None = None        # lowest train loss
+    final_train_acc: float | None = None
+    theta: np.ndarray | None = None      # parameters at the end
+    best_theta: np.ndarray | None = None
+
+    def column(self, key):
+        """One row key over the epochs as a float array (None -> nan)."""
+        return np.array([np.nan if r.get(key) is None else r[key] for r in self.rows], dtype=float)
+
+    @property
+    def final(self):
+        return self.rows[-1] if self.rows else {}
+
+    @property
+    def label(self):
+        return f"{self.method} (seed {self.seed})"
+
+    def to_dict(self):
+        """JSON-ready: NaN/inf become None; parameters are left out (saved as .npz)."""
+        skip = ("theta", "best_theta")
+        out = {k: v for k, v in self.__dict__.items() if k not in skip}
+        return _clean(out)
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
