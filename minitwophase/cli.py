@@ -11,11 +11,14 @@ reproduce) are meant to be added as further subparsers.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from . import __version__
+from .cli_trace import add_commands as add_trace_commands
+from .reproduce import add_command as add_reproduce_command
 from .experiment import Experiment, load_data, run_experiment
 from .models import ACTIVATIONS, parse_model
 from .report import format_tables, save_results, summarize
@@ -159,6 +162,8 @@ def build_parser():
     out.add_argument("--quiet", action="store_true", help="no progress lines, only the final table")
     out.add_argument("--no-plots", action="store_true", help="skip the figures")
     run.set_defaults(func=cmd_run)
+    add_trace_commands(sub)
+    add_reproduce_command(sub)
     return parser
 
 
@@ -223,5 +228,9 @@ def main(argv=None):
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) closed the pipe: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 

@@ -22,12 +22,12 @@ import csv
 import dataclasses
 import json
 import math
-import os
 import platform
 from pathlib import Path
 
 import numpy as np
 
+from ._json import jsonable, write_atomic
 from .training import COLUMNS, Run
 
 RESULTS, HISTORY, PARAMS, SUMMARY = "results.json", "history.csv", "params.npz", "summary.md"
@@ -196,34 +196,9 @@ def format_tables(summary):
 
 
 # ---------------------------------------------------------------- files
-def _jsonable(value):
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    return value
-
-
-def _write_atomic(path, write):
-    """Write to a temporary file first: a Ctrl-C mid-write never leaves half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def results_document(outcome):
     exp = outcome.experiment
-    return _jsonable({
+    return jsonable({
         "minitwophase": versions()["minitwophase"], "versions": versions(),
         "config": {**exp.to_dict(), "command": exp.command_line()},
         "dataset": outcome.dataset, "interrupted": outcome.interrupted,
@@ -239,7 +214,7 @@ def write_history_csv(runs, path):
             for r in runs:
                 for row in r.rows:
                     w.writerow([r.method, r.seed] + ["" if row.get(k) is None else row[k] for k in COLUMNS])
-    _write_atomic(Path(path), write)
+    write_atomic(Path(path), write)
 
 
 def write_params(runs, path):
@@ -252,7 +227,7 @@ def write_params(runs, path):
     def write(tmp):
         with open(tmp, "wb") as fh:         # a file object: np.savez would append ".npz" to tmp
             np.savez(fh, **arrays)
-    _write_atomic(Path(path), write)
+    write_atomic(Path(path), write)
 
 
 def summary_markdown(doc, figures=()):
@@ -297,7 +272,7 @@ def save_results(outcome, out_dir, plots=True):
     paths = {"results": out / RESULTS, "history": out / HISTORY, "params": out / PARAMS,
              "summary": out / SUMMARY}
     text = json.dumps(doc, indent=1, allow_nan=False)
-    _write_atomic(paths["results"], lambda tmp: tmp.write_text(text))
+    write_atomic(paths["results"], lambda tmp: tmp.write_text(text))
     write_history_csv(outcome.runs, paths["history"])
     write_params(outcome.runs, paths["params"])
     figures = []
@@ -306,7 +281,7 @@ def save_results(outcome, out_dir, plots=True):
         figures = plot_all(outcome.runs, out)
         paths.update({Path(f).stem: Path(f) for f in figures})
     md = summary_markdown(doc, figures)
-    _write_atomic(paths["summary"], lambda tmp: tmp.write_text(md))
+    write_atomic(paths["summary"], lambda tmp: tmp.write_text(md))
     return paths
 
 

@@ -46,6 +46,7 @@ import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.signal import find_peaks
 
+from ._json import jsonable
 from ._validate import as_float_array, choice, positive_int, real_number
 
 DEFAULT_WINDOW = 10
@@ -66,10 +67,6 @@ def _theil_sen(x, y):
         return math.nan, float(np.median(y))
     b = float(np.median((y[j] - y[i])[keep] / dx[keep]))
     return b, float(np.median(y - b * x))
-
-
-def _nan_to_none(values):
-    return [None if v is None or math.isnan(v) else float(v) for v in values]
 
 
 class SwapDetector:
@@ -170,8 +167,8 @@ class SwapDetector:
             "peak_index": self.peak_index, "swap_index": self.swap_index,
             "swapped": self.swapped, "grad_norms": list(self.grad_norms),
             "losses": list(self.losses),
-            "smoothed": None if self.smoothed is None else _nan_to_none(self.smoothed),
-            "slopes": None if self.slopes is None else _nan_to_none(self.slopes),
+            "smoothed": None if self.smoothed is None else jsonable(self.smoothed),
+            "slopes": None if self.slopes is None else jsonable(self.slopes),
         }
 
     def __repr__(self):

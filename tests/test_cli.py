@@ -11,23 +11,14 @@ from minitwophase import cli
 from minitwophase.experiment import Experiment, run_experiment
 from minitwophase.report import load_results, save_results
 from minitwophase.training import COLUMNS, TrainConfig
+from cli_runner import run_cli
 
 FAST = ["--dataset", "digits", "--model", "mlp:16", "--epochs", "5", "--progress-every", "2"]
 
 
-def run_main(args, capsys):
-    """main(args) -> (exit code, stdout, stderr); argparse's own exits count too."""
-    try:
-        code = cli.main(args)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_end_to_end_on_digits(tmp_path, capsys):
     out_dir = tmp_path / "res"
-    code, out, err = run_main(["run", *FAST, "--out", str(out_dir)], capsys)
+    code, out, err = run_cli(["run", *FAST, "--out", str(out_dir)], capsys)
     assert code == 0, err
     assert "[adam+cg seed 0] epoch 4/5  cg" in out           # progress line, after the swap
     assert "[adam+cg seed 0] swap to CG after epoch" in out
@@ -51,7 +42,7 @@ def test_end_to_end_on_digits(tmp_path, capsys):
 
 
 def test_saved_command_line_parses_back_to_the_same_experiment(tmp_path, capsys):
-    code, _, _ = run_main(["run", *FAST, "--seeds", "3", "--lr", "0.002", "--quiet", "--no-plots",
+    code, _, _ = run_cli(["run", *FAST, "--seeds", "3", "--lr", "0.002", "--quiet", "--no-plots",
                            "--out", str(tmp_path)], capsys)
     assert code == 0
     doc, _ = load_results(tmp_path)
@@ -73,7 +64,7 @@ def _numbers(doc):
 def test_same_seed_gives_identical_numbers(tmp_path, capsys):
     docs = []
     for name in ("a", "b"):
-        code, _, _ = run_main(["run", *FAST, "--quiet", "--no-plots", "--out", str(tmp_path / name)], capsys)
+        code, _, _ = run_cli(["run", *FAST, "--quiet", "--no-plots", "--out", str(tmp_path / name)], capsys)
         assert code == 0
         docs.append(json.loads((tmp_path / name / "results.json").read_text()))
     assert _numbers(docs[0]) == _numbers(docs[1])
@@ -106,7 +97,7 @@ def _corrupt_mnist(tmp_path):
 def test_bad_input_gives_one_error_line_and_exit_2(args, expected, tmp_path, capsys):
     if args == "corrupt":
         args = ["--dataset", f"mnist:{_corrupt_mnist(tmp_path)}"]
-    code, out, err = run_main(["run", *args, "--out", str(tmp_path / "o")], capsys)
+    code, out, err = run_cli(["run", *args, "--out", str(tmp_path / "o")], capsys)
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("minitwophase: error:"), err
@@ -161,7 +152,7 @@ def test_ctrl_c_in_cli_writes_partial_results_and_exits_130(tmp_path, capsys, mo
     real = cli.run_experiment
     monkeypatch.setattr(cli, "run_experiment",
                         lambda exp, **kw: real(exp, progress=_interrupt_at("adam", 2), **kw))
-    code, out, err = run_main(["run", *FAST, "--no-plots", "--out", str(tmp_path)], capsys)
+    code, out, err = run_cli(["run", *FAST, "--no-plots", "--out", str(tmp_path)], capsys)
     assert code == 130
     assert f"partial results written to {tmp_path}" in err
     doc, runs = load_results(tmp_path)

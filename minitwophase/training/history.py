@@ -13,10 +13,11 @@ Row keys (None where a key does not apply):
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .._json import jsonable
 
 COLUMNS = ("epoch", "phase", "train_loss", "grad_norm", "val_loss", "val_acc", "cost",
            "wall_time", "cg_alpha", "cg_beta", "cg_restart", "cg_nfev")
@@ -59,22 +60,8 @@ class Run:
         """JSON-ready: NaN/inf become None; parameters are left out (saved as .npz)."""
         skip = ("theta", "best_theta")
         out = {k: v for k, v in self.__dict__.items() if k not in skip}
-        return _clean(out)
+        return jsonable(out)
 
     @classmethod
     def from_dict(cls, d):
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
-
-
-def _clean(value):
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value

@@ -74,10 +74,12 @@ def evaluate(net, theta, X, y, loss):
     return LOSSES[loss](out, y)[0], float(np.mean(np.argmax(out, axis=1) == y))
 
 
-def train(net, data, config=None, progress=None, **overrides):
+def train(net, data, config=None, progress=None, on_minibatch=None, **overrides):
     """Train ``net`` on ``data`` (a datasets.Dataset) by ``config.method``; returns a Run.
 
-    ``progress(run, row)``, if given, is called after every epoch. Ctrl-C ends the run with
+    ``progress(run, row)``, if given, is called after every epoch;
+    ``on_minibatch(epoch, index, loss, grad, theta)`` after every Adam step (the minibatch's
+    sample indices, loss and gradient, and theta after the step; trace.py records it). Ctrl-C ends the run with
     status "interrupted"; NaN/inf ends it with "diverged"; either way the rows so far and the
     best parameters are kept.
     """
@@ -119,10 +121,13 @@ def train(net, data, config=None, progress=None, **overrides):
                 if phase == "adam":
                     order = shuffle.permutation(objective.n)
                     for i in range(0, objective.n, cfg.batch_size):
-                        _, g_batch = objective.minibatch(theta, order[i:i + cfg.batch_size])
+                        index = order[i:i + cfg.batch_size]
+                        f_batch, g_batch = objective.minibatch(theta, index)
                         if not np.all(np.isfinite(g_batch)):
                             raise FloatingPointError(f"a minibatch gradient turned NaN/inf in epoch {epoch}")
                         adam.step(theta, g_batch)
+                        if on_minibatch is not None:
+                            on_minibatch(epoch, index, f_batch, g_batch, theta)
                     f, g = objective(theta)
                     gnorm = float(np.linalg.norm(g))
                     if not (np.isfinite(f) and np.isfinite(gnorm)):

@@ -1,0 +1,161 @@
+"""The ``trace`` and ``compare-trace`` verbs of the ``minitwophase`` command.
+
+    minitwophase trace [--dataset digits --model mlp:32 --method adam+cg --seed 0 --epochs 20
+                        --batch-size 512 --lr 1e-3 ... --with-data] --out trace.json
+    minitwophase compare-trace REF OTHER [--rtol 1e-9] [--atol X] [--field-rtol beta=1e-6]
+                        [--phases init,adam] [--json]
+
+compare-trace exits 0 when the traces agree, 1 when they part, 2 on bad input (one line
+``minitwophase: error: ...``, as every other verb). ``add_commands(subparsers)`` registers both
+on cli.py's parser; ``main(argv)`` runs them standalone (tests, or before registration).
+cli.py is imported late: cli.py may import this module at its top.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+from . import trace as T
+from . import trace_compare as TC
+from .training import METHODS
+
+DEFAULTS = dict(dataset="digits", model="mlp:32", method="adam+cg", epochs=20)
+
+
+def _field_tol(text):
+    field, sep, value = text.partition("=")
+    if not sep or field not in T.FIELDS:
+        raise argparse.ArgumentTypeError(f"expected FIELD=VALUE with FIELD one of {', '.join(T.FIELDS)}, "
+                                         f"got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 after {field}=, got {value!r}")
+    return field, number
+
+
+def _nonneg(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _phases(text):
+    items = [p.strip() for p in text.split(",")]
+    bad = [p for p in items if p not in ("init", "adam", "cg")]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"expected phases from init, adam, cg (comma-separated), got {text!r}")
+    return tuple(items)
+
+
+def add_commands(subparsers):
+    """Add ``trace`` and ``compare-trace`` to cli.py's subparsers."""
+    from . import cli
+    tr = subparsers.add_parser(
+        "trace", formatter_class=cli._HelpFormatter,
+        help="record a fixed-seed run step by step (a verification trace)",
+        description="Run one method with one seed and record every Adam minibatch step, every "
+        "epoch's full-batch loss and gradient norm, and every CG iteration (alpha, beta), with "
+        "the exact initial parameters and minibatch order, so that another implementation can "
+        "be checked against it (compare-trace). Writes OUT (.json), OUT's .csv (the records) "
+        "and .npz (theta0, permutations, theta_final; X_train, y_train with --with-data). "
+        "The schema is documented in minitwophase/trace.py.")
+    g = tr.add_argument_group("data and model")
+    g.add_argument("--dataset", default=DEFAULTS["dataset"], metavar="SPEC",
+                   help="digits | mnist5k | mnist:DIR | cifar10:DIR | cifar100:DIR")
+    g.add_argument("--val-fraction", type=cli._float, default=None, metavar="F",
+                   help="validation share (as for 'run')")
+    g.add_argument("--data-seed", type=int, default=0, metavar="N", help="seed of the train/validation split")
+    g.add_argument("--model", type=cli._model, default=DEFAULTS["model"], metavar="SPEC",
+                   help="mlp | mlp:W1,W2,... | cnn | cnn:C1,C2,...")
+    g.add_argument("--activation", choices=sorted(cli.ACTIVATIONS), default=None,
+                   help="hidden activation; default tanh for mlp, relu for cnn")
+    g.add_argument("--loss", choices=("mse", "cross_entropy"), default="mse", help="training loss")
+    t = tr.add_argument_group("training")
+    t.add_argument("--method", choices=METHODS, default=DEFAULTS["method"], help="training method")
+    t.add_argument("--seed", type=int, default=0, metavar="N", help="initial weights and minibatch order")
+    t.add_argument("--epochs", type=cli._positive_int, default=DEFAULTS["epochs"], metavar="N",
+                   help="epochs; keep the CG phase short (<= ~20 iterations), see trace_compare.DEFAULT_RTOL")
+    t.add_argument("--batch-size", type=cli._positive_int, default=512, metavar="N", help="Adam minibatch size")
+    t.add_argument("--lr", type=cli._float, default=1e-3, help="Adam learning rate")
+    t.add_argument("--swap-factor", type=cli._float, default=0.9, metavar="F", help="swap at |g| <= F x peak")
+    t.add_argument("--swap-mode", choices=("paper", "smoothed"), default="paper", help="swap rule")
+    t.add_argument("--split", type=cli._float, default=0.3, metavar="F", help="Adam share for fixed-split")
+    t.add_argument("--cg-beta", choices=("FR", "PR", "PR+", "HS", "DY", "HZ"), default="PR+", help="CG beta")
+    t.add_argument("--cg-line-search", choices=("wolfe", "golden"), default="wolfe", help="CG line search")
+    t.add_argument("--cg-gtol", type=cli._float, default=1e-5, metavar="TOL", help="CG gradient tolerance")
+    o = tr.add_argument_group("output")
+    o.add_argument("--out", default="trace.json", metavar="FILE.json", help="the trace; .csv and .npz go beside it")
+    o.add_argument("--with-data", action="store_true", help="also store X_train and y_train in the .npz")
+    tr.set_defaults(func=cmd_trace)
+
+    cmp = subparsers.add_parser(
+        "compare-trace", formatter_class=cli._HelpFormatter,
+        help="compare two traces and report the first step where they part",
+        description="Match the records of OTHER to those of REF by position and compare epoch, "
+        "phase and kind exactly and loss, grad_norm, step_size, beta within "
+        "|other - ref| <= atol + rtol |ref|. Prints the verdict, the first differing step "
+        "(field, both values, relative difference) and the largest differences per field. "
+        "Exit 0: they agree; 1: they part; 2: bad input.",
+        epilog=f"Default tolerances: rtol {TC.DEFAULT_RTOL}, atol {TC.DEFAULT_ATOL} (why: "
+        "minitwophase/trace_compare.py). A .csv trace (records only) is accepted too.")
+    cmp.add_argument("reference", metavar="REF", help="reference trace (.json or .csv)")
+    cmp.add_argument("other", metavar="OTHER", help="trace to check (.json or .csv)")
+    cmp.add_argument("--rtol", type=_nonneg, default=None, help="relative tolerance for every field")
+    cmp.add_argument("--atol", type=_nonneg, default=None, help="absolute tolerance for every field")
+    cmp.add_argument("--field-rtol", type=_field_tol, action="append", default=[], metavar="FIELD=X",
+                     help="relative tolerance for one field (repeatable; overrides --rtol)")
+    cmp.add_argument("--field-atol", type=_field_tol, action="append", default=[], metavar="FIELD=X",
+                     help="absolute tolerance for one field (repeatable; overrides --atol)")
+    cmp.add_argument("--phases", type=_phases, default=None, metavar="LIST",
+                     help="compare only these phases, e.g. init,adam for an implementation without CG")
+    cmp.add_argument("--json", action="store_true", help="print the report as JSON instead of text")
+    cmp.set_defaults(func=cmd_compare)
+
+
+def _tol(default, uniform, per_field):
+    out = dict(default) if uniform is None else {k: uniform for k in T.FIELDS}
+    out.update(dict(per_field))
+    return out
+
+
+def cmd_trace(args):
+    from .cli import UsageError
+    if not args.out.endswith(".json"):
+        raise UsageError(f"--out must name a .json file (the .csv and .npz go beside it), got {args.out!r}")
+    try:
+        trace = T.trace_run(dataset=args.dataset, model=args.model, activation=args.activation,
+                            val_fraction=args.val_fraction, data_seed=args.data_seed,
+                            include_data=args.with_data, method=args.method, seed=args.seed,
+                            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
+                            swap_factor=args.swap_factor, swap_mode=args.swap_mode, split=args.split,
+                            cg_beta=args.cg_beta, cg_line_search=args.cg_line_search, cg_gtol=args.cg_gtol)
+        paths = T.save_trace(trace, args.out)
+    except (ValueError, TypeError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    h = trace.header
+    kinds = [r["kind"] for r in trace.records]
+    print(f"{len(trace.records)} records ({kinds.count('minibatch')} Adam steps, {kinds.count('epoch')} "
+          f"Adam epochs, {kinds.count('cg')} CG iterations; swap after epoch {h['swap_epoch']}); "
+          f"{h['status']}: {h['message']}")
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_compare(args):
+    from .cli import UsageError
+    try:
+        report = TC.compare_traces(args.reference, args.other,
+                                  rtol=_tol(TC.DEFAULT_RTOL, args.rtol, args.field_rtol),
+                                  atol=_tol(TC.DEFAULT_ATOL, args.atol, args.field_atol),
+                                  phases=args.phases)
+    except (ValueError, TypeError, OSError) as exc:     # TraceError is a ValueError
+        raise UsageError(str(exc)) from None
+    print(json.dumps(report.to_dict(), indent=1) if args.json else report.text())
+    return 0 if report.agree else 1

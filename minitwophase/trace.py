@@ -1,0 +1,292 @@
+"""Verification traces: a fixed-seed run, step by step, in a framework-neutral file.
+
+A researcher who implements the two-phase method in PyTorch or JAX runs the same
+configuration, writes the same kind of trace, and ``trace_compare.compare_traces`` names the
+first step where the two implementations part (field, both values, relative difference).
+
+Files (``save_trace(trace, "run.json")`` writes all three; ``load_trace`` reads .json or .csv)
+  run.json  {"format": "minitwophase-trace", "format_version": 1, "header": {...},
+             "records": [record, ...]}; floats as shortest round-trip decimals, NaN/inf -> null
+  run.csv   the records alone, one row each, columns RECORD_KEYS (empty cell = null): the
+            easiest thing to emit from another framework; compare-trace accepts it as well
+  run.npz   the exact inputs: ``theta0`` (float64, the flat layout below), ``permutations``
+            (int64, one row per Adam epoch: the training-set indices in minibatch order;
+            minibatch b of epoch e is permutations[e-1][b*B:(b+1)*B]), ``theta_final``, and
+            with include_data=True ``X_train`` (float64) and ``y_train`` (int64 labels)
+
+Header: format_version, minitwophase version, ``config`` (dataset spec, val_fraction,
+data_seed, model spec, activation, loss, method, seed, epochs, batch_size, lr, adam_betas,
+adam_eps, swap_factor, swap_mode, split, cg_beta, cg_line_search, cg_gtol), n_train,
+n_params, ``data_sha256`` (of X_train float64 C-order bytes, then y_train int64 bytes),
+``layout`` (the flat parameter vector: per parameter its layer index, layer type, name,
+shape, offset, size), swap_epoch, status, message, inputs_file.
+
+Flat layout (DESIGN.md): layers in order, within a layer W then b, each C-order.
+Dense W has shape (n_in, n_out) and out = x @ W + b, so torch.nn.Linear.weight = W.T.
+Conv2D W is (c_out, c_in, k, k), exactly torch.nn.Conv2d.weight.
+
+Records, in this order (``step`` = position, 0, 1, 2, ...):
+  kind "init"       phase "init", epoch 0: full-batch loss and 2-norm of the gradient at theta0
+  kind "minibatch"  phase "adam": one Adam update. loss and grad_norm are the minibatch's,
+                    at theta *before* the update; step_size = ||theta_new - theta_old||_2
+  kind "epoch"      phase "adam": full-batch loss and gradient norm after the epoch's last
+                    update (what the swap detector sees; = training.train's row)
+  kind "cg"         phase "cg": one CG iteration (one per epoch, as training.train):
+                    full-batch loss and gradient norm at the new point, step_size = alpha
+                    (the accepted step along d), beta = the beta that built that direction
+                    d (0 for d_0 = -g_0 and on every restart)
+Every record has the keys RECORD_KEYS; a key that does not apply is null.
+
+Comparison (``trace_compare.compare_traces``): records are matched by position; epoch, phase and kind must
+be equal, and each numeric field must satisfy |other - ref| <= atol + rtol * |ref|. Why the
+default tolerances (trace_compare.DEFAULT_RTOL, DEFAULT_ATOL) are what they are is written there.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._json import jsonable
+from .optim import Adam
+from .training import TrainConfig, train
+
+FORMAT, FORMAT_VERSION = "minitwophase-trace", 1
+RECORD_KEYS = ("step", "epoch", "phase", "kind", "loss", "grad_norm", "step_size", "beta")
+FIELDS = ("loss", "grad_norm", "step_size", "beta")      # the numeric, compared fields
+STRUCTURE = ("epoch", "phase", "kind")                   # must match exactly
+KINDS = {"init": "init", "minibatch": "adam", "epoch": "adam", "cg": "cg"}   # kind -> phase
+
+
+
+class TraceError(ValueError):
+    """A trace file or record that does not follow the schema (the message says where)."""
+
+
+# ---------------------------------------------------------------- the trace
+@dataclass
+class Trace:
+    header: dict = field(default_factory=dict)
+    records: list = field(default_factory=list)
+    inputs: dict = field(default_factory=dict)     # name -> ndarray (theta0, permutations, ...)
+
+    def column(self, key, kinds=None):
+        """One record key as a float array (null -> nan), optionally only some kinds."""
+        return np.array([np.nan if r[key] is None else r[key] for r in self.records
+                         if kinds is None or r["kind"] in kinds], dtype=float)
+
+    def epoch_records(self):
+        """The per-epoch records (init, epoch, cg): one per row of training.train's Run."""
+        return [r for r in self.records if r["kind"] != "minibatch"]
+
+    def to_dict(self):
+        return {"format": FORMAT, "format_version": FORMAT_VERSION,
+                "header": jsonable(self.header), "records": jsonable(self.records)}
+
+
+class TraceRecorder:
+    """Builds the records in schema order; another implementation may use it too."""
+
+    def __init__(self):
+        self.records = []
+
+    def _add(self, epoch, kind, loss, grad_norm, step_size=None, beta=None):
+        self.records.append(dict(step=len(self.records), epoch=int(epoch), phase=KINDS[kind],
+                                 kind=kind, loss=_num(loss), grad_norm=_num(grad_norm),
+                                 step_size=_num(step_size), beta=_num(beta)))
+
+    def init(self, loss, grad_norm):
+        self._add(0, "init", loss, grad_norm)
+
+    def minibatch(self, epoch, loss, grad_norm, step_size):
+        self._add(epoch, "minibatch", loss, grad_norm, step_size)
+
+    def epoch(self, epoch, loss, grad_norm):
+        self._add(epoch, "epoch", loss, grad_norm)
+
+    def cg(self, epoch, loss, grad_norm, alpha, beta):
+        self._add(epoch, "cg", loss, grad_norm, alpha, beta)
+
+
+def _num(value):
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+# ---------------------------------------------------------------- recording our run
+def record_trace(net, data, config=None, spec=None, include_data=False, **overrides):
+    """Run ``training.train`` with every step recorded; returns a Trace.
+
+    Same arguments as ``train`` (net, data, TrainConfig, overrides); ``spec`` adds the data
+    and model description to the header (dataset, model, activation, val_fraction, data_seed).
+    The per-epoch and CG records are train()'s own rows; the Adam steps come from its
+    ``on_minibatch`` hook, so the trace is of the very loop every other run uses.
+    """
+    cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).validate()
+    theta0 = net.init(seed=cfg.seed)
+    steps = {}                                   # epoch -> [(index, loss, |g|, |step|), ...]
+    last = [theta0.copy()]
+
+    def on_minibatch(epoch, index, loss, grad, theta):
+        steps.setdefault(epoch, []).append((index, loss, np.linalg.norm(grad), np.linalg.norm(theta - last[0])))
+        last[0] = theta.copy()
+
+    run = train(net, data, cfg, on_minibatch=on_minibatch)
+    rec = TraceRecorder()
+    rec.init(run.rows[0]["train_loss"], run.rows[0]["grad_norm"])
+    for row in run.rows[1:]:
+        epoch = row["epoch"]
+        if row["phase"] == "adam":
+            for _, loss, gnorm, step in steps.get(epoch, []):
+                rec.minibatch(epoch, loss, gnorm, step)
+            rec.epoch(epoch, row["train_loss"], row["grad_norm"])
+        else:
+            rec.cg(epoch, row["train_loss"], row["grad_norm"], row["cg_alpha"], row["cg_beta"])
+    for epoch in sorted(e for e in steps if e > (run.rows[-1]["epoch"])):   # a diverged last epoch
+        for _, loss, gnorm, step in steps[epoch]:
+            rec.minibatch(epoch, loss, gnorm, step)
+    header = _header(net, data, cfg, spec or {})
+    header.update(swap_epoch=run.swap_epoch, status=run.status, message=run.message)
+    n = len(data.y_train)
+    perms = [np.concatenate([s[0] for s in steps[e]]) for e in sorted(steps)]
+    inputs = {"theta0": theta0, "theta_final": np.array(run.theta, dtype=np.float64),
+              "permutations": np.array(perms, dtype=np.int64).reshape(len(perms), n)}
+    if include_data:
+        inputs.update(X_train=np.ascontiguousarray(data.X_train, dtype=np.float64),
+                      y_train=np.asarray(data.y_train, dtype=np.int64))
+    return Trace(header, rec.records, inputs)
+
+
+def trace_run(dataset="digits", model="mlp:32", activation=None, val_fraction=None, data_seed=0,
+              include_data=False, **train_options):
+    """Load the data set and build the model from their specs (as ``minitwophase run``), then
+    ``record_trace``; ``train_options`` are TrainConfig fields (method, seed, epochs, ...)."""
+    from .experiment import Experiment, load_data      # late: experiment imports training
+    from .models import build_model
+    cfg = TrainConfig(**train_options)
+    exp = Experiment(dataset=dataset, model=model, activation=activation, val_fraction=val_fraction,
+                     data_seed=data_seed, methods=(cfg.method,), seeds=(cfg.seed,), train=cfg).validate()
+    data = load_data(exp)
+    net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation)
+    spec = dict(dataset=exp.dataset, model=exp.model, activation=exp.activation,
+                val_fraction=exp.val_fraction, data_seed=exp.data_seed)
+    return record_trace(net, data, exp.train, spec=spec, include_data=include_data)
+
+
+def _header(net, data, cfg, spec):
+    from . import __version__
+    adam = Adam(lr=cfg.lr)
+    config = {**spec, **{k: v for k, v in asdict(cfg).items() if k != "chunk_size"},
+              "adam_betas": list(adam.betas), "adam_eps": adam.eps}
+    return {"minitwophase_version": __version__, "config": config,
+            "n_train": int(len(data.y_train)), "n_params": int(net.size),
+            "data_sha256": data_fingerprint(data.X_train, data.y_train), "layout": layout(net)}
+
+
+def data_fingerprint(X, y):
+    """sha256 of X (float64, C order) then y (int64): both sides can check they hold the same data."""
+    h = hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def layout(net):
+    """Where each parameter lives in theta: [{layer, type, name, shape, offset, size}, ...]."""
+    out = []
+    for i, entry in enumerate(net._slices):
+        for name, (a, b, shape) in entry.items():
+            out.append(dict(layer=i, type=type(net.layers[i]).__name__, name=name,
+                            shape=list(shape), offset=a, size=b - a))
+    return out
+
+
+# ---------------------------------------------------------------- files
+def save_trace(trace, path):
+    """Write path (.json), and beside it .csv (the records) and .npz (the inputs); returns them."""
+    path = Path(path)
+    if path.suffix != ".json":
+        raise ValueError(f"path must end in .json (the .csv and .npz go beside it), got {str(path)!r}")
+    csv_path, npz_path = path.with_suffix(".csv"), path.with_suffix(".npz")
+    doc = trace.to_dict()
+    if trace.inputs:
+        doc["header"]["inputs_file"] = npz_path.name
+        np.savez(npz_path, **trace.inputs)
+    path.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    with open(csv_path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(RECORD_KEYS)
+        for r in trace.records:
+            w.writerow(["" if r[k] is None else repr(r[k]) if isinstance(r[k], float) else r[k]
+                        for k in RECORD_KEYS])
+    return [path, csv_path] + ([npz_path] if trace.inputs else [])
+
+
+def load_trace(path):
+    """Read a trace from .json (with its .npz inputs if present) or a records-only .csv."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"trace file {str(path)!r} does not exist")
+    if path.suffix == ".csv":
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        return Trace({}, check_records([_from_csv(r, path, i) for i, r in enumerate(rows)], path))
+    try:
+        doc = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TraceError(f"{path}: not a JSON trace ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+        raise TraceError(f"{path}: expected \"format\": {FORMAT!r}, got {got!r}")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise TraceError(f"{path}: expected format_version {FORMAT_VERSION}, got {doc.get('format_version')!r}")
+    header = doc.get("header") or {}
+    inputs = {}
+    npz = path.with_name(header["inputs_file"]) if header.get("inputs_file") else None
+    if npz is not None and npz.is_file():
+        with np.load(npz) as z:
+            inputs = {k: z[k] for k in z.files}
+    return Trace(header, check_records(doc.get("records"), path), inputs)
+
+
+def _from_csv(row, path, i):
+    def value(key):
+        text = (row.get(key) or "").strip()
+        if key in ("phase", "kind"):
+            return text
+        if not text:
+            return None
+        try:
+            return int(text) if key in ("step", "epoch") else float(text)
+        except ValueError:
+            raise TraceError(f"{path}: row {i + 1}, column {key!r}: expected a number, got {text!r}") from None
+    missing = [k for k in RECORD_KEYS if k not in row]
+    if missing:
+        raise TraceError(f"{path}: missing column(s) {missing}; expected {list(RECORD_KEYS)}")
+    return {k: value(k) for k in RECORD_KEYS}
+
+
+def check_records(records, where="records"):
+    """Validate the records against the schema; returns them (TraceError says which and why)."""
+    if not isinstance(records, list) or not records:
+        raise TraceError(f"{where}: expected a non-empty list of records, got {type(records).__name__}"
+                         + (" of length 0" if isinstance(records, list) else ""))
+    for i, r in enumerate(records):
+        if not isinstance(r, dict) or set(r) != set(RECORD_KEYS):
+            got = sorted(r) if isinstance(r, dict) else type(r).__name__
+            raise TraceError(f"{where}: record {i}: expected keys {list(RECORD_KEYS)}, got {got}")
+        if r["step"] != i:
+            raise TraceError(f"{where}: record {i}: expected step {i} (records in order), got {r['step']!r}")
+        if r["kind"] not in KINDS or r["phase"] != KINDS[r["kind"]]:
+            raise TraceError(f"{where}: record {i}: expected kind/phase one of "
+                             f"{[f'{k}/{p}' for k, p in KINDS.items()]}, got {r['kind']!r}/{r['phase']!r}")
+        if isinstance(r["epoch"], bool) or not isinstance(r["epoch"], int) or r["epoch"] < 0:
+            raise TraceError(f"{where}: record {i}: expected a non-negative int epoch, got {r['epoch']!r}")
+        for k in FIELDS:
+            v = r[k]
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise TraceError(f"{where}: record {i}: expected {k} a number or null, got {v!r}")
+    return records

@@ -1,0 +1,39 @@
+"""The one JSON conversion every output file uses: strict JSON, NaN/inf -> null."""
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from minitwophase._json import jsonable, write_atomic
+
+
+@dataclass
+class Point:
+    x: float
+    tag: str
+
+
+def test_jsonable_gives_strict_json():
+    value = {1: np.float64(np.nan), "a": [np.int32(3), np.bool_(True), np.inf, -np.inf],
+             "arr": np.array([[1.5, np.nan]]), "p": Point(np.float32(0.5), "t"), "t": (1, 2.0)}
+    out = jsonable(value)
+    text = json.dumps(out, allow_nan=False)   # raises if any NaN/inf or NumPy type survived
+    assert json.loads(text) == {"1": None, "a": [3, True, None, None], "arr": [[1.5, None]],
+                                "p": {"x": 0.5, "tag": "t"}, "t": [1, 2.0]}
+
+
+def test_write_atomic_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+
+    def failing(tmp):
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+
+    try:
+        write_atomic(target, failing)
+    except KeyboardInterrupt:
+        pass
+    assert target.read_text() == "old"
+    write_atomic(target, lambda tmp: tmp.write_text("new"))
+    assert target.read_text() == "new" and not (tmp_path / "out.txt.tmp").exists()
