@@ -28,6 +28,7 @@ import numpy as np
 from .._validate import choice, positive_int, real_number
 from ..nn.losses import LOSSES
 from ..optim import Adam
+from ..optim.cg_beta import BETAS
 from ..optim.nonlinear_cg import NonlinearCG
 from ..swap import SwapDetector
 from .history import Run
@@ -63,8 +64,9 @@ class TrainConfig:
         if self.chunk_size is not None:
             positive_int(self.chunk_size, "chunk_size")
         SwapDetector(self.swap_factor, mode=self.swap_mode)   # checks factor and mode
-        NonlinearCG(lambda x: (0.0, np.zeros(1)), np.zeros(1), beta=self.cg_beta,
-                    line_search=self.cg_line_search, gtol=self.cg_gtol)
+        choice(self.cg_beta, "cg_beta", BETAS)
+        choice(self.cg_line_search, "cg_line_search", ("wolfe", "golden"))
+        real_number(self.cg_gtol, "cg_gtol", low=0.0)
         return self
 
 
