@@ -21,6 +21,8 @@ from .cli_trace import add_commands as add_trace_commands
 from .reproduce import add_command as add_reproduce_command
 from .experiment import Experiment, load_data, run_experiment
 from .models import ACTIVATIONS, parse_model
+from .nn.losses import LOSSES
+from .optim.cg_beta import BETAS
 from .report import format_tables, save_results, summarize
 from .training import METHODS, TrainConfig
 
@@ -95,6 +97,57 @@ def _model(text):
     return text
 
 
+def add_data_options(parser, dataset="mnist5k", model="mlp"):
+    """The data and model options shared by ``run`` and ``trace``."""
+    data = parser.add_argument_group("data and model")
+    data.add_argument("--dataset", default=dataset, metavar="SPEC",
+                      help="digits | mnist5k (both bundled) | mnist:DIR (IDX files) | "
+                      "cifar10:DIR | cifar100:DIR (extracted python batches)")
+    data.add_argument("--val-fraction", type=_float, default=None, metavar="F",
+                      help="validation share of the training data; default: 0.2 for the bundled "
+                      "sets, the official test set for MNIST/CIFAR")
+    data.add_argument("--data-seed", type=int, default=0, metavar="N",
+                      help="seed of the train/validation split")
+    data.add_argument("--model", type=_model, default=model, metavar="SPEC",
+                      help="mlp | mlp:W1,W2,... (hidden widths, default 128) | cnn | cnn:C1,C2,... "
+                      "(3x3 conv + pool per width, default 8,16)")
+    data.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
+                      help="hidden activation; default tanh for mlp, relu for cnn")
+    data.add_argument("--loss", choices=tuple(LOSSES), default="mse",
+                      help="mse on one-hot targets is the paper's loss")
+    return data
+
+
+def add_training_options(group, epochs=DEFAULT_EPOCHS,
+                         epochs_help="epochs per run; a CG epoch is one CG iteration on the full batch"):
+    """The TrainConfig options shared by ``run`` and ``trace`` (read back by ``train_options``)."""
+    group.add_argument("--epochs", type=_positive_int, default=epochs, metavar="N", help=epochs_help)
+    group.add_argument("--batch-size", type=_positive_int, default=512, metavar="N",
+                       help="Adam minibatch size")
+    group.add_argument("--lr", type=_float, default=1e-3, help="Adam learning rate")
+    group.add_argument("--swap-factor", type=_float, default=0.9, metavar="F",
+                       help="swap to CG once |g| <= F x its peak (paper: 0.9)")
+    group.add_argument("--swap-mode", choices=("paper", "smoothed"), default="paper",
+                       help="paper = Algorithm 1 on the raw norm; smoothed = robust fit of "
+                       "log|g| against log loss")
+    group.add_argument("--split", type=_float, default=0.3, metavar="F",
+                       help="share of Adam epochs for method fixed-split (paper: 0.3)")
+    group.add_argument("--cg-beta", choices=tuple(BETAS), default="PR+", help="CG beta formula")
+    group.add_argument("--cg-line-search", choices=("wolfe", "golden"), default="wolfe",
+                       help="wolfe = strong Wolfe (scipy); golden = the paper's golden section")
+    group.add_argument("--cg-gtol", type=_float, default=1e-5, metavar="TOL",
+                       help="CG stops when the gradient's max-norm falls below TOL")
+
+
+TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "loss", "swap_factor", "swap_mode", "split",
+                 "cg_beta", "cg_line_search", "cg_gtol")
+
+
+def train_options(args):
+    """The TrainConfig fields given on the command line (see add_training_options)."""
+    return {k: getattr(args, k) for k in TRAIN_OPTIONS}
+
+
 def build_parser():
     parser = _Parser(prog=PROG, description="Convexity-dependent two-phase training (Hrycej et al. "
                      "2025): Adam until the gradient-norm peak, then nonlinear conjugate gradient.")
@@ -112,46 +165,14 @@ def build_parser():
         "Adam+CG on the bundled MNIST-5k with a 784-128-10 tanh MLP and MSE loss.",
         epilog="Ctrl-C stops training, writes what exists so far and exits 130. Bad options or "
         "files: one error line, exit 2.")
-    data = run.add_argument_group("data and model")
-    data.add_argument("--dataset", default="mnist5k", metavar="SPEC",
-                      help="digits | mnist5k (both bundled) | mnist:DIR (IDX files) | "
-                      "cifar10:DIR | cifar100:DIR (extracted python batches)")
-    data.add_argument("--val-fraction", type=_float, default=None, metavar="F",
-                      help="validation share of the training data; default: 0.2 for the bundled "
-                      "sets, the official test set for MNIST/CIFAR")
-    data.add_argument("--data-seed", type=int, default=0, metavar="N",
-                      help="seed of the train/validation split")
-    data.add_argument("--model", type=_model, default="mlp", metavar="SPEC",
-                      help="mlp | mlp:W1,W2,... (hidden widths, default 128) | cnn | cnn:C1,C2,... "
-                      "(3x3 conv + pool per width, default 8,16)")
-    data.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
-                      help="hidden activation; default tanh for mlp, relu for cnn")
-    data.add_argument("--loss", choices=("mse", "cross_entropy"), default="mse",
-                      help="mse on one-hot targets is the paper's loss")
+    add_data_options(run)
     train = run.add_argument_group("training")
     train.add_argument("--methods", type=_methods, default="adam,adam+cg", metavar="LIST",
                        help=f"comma-separated, from {', '.join(METHODS)}; adam+cg swaps by the "
                        "paper's gradient-norm rule, fixed-split after --split of the epochs")
     train.add_argument("--seeds", type=_seeds, default="0", metavar="LIST",
                        help="comma-separated seeds (initial weights and minibatch order)")
-    train.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, metavar="N",
-                       help="epochs per run; a CG epoch is one CG iteration on the full batch")
-    train.add_argument("--batch-size", type=_positive_int, default=512, metavar="N",
-                       help="Adam minibatch size")
-    train.add_argument("--lr", type=_float, default=1e-3, help="Adam learning rate")
-    train.add_argument("--swap-factor", type=_float, default=0.9, metavar="F",
-                       help="swap to CG once |g| <= F x its peak (paper: 0.9)")
-    train.add_argument("--swap-mode", choices=("paper", "smoothed"), default="paper",
-                       help="paper = Algorithm 1 on the raw norm; smoothed = robust fit of "
-                       "log|g| against log loss")
-    train.add_argument("--split", type=_float, default=0.3, metavar="F",
-                       help="share of Adam epochs for method fixed-split (paper: 0.3)")
-    train.add_argument("--cg-beta", choices=("FR", "PR", "PR+", "HS", "DY", "HZ"), default="PR+",
-                       help="CG beta formula")
-    train.add_argument("--cg-line-search", choices=("wolfe", "golden"), default="wolfe",
-                       help="wolfe = strong Wolfe (scipy); golden = the paper's golden section")
-    train.add_argument("--cg-gtol", type=_float, default=1e-5, metavar="TOL",
-                       help="CG stops when the gradient's max-norm falls below TOL")
+    add_training_options(train)
     train.add_argument("--chunk-size", type=_positive_int, default=None, metavar="N",
                        help="process full-batch passes in chunks of N samples (bounds memory)")
     out = run.add_argument_group("output")
@@ -168,10 +189,7 @@ def build_parser():
 
 
 def experiment_from_args(args):
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
-                        swap_factor=args.swap_factor, swap_mode=args.swap_mode, split=args.split,
-                        cg_beta=args.cg_beta, cg_line_search=args.cg_line_search,
-                        cg_gtol=args.cg_gtol, chunk_size=args.chunk_size)
+    train = TrainConfig(**train_options(args), chunk_size=args.chunk_size)
     exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation,
                      val_fraction=args.val_fraction, data_seed=args.data_seed,
                      methods=args.methods, seeds=args.seeds, train=train)

@@ -66,30 +66,12 @@ def add_commands(subparsers):
         "be checked against it (compare-trace). Writes OUT (.json), OUT's .csv (the records) "
         "and .npz (theta0, permutations, theta_final; X_train, y_train with --with-data). "
         "The schema is documented in minitwophase/trace.py.")
-    g = tr.add_argument_group("data and model")
-    g.add_argument("--dataset", default=DEFAULTS["dataset"], metavar="SPEC",
-                   help="digits | mnist5k | mnist:DIR | cifar10:DIR | cifar100:DIR")
-    g.add_argument("--val-fraction", type=cli._float, default=None, metavar="F",
-                   help="validation share (as for 'run')")
-    g.add_argument("--data-seed", type=int, default=0, metavar="N", help="seed of the train/validation split")
-    g.add_argument("--model", type=cli._model, default=DEFAULTS["model"], metavar="SPEC",
-                   help="mlp | mlp:W1,W2,... | cnn | cnn:C1,C2,...")
-    g.add_argument("--activation", choices=sorted(cli.ACTIVATIONS), default=None,
-                   help="hidden activation; default tanh for mlp, relu for cnn")
-    g.add_argument("--loss", choices=("mse", "cross_entropy"), default="mse", help="training loss")
+    cli.add_data_options(tr, dataset=DEFAULTS["dataset"], model=DEFAULTS["model"])
     t = tr.add_argument_group("training")
     t.add_argument("--method", choices=METHODS, default=DEFAULTS["method"], help="training method")
     t.add_argument("--seed", type=int, default=0, metavar="N", help="initial weights and minibatch order")
-    t.add_argument("--epochs", type=cli._positive_int, default=DEFAULTS["epochs"], metavar="N",
-                   help="epochs; keep the CG phase short (<= ~20 iterations), see trace_compare.DEFAULT_RTOL")
-    t.add_argument("--batch-size", type=cli._positive_int, default=512, metavar="N", help="Adam minibatch size")
-    t.add_argument("--lr", type=cli._float, default=1e-3, help="Adam learning rate")
-    t.add_argument("--swap-factor", type=cli._float, default=0.9, metavar="F", help="swap at |g| <= F x peak")
-    t.add_argument("--swap-mode", choices=("paper", "smoothed"), default="paper", help="swap rule")
-    t.add_argument("--split", type=cli._float, default=0.3, metavar="F", help="Adam share for fixed-split")
-    t.add_argument("--cg-beta", choices=("FR", "PR", "PR+", "HS", "DY", "HZ"), default="PR+", help="CG beta")
-    t.add_argument("--cg-line-search", choices=("wolfe", "golden"), default="wolfe", help="CG line search")
-    t.add_argument("--cg-gtol", type=cli._float, default=1e-5, metavar="TOL", help="CG gradient tolerance")
+    cli.add_training_options(t, epochs=DEFAULTS["epochs"], epochs_help="epochs; keep the CG phase "
+                             "short (<= ~20 iterations), see trace_compare.DEFAULT_RTOL")
     o = tr.add_argument_group("output")
     o.add_argument("--out", default="trace.json", metavar="FILE.json", help="the trace; .csv and .npz go beside it")
     o.add_argument("--with-data", action="store_true", help="also store X_train and y_train in the .npz")
@@ -126,6 +108,7 @@ def _tol(default, uniform, per_field):
 
 
 def cmd_trace(args):
+    from . import cli
     from .cli import UsageError
     if not args.out.endswith(".json"):
         raise UsageError(f"--out must name a .json file (the .csv and .npz go beside it), got {args.out!r}")
@@ -133,9 +116,7 @@ def cmd_trace(args):
         trace = T.trace_run(dataset=args.dataset, model=args.model, activation=args.activation,
                             val_fraction=args.val_fraction, data_seed=args.data_seed,
                             include_data=args.with_data, method=args.method, seed=args.seed,
-                            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
-                            swap_factor=args.swap_factor, swap_mode=args.swap_mode, split=args.split,
-                            cg_beta=args.cg_beta, cg_line_search=args.cg_line_search, cg_gtol=args.cg_gtol)
+                            **cli.train_options(args))
         paths = T.save_trace(trace, args.out)
     except (ValueError, TypeError, OSError) as exc:
         raise UsageError(str(exc)) from None

@@ -19,7 +19,6 @@ Comparisons (the summary): per method, mean and sample std (ddof=1) over seeds o
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import math
 import platform
@@ -81,9 +80,8 @@ def _aggregate(method, pairs):
     """pairs: (run, row) per seed -> one table row of means and stds."""
     out = {"method": method, "runs": len(pairs),
            "epochs": [min(p[1]["epoch"] for p in pairs), max(p[1]["epoch"] for p in pairs)]}
-    for key in ("train_loss", "val_loss", "val_acc", "cost", "wall_time"):
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "cost", "wall_time"):
         out[key] = mean_std([row.get(key) for _, row in pairs])
-    out["train_acc"] = mean_std([row.get("train_acc") for _, row in pairs])
     return out
 
 
@@ -103,7 +101,7 @@ def summarize(runs):
                   for m, rs in _group(reached)]
     digest = []
     for r in runs:
-        report = _peak_dict(r.peak_report)
+        report = r.peak_report or {}
         at = row_at_cost(r, budget)
         digest.append({
             "method": r.method, "seed": r.seed, "status": r.status, "message": r.message,
@@ -118,24 +116,19 @@ def summarize(runs):
             "runs": digest}
 
 
-def _peak_dict(report):
-    if report is None:
-        return {}
-    if dataclasses.is_dataclass(report):
-        return dataclasses.asdict(report)
-    return dict(report)
-
-
 # ---------------------------------------------------------------- tables
-def _fmt(stat, spec):
-    if stat["mean"] is None:
+def format_stat(stat, spec, std_spec=None):
+    """``{"mean", "std"}`` as "mean ± std" ("-" without a mean). std_spec defaults to two
+    significant digits for "g" formats, else the mean's format."""
+    if not stat or stat.get("mean") is None:
         return "-"
     text = format(stat["mean"], spec)
-    std_spec = ".2g" if spec.endswith("g") else spec     # two significant digits are plenty
-    return text if stat["std"] is None else f"{text} ± {format(stat['std'], std_spec)}"
+    if std_spec is None:
+        std_spec = ".2g" if spec.endswith("g") else spec
+    return text if stat.get("std") is None else f"{text} ± {format(stat['std'], std_spec)}"
 
 
-def _span(pair):
+def span(pair):
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}-{pair[1]}"
 
 
@@ -149,18 +142,18 @@ def markdown_table(headers, rows):
 
 
 def equal_epochs_table(summary):
-    rows = [[a["method"], a["runs"], _span(a["epochs"]), _fmt(a["train_loss"], ".4g"),
-             _fmt(a["train_acc"], ".4f"), _fmt(a["val_loss"], ".4g"), _fmt(a["val_acc"], ".4f"),
-             _fmt(a["cost"], ".1f"), _fmt(a["wall_time"], ".1f")]
+    rows = [[a["method"], a["runs"], span(a["epochs"]), format_stat(a["train_loss"], ".4g"),
+             format_stat(a["train_acc"], ".4f"), format_stat(a["val_loss"], ".4g"), format_stat(a["val_acc"], ".4f"),
+             format_stat(a["cost"], ".1f"), format_stat(a["wall_time"], ".1f")]
             for a in summary["equal_epochs"]]
     return markdown_table(["method", "runs", "epochs", "train loss", "train acc", "val loss",
                            "val acc", "cost (epoch-eq.)", "wall time (s)"], rows)
 
 
 def equal_cost_table(summary):
-    rows = [[a["method"], a["runs"], _span(a["epochs"]), _fmt(a["train_loss"], ".4g"),
-             _fmt(a["val_loss"], ".4g"), _fmt(a["val_acc"], ".4f"), _fmt(a["cost"], ".1f"),
-             _fmt(a["wall_time"], ".1f")]
+    rows = [[a["method"], a["runs"], span(a["epochs"]), format_stat(a["train_loss"], ".4g"),
+             format_stat(a["val_loss"], ".4g"), format_stat(a["val_acc"], ".4f"), format_stat(a["cost"], ".1f"),
+             format_stat(a["wall_time"], ".1f")]
             for a in summary["equal_cost"]["rows"]]
     return markdown_table(["method", "runs", "epoch reached", "train loss", "val loss",
                            "val acc", "cost (epoch-eq.)", "wall time (s)"], rows)

@@ -27,7 +27,7 @@ from pathlib import Path
 from .experiment import Experiment, load_data, run_experiment
 from .models import build_model
 from ._json import jsonable, write_atomic
-from .report import markdown_table, summarize, write_history_csv
+from .report import format_stat, markdown_table, span, summarize, write_history_csv
 from .training import TrainConfig
 
 METHODS = ("adam", "fixed-split", "adam+cg")
@@ -72,6 +72,7 @@ PAPER_ROWS = {
                 "dense on 4000 images, far fewer epochs. Models and budgets differ."},
 }
 CELL_NAMES = tuple(c.name for c in CELLS)
+STD_SPEC = ".1g"    # one significant digit of spread is enough in the combined table
 
 
 def overdetermination(n_train, n_outputs, n_params):
@@ -160,13 +161,6 @@ def reproduce(out="figures", cells=None, seeds=None, quick=False, log=print):
 
 
 # ---------------------------------------------------------------- the table
-def _pm(stat, spec, std_spec=".1g"):
-    if stat is None or stat.get("mean") is None:
-        return "-"
-    text = format(stat["mean"], spec)
-    return text if stat.get("std") is None else f"{text} ± {format(stat['std'], std_spec)}"
-
-
 def _rows(cell, table):
     part = cell["summary"]["equal_epochs"] if table == "epochs" else cell["summary"]["equal_cost"]["rows"]
     return {row["method"]: row for row in part}
@@ -239,7 +233,11 @@ def table1_markdown(doc):
         f"- epochs per cell: {epochs}. The paper ran 1000 epochs; on two cores we cannot. The "
         "epochs were set from measured epoch times (the CNN on mnist5k costs ~2.5 s per epoch "
         "idle, 5-10x more on the shared machine under other jobs' load) to finish in 10-45 min, "
-        "before any result was seen; the same for every method of a cell; nothing was tuned to favour a method. Results at these budgets are not the paper's converged regime.",
+        "and fixed before any result was seen; the same for every method of a cell; nothing "
+        "was tuned to favour a method. While this plan was held back by machine load, a smaller "
+        "run (digits-mlp 200, digits-cnn 60, mnist5k-mlp 100, mnist5k-cnn 12 epochs) finished "
+        "first and showed the same pattern. Results at these budgets are not the paper's "
+        "converged regime.",
         "- cost: epoch-equivalents of forward+backward passes over the training set, every "
         "per-epoch gradient-norm check and every CG line-search evaluation included.",
         "- Q = K*M/P: training samples x outputs / parameters (the paper's overdetermination "
@@ -250,9 +248,9 @@ def table1_markdown(doc):
     for c in doc["cells"]:
         for m, r in _rows(c, "epochs").items():
             rows.append([c["dataset"], c["model"], f"{c['Q']:.2f}", m, r["runs"],
-                         _pm(r["train_loss"], ".4f"), _pm(r["train_acc"], ".3f"),
-                         _pm(r["val_loss"], ".4f"), _pm(r["val_acc"], ".3f"),
-                         _pm(r["cost"], ".0f", ".0f"), _swaps(c, m)])
+                         format_stat(r["train_loss"], ".4f", STD_SPEC), format_stat(r["train_acc"], ".3f", STD_SPEC),
+                         format_stat(r["val_loss"], ".4f", STD_SPEC), format_stat(r["val_acc"], ".3f", STD_SPEC),
+                         format_stat(r["cost"], ".0f", ".0f"), _swaps(c, m)])
     lines += [markdown_table(["data", "model", "Q", "method", "seeds", "train loss", "train acc",
                               "val loss", "val acc", "cost", "swap epoch"], rows), "",
               "## At equal cost", "",
@@ -264,8 +262,8 @@ def table1_markdown(doc):
         budget = c["summary"]["equal_cost"]["budget"]
         for m, r in _rows(c, "cost").items():
             rows.append([c["dataset"], c["model"], "-" if budget is None else f"{budget:.0f}", m,
-                         f"{r['epochs'][0]}" if r["epochs"][0] == r["epochs"][1] else f"{r['epochs'][0]}-{r['epochs'][1]}",
-                         _pm(r["train_loss"], ".4f"), _pm(r["val_loss"], ".4f"), _pm(r["val_acc"], ".3f")])
+                         span(r["epochs"]),
+                         format_stat(r["train_loss"], ".4f", STD_SPEC), format_stat(r["val_loss"], ".4f", STD_SPEC), format_stat(r["val_acc"], ".3f", STD_SPEC)])
     lines += [markdown_table(["data", "model", "budget", "method", "epoch reached", "train loss",
                               "val loss", "val acc"], rows), "",
               "## Two-phase against Adam, plainly", "",
