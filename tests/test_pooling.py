@@ -30,7 +30,10 @@ def pool_cases(draw, cls):
 @given(data=st.data())
 def test_pool_gradients_match_finite_differences(cls, data):
     layer, x = data.draw(pool_cases(cls))
-    assert nn.check_layer(layer, x, norm=True)["x"] < 1e-9
+    # AvgPool is linear: exact centred differences at any step, and h = 1 keeps rounding noise
+    # negligible. MaxPool needs a step below the gap between values (see pool_cases).
+    h = 1.0 if cls is nn.AvgPool2D else 1e-5
+    assert nn.check_layer(layer, x, h=h, norm=True)["x"] < 1e-9
 
 
 def torch_pool(layer, x, dout):

@@ -1,7 +1,7 @@
 """Sequential: the public contract (size, init, views, flat order) and its input checks."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from minitwophase import nn
@@ -57,12 +57,20 @@ def test_forward_matches_hand_computation():
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+@example(n=1, hidden=1, seed=446, act=nn.GELU)   # a tiny gradient (cross_entropy)
 @given(n=st.integers(1, 9), hidden=st.integers(1, 6), seed=st.integers(0, 1000),
        act=st.sampled_from([nn.Tanh, nn.Sigmoid, nn.GELU]))
 def test_network_gradient_matches_finite_differences(loss, n, hidden, seed, act):
     net = nn.Sequential([nn.Dense(4, hidden), act(), nn.Dense(hidden, hidden), act(), nn.Dense(hidden, 3)])
     X, y = data(n, 4, 3, seed)
-    assert nn.check_network(net, net.init(seed), X, y, loss=loss, norm=True) < 1e-8
+    theta, h = net.init(seed), 1e-5
+    value, grad = net.loss_and_grad(theta, X, y, loss=loss)
+    numeric = nn.numerical_gradient(lambda t: net.loss_value(t, X, y, loss=loss), theta, h)
+    # Centred differences carry rounding noise ~eps * max(1, |f|) / h per coordinate (f is
+    # computed from O(1) logits even when it is tiny): it dominates when the gradient is small,
+    # e.g. 1 hidden GELU unit, seed 446, |g| = 7e-4, where our gradient equals torch's to 8e-16.
+    noise = 10 * np.finfo(float).eps * max(1.0, abs(value)) / h * np.sqrt(theta.size)
+    assert np.linalg.norm(grad - numeric) <= 1e-8 * (np.linalg.norm(grad) + np.linalg.norm(numeric)) + noise
 
 
 @given(chunk=st.integers(1, 12))
