@@ -1,6 +1,7 @@
 """Optimizers: textbook Adam, linear CG, nonlinear CG with scipy.optimize line searches."""
 from .adam import Adam
+from .line_search import LINE_SEARCHES
 from .linear_cg import linear_cg
 from .nonlinear_cg import CGRecord, NonlinearCG, minimize_cg
 
-__all__ = ["Adam", "linear_cg", "minimize_cg", "NonlinearCG", "CGRecord"]
+__all__ = ["Adam", "linear_cg", "minimize_cg", "NonlinearCG", "CGRecord", "LINE_SEARCHES"]

@@ -11,6 +11,13 @@ import warnings
 import numpy as np
 import scipy.optimize as so
 
+# The one table of line searches: name -> a one-line description. The stepper, TrainConfig,
+# the command line and the docs read their names from here (consumers use only the keys).
+LINE_SEARCHES = {
+    "wolfe": "strong Wolfe, scipy.optimize.line_search (the default)",
+    "golden": "golden-section search through scipy.optimize (the paper's)",
+}
+
 
 def call_fun(fun, x):
     """(f, g) = fun(x) as (float, float64 array), checking g's shape."""

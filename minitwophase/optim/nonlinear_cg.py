@@ -38,7 +38,7 @@ from scipy.optimize import OptimizeResult
 
 from .._validate import as_float_array, choice, positive_int, real_number
 from .cg_beta import BETAS
-from .line_search import LineFunction, call_fun, golden, wolfe
+from .line_search import LINE_SEARCHES, LineFunction, call_fun, golden, wolfe
 
 SCIPY_MESSAGES = {  # scipy's CG status messages (scipy.optimize._optimize._status_message)
     0: "Optimization terminated successfully.",
@@ -93,7 +93,7 @@ class NonlinearCG:
             raise TypeError(f"fun must be callable x -> (f, g), got {type(fun).__name__}")
         self.fun, self.x = fun, as_float_array(x0, "x0", ndim=1).copy()
         self.beta_name = choice(beta, "beta", set(BETAS))
-        self.line_search = choice(line_search, "line_search", {"wolfe", "golden"})
+        self.line_search = choice(line_search, "line_search", LINE_SEARCHES)
         self.gtol = real_number(gtol, "gtol", low=0.0)
         if isinstance(norm, bool) or not isinstance(norm, numbers.Real) or norm == 0 or norm != norm:
             raise ValueError(f"norm must be a nonzero real order (np.inf allowed), got {norm!r}")
