@@ -14,11 +14,11 @@ import shlex
 import time
 from dataclasses import asdict, dataclass, field, replace
 
-from . import datasets
-from ._validate import choice, positive_int
-from .datasets.dataset import check_val_fraction
-from .models import ACTIVATIONS, DEFAULT_ACTIVATION, build_model, layout_for, parse_model
-from .training import METHODS, TrainConfig, train
+from .. import datasets
+from .._validate import choice, positive_int
+from ..datasets.dataset import check_val_fraction
+from ..models import ACTIVATIONS, DEFAULT_ACTIVATION, build_model, layout_for, parse_model
+from ..training import METHODS, TrainConfig, train
 
 # TrainConfig fields that vary per run rather than being shared by the comparison.
 PER_RUN = ("method", "seed")

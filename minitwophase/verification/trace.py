@@ -1,7 +1,7 @@
 """Verification traces: a fixed-seed run, step by step, in a framework-neutral file.
 
 A researcher who implements the two-phase method in PyTorch or JAX runs the same
-configuration, writes the same kind of trace, and ``trace_compare.compare_traces`` names the
+configuration, writes the same kind of trace, and ``compare.compare_traces`` names the
 first step where the two implementations part (field, both values, relative difference).
 
 Files (``save_trace(trace, "run.json")`` writes all three; ``load_trace`` reads .json or .csv)
@@ -37,9 +37,9 @@ Records, in this order (``step`` = position, 0, 1, 2, ...):
                     d (0 for d_0 = -g_0 and on every restart)
 Every record has the keys RECORD_KEYS; a key that does not apply is null.
 
-Comparison (``trace_compare.compare_traces``): records are matched by position; epoch, phase and kind must
+Comparison (``compare.compare_traces``): records are matched by position; epoch, phase and kind must
 be equal, and each numeric field must satisfy |other - ref| <= atol + rtol * |ref|. Why the
-default tolerances (trace_compare.DEFAULT_RTOL, DEFAULT_ATOL) are what they are is written there.
+default tolerances (compare.DEFAULT_RTOL, DEFAULT_ATOL) are what they are is written there.
 """
 from __future__ import annotations
 
@@ -52,9 +52,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._json import jsonable
-from .optim import Adam
-from .training import TrainConfig, train
+from .._json import jsonable
+from .._version import __version__
+from ..experiments.experiment import Experiment, load_data
+from ..models import build_model
+from ..optim import Adam
+from ..training import TrainConfig, train
 
 FORMAT, FORMAT_VERSION = "minitwophase-trace", 1
 RECORD_KEYS = ("step", "epoch", "phase", "kind", "loss", "grad_norm", "step_size", "beta")
@@ -165,8 +168,6 @@ def trace_run(dataset="digits", model="mlp:32", activation=None, val_fraction=No
               include_data=False, **train_options):
     """Load the data set and build the model from their specs (as ``minitwophase run``), then
     ``record_trace``; ``train_options`` are TrainConfig fields (method, seed, epochs, ...)."""
-    from .experiment import Experiment, load_data      # late: experiment imports training
-    from .models import build_model
     cfg = TrainConfig(**train_options)
     exp = Experiment(dataset=dataset, model=model, activation=activation, val_fraction=val_fraction,
                      data_seed=data_seed, methods=(cfg.method,), seeds=(cfg.seed,), train=cfg).validate()
@@ -178,7 +179,6 @@ def trace_run(dataset="digits", model="mlp:32", activation=None, val_fraction=No
 
 
 def _header(net, data, cfg, spec):
-    from . import __version__
     adam = Adam(lr=cfg.lr)
     config = {**spec, **{k: v for k, v in asdict(cfg).items() if k != "chunk_size"},
               "adam_betas": list(adam.betas), "adam_eps": adam.eps}
@@ -196,11 +196,15 @@ def data_fingerprint(X, y):
 
 def layout(net):
     """Where each parameter lives in theta: [{layer, type, name, shape, offset, size}, ...]."""
+    # unflatten gives views into theta; on theta = 0, 1, 2, ... each view's first entry is its
+    # offset (exact in float32 too below 2**24 parameters)
     out = []
-    for i, entry in enumerate(net._slices):
-        for name, (a, b, shape) in entry.items():
+    index = net.unflatten(np.arange(net.size, dtype=np.float64))
+    for i, params in enumerate(index):
+        for name, view in params.items():
             out.append(dict(layer=i, type=type(net.layers[i]).__name__, name=name,
-                            shape=list(shape), offset=a, size=b - a))
+                            shape=list(view.shape), offset=int(view.flat[0]) if view.size else 0,
+                            size=int(view.size)))
     return out
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._json import jsonable
+from .._json import jsonable
 from .trace import FIELDS, KINDS, STRUCTURE, Trace, load_trace
 
 # Default tolerances, per field (|other - ref| <= atol + rtol |ref|). Measured against an
