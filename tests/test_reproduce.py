@@ -3,7 +3,9 @@ import json
 
 import pytest
 
-from minitwophase import cli, reproduce as rp
+from minitwophase import cli
+from minitwophase.experiments import reproduce as rp
+from cli_runner import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +24,12 @@ def test_quick_reproduction_writes_every_row(quick):
     assert [c["cell"] for c in data["cells"]] == [c.name for c in rp.QUICK_CELLS]
     for cell in rp.QUICK_CELLS:
         rec = next(c for c in data["cells"] if c["cell"] == cell.name)
-        assert [r["method"] for r in rec["summary"]["equal_epochs"]] == list(rp.METHODS)
-        assert [r["method"] for r in rec["summary"]["equal_cost"]["rows"]] == list(rp.METHODS)
+        assert [r["method"] for r in rec["summary"]["equal_epochs"]] == list(rp.COMPARED)
+        assert [r["method"] for r in rec["summary"]["equal_cost"]["rows"]] == list(rp.COMPARED)
         # fixed split: Adam for round(0.3 * epochs) epochs; adam+cg swapped somewhere; adam never
         assert rec["swap_epochs"]["fixed-split"] == [round(0.3 * cell.epochs)]
         assert rec["swap_epochs"]["adam"] == [None]
-        for method in rp.METHODS:
+        for method in rp.COMPARED:
             assert f"| {cell.dataset} | {cell.model} " in md
             assert any(line.startswith(f"| {cell.dataset} ") and f"| {method} " in line
                        for line in md.splitlines())
@@ -72,21 +74,14 @@ def test_select_cells():
         rp.select_cells(["cifar-vit"])
 
 
-def _parser():
-    parser = cli._Parser(prog=cli.PROG)
-    sub = parser.add_subparsers(dest="command", parser_class=cli._Parser)
-    rp.add_command(sub)
-    return parser
-
-
 @pytest.mark.parametrize("argv", [["reproduce", "--cells", "nope"], ["reproduce", "--seeds", "a"],
                                   ["reproduce", "--bogus"], ["reproduce", "--seeds", "-1"]])
-def test_cli_bad_options_exit_2_with_one_line(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        _parser().parse_args(argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
+def test_cli_bad_options_exit_2_with_one_line(argv, tmp_path, capsys):
+    code, _, err = run_cli(argv + ["--quick", "--out", str(tmp_path)], capsys)
+    assert code == 2
+    err = err.strip()
     assert err.startswith("minitwophase: error:") and "\n" not in err
+    assert not (tmp_path / "table1.md").exists()
 
 
 def test_cli_errors_found_later_exit_2(tmp_path, capsys):

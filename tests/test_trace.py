@@ -1,17 +1,17 @@
 """Verification traces: the schema round trip, the traced loop against training.train (bit for
 bit), compare_traces on identical / perturbed / truncated / restructured traces, the two CLI
 verbs (exit codes 0/1/2, one-line errors), and PyTorch float64 Adam against our Adam phase."""
-import argparse
 import copy
 import json
 
 import numpy as np
 import pytest
 
-from minitwophase import cli, cli_trace, datasets
-from minitwophase import trace as T
+from minitwophase import cli, datasets
+from minitwophase.cli import trace as cli_trace
 from minitwophase._json import jsonable
-from minitwophase import trace_compare as TC
+from minitwophase.verification import compare as TC
+from minitwophase.verification import trace as T
 from minitwophase.models import build_model
 from minitwophase.training import TrainConfig, train
 from cli_runner import run_cli
@@ -208,9 +208,6 @@ def test_bad_json_file_is_one_line_exit_2(tmp_path, capsys):
 
 def test_add_commands_registers_both_verbs_on_the_main_parser():
     parser = cli.build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "trace" not in sub.choices:                        # until cli.py registers them itself
-        cli_trace.add_commands(sub)
     args = parser.parse_args(["compare-trace", "r.json", "o.json", "--rtol", "1e-6"])
     assert args.func is cli_trace.cmd_compare and args.rtol == 1e-6
     assert parser.parse_args(["trace", "--epochs", "3"]).func is cli_trace.cmd_trace
