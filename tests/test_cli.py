@@ -108,6 +108,7 @@ def test_bad_input_gives_one_error_line_and_exit_2(args, expected, tmp_path, cap
     assert not (tmp_path / "o" / "results.json").exists()
 
 
+@pytest.mark.slow
 def test_error_in_a_real_process_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "minitwophase", "run", "--dataset", "mnist:/nonexistent",
                            "--out", str(tmp_path)], capture_output=True, text=True, timeout=60)
@@ -116,6 +117,7 @@ def test_error_in_a_real_process_has_no_traceback(tmp_path):
     assert proc.stderr.startswith("minitwophase: error: MNIST directory /nonexistent does not exist")
 
 
+@pytest.mark.slow
 def test_help_documents_every_option():
     proc = subprocess.run([sys.executable, "-m", "minitwophase", "--help"], capture_output=True,
                           text=True, timeout=60)

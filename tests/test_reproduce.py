@@ -16,6 +16,7 @@ def quick(tmp_path_factory):
     return out, doc, lines
 
 
+@pytest.mark.slow
 def test_quick_reproduction_writes_every_row(quick):
     out, doc, lines = quick
     assert doc["complete"]
@@ -39,6 +40,7 @@ def test_quick_reproduction_writes_every_row(quick):
     assert any("swap to CG" in line for line in lines)      # per-run progress lines
 
 
+@pytest.mark.slow
 def test_q_is_samples_times_outputs_over_parameters(quick):
     _, doc, _ = quick
     by_name = {c["cell"]: c for c in doc["cells"]}
@@ -52,6 +54,7 @@ def test_q_is_samples_times_outputs_over_parameters(quick):
     assert rp.overdetermination(4000, 10, 9098) == pytest.approx(4.3965, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_several_seeds_give_a_spread(tmp_path):
     doc = rp.reproduce(tmp_path, cells=["digits-mlp"], seeds=(0, 1), quick=True, log=lambda s: None)
     row = doc["cells"][0]["summary"]["equal_epochs"][0]
