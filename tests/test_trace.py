@@ -251,3 +251,19 @@ def test_torch_float64_adam_phase_matches_ours_within_the_default_tolerance(digi
     report = TC.compare_traces(ref, T.Trace({}, rec.records))
     assert report.agree, report.text()
     assert max(m["rel"] for m in report.max_diff.values()) < 1e-12   # measured ~1e-15
+
+
+def test_a_swap_check_that_cuts_an_epoch_short_is_traced(digits):
+    cfg = TrainConfig(method="adam+cg", epochs=5, batch_size=128, lr=1e-2, check_every=1)
+    net = build_model("mlp:16", digits.image_shape, digits.n_classes)
+    run = train(net, digits, cfg)
+    tr = T.record_trace(net, digits, cfg)
+    steps = [r for r in tr.records if r["kind"] == "minibatch"]
+    perms = tr.inputs["permutations"]
+    assert perms.shape == (run.swap_epoch, len(digits.y_train))
+    taken = np.count_nonzero(perms[-1] >= 0)
+    assert 0 < taken < len(digits.y_train)                       # the swap epoch was cut short
+    assert np.all(perms[-1][taken:] == -1)
+    n_last = sum(r["epoch"] == run.swap_epoch for r in steps)
+    assert n_last == -(-taken // 128)                            # its minibatches, and no more
+    assert [r["epoch"] for r in tr.epoch_records()] == [row["epoch"] for row in run.rows]

@@ -6,6 +6,8 @@ as the command-line flags, so ``command_line()`` is the equivalent ``minitwophas
 ``training.train``. Runs go seed by seed (all methods of seed 0, then seed 1, ...) so that a
 Ctrl-C leaves complete comparisons for the seeds already done. Ctrl-C stops the loop: the
 finished runs and the interrupted one (status "interrupted", its rows so far) are kept.
+
+Layer: experiments (above training/ and models.py); map: README "Where things go".
 """
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ Comparisons (the summary): per method, mean and sample std (ddof=1) over seeds o
     cost <= budget. An interrupted run that stopped short of the budget is left out of that
     table (named under it). Train accuracy is measured only at the end of a run, so the
     equal-cost table has none.
+
+Layer: experiments (above training/ and models.py); map: README "Where things go".
 """
 from __future__ import annotations
 

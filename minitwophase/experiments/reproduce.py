@@ -15,6 +15,8 @@ equal cost. Written into ``out`` (default ``figures/``):
 Epochs: the paper trains 1000 epochs (30 % Adam); on two cores we cannot. Epochs per cell are
 chosen from measured epoch times so that the whole run takes 10-45 min (see CELLS); the same
 budget for every method of a cell, nothing tuned per method.
+
+Layer: experiments (above training/ and models.py); map: README "Where things go".
 """
 from __future__ import annotations
 

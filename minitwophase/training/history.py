@@ -10,6 +10,8 @@ Row keys (None where a key does not apply):
   cost        cumulative epoch-equivalents of forward+backward work (see objective.py)
   wall_time   cumulative seconds of training work (Adam steps, gradient-norm measurement, CG)
   cg_alpha, cg_beta, cg_restart, cg_nfev   the CG iteration of this epoch (NonlinearCG record)
+
+Layer: training (above nn/, optim/, swap.py); map: README "Where things go".
 """
 from __future__ import annotations
 

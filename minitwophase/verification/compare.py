@@ -1,6 +1,8 @@
 """Comparing two verification traces: the first step where they part, with stated tolerances.
 
 The trace format is documented in ``trace.py``; this module only reads traces.
+
+Layer: verification (above experiments/, below cli/); map: README "Where things go".
 """
 from __future__ import annotations
 

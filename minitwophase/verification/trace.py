@@ -11,7 +11,8 @@ Files (``save_trace(trace, "run.json")`` writes all three; ``load_trace`` reads 
             easiest thing to emit from another framework; compare-trace accepts it as well
   run.npz   the exact inputs: ``theta0`` (float64, the flat layout below), ``permutations``
             (int64, one row per Adam epoch: the training-set indices in minibatch order;
-            minibatch b of epoch e is permutations[e-1][b*B:(b+1)*B]), ``theta_final``, and
+            minibatch b of epoch e is permutations[e-1][b*B:(b+1)*B]; -1 past the last step
+            of an epoch cut short by a swap check (check_every) or a NaN), ``theta_final``, and
             with include_data=True ``X_train`` (float64) and ``y_train`` (int64 labels)
 
 Header: format_version, minitwophase version, ``config`` (dataset spec, val_fraction,
@@ -40,6 +41,8 @@ Every record has the keys RECORD_KEYS; a key that does not apply is null.
 Comparison (``compare.compare_traces``): records are matched by position; epoch, phase and kind must
 be equal, and each numeric field must satisfy |other - ref| <= atol + rtol * |ref|. Why the
 default tolerances (compare.DEFAULT_RTOL, DEFAULT_ATOL) are what they are is written there.
+
+Layer: verification (above experiments/, below cli/); map: README "Where things go".
 """
 from __future__ import annotations
 
@@ -155,9 +158,12 @@ def record_trace(net, data, config=None, spec=None, include_data=False, **overri
     header = _header(net, data, cfg, spec or {})
     header.update(swap_epoch=run.swap_epoch, status=run.status, message=run.message)
     n = len(data.y_train)
-    perms = [np.concatenate([s[0] for s in steps[e]]) for e in sorted(steps)]
+    perms = np.full((len(steps), n), -1, dtype=np.int64)
+    for row, e in zip(perms, sorted(steps)):
+        taken = np.concatenate([s[0] for s in steps[e]])
+        row[:taken.size] = taken
     inputs = {"theta0": theta0, "theta_final": np.array(run.theta, dtype=np.float64),
-              "permutations": np.array(perms, dtype=np.int64).reshape(len(perms), n)}
+              "permutations": perms}
     if include_data:
         inputs.update(X_train=np.ascontiguousarray(data.X_train, dtype=np.float64),
                       y_train=np.asarray(data.y_train, dtype=np.int64))
