@@ -1,7 +1,9 @@
 """The phases a method's schedule is made of (methods.py), and the swap check they feed.
 
-Each phase runs one epoch per call, ``phase.run(theta, epoch, stop_at_swap) -> EpochResult``,
-and pays for every pass over data through the one Objective (objective.py).
+A phase is built once per run, ``Phase(config, objective, check, on_minibatch)``, keeps its
+optimizer's state, runs one epoch per call, ``phase.run(theta, epoch, stop_at_swap) ->
+EpochResult``, and pays for every pass over data through the one Objective (objective.py).
+A new phase: a class with that interface, registered in ``PHASES``.
 
   AdamPhase  one epoch of Adam (Kingma & Ba Alg. 1) on shuffled minibatches, then the
              full-batch loss and gradient norm at its end (the epoch's row).
@@ -92,7 +94,7 @@ class AdamPhase:
 class CGPhase:
     STATUS = {0: "converged", 1: "completed"}                  # NonlinearCG.status -> run status
 
-    def __init__(self, config, objective, check):
+    def __init__(self, config, objective, check, on_minibatch=None):   # no minibatches in CG
         self.config, self.objective, self.check = config, objective, check
         self.cg = None
 

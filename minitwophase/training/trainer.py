@@ -80,9 +80,8 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
     theta = net.init(seed=cfg.seed)
     run = Run(method=cfg.method, seed=cfg.seed, config=asdict(cfg))
     check = SwapCheck(SwapDetector(cfg.swap_factor, mode=cfg.swap_mode))
-    phases = {"adam": PHASES["adam"](cfg, objective, check, on_minibatch),
-              "cg": PHASES["cg"](cfg, objective, check)}
     schedule = METHODS[cfg.method].schedule
+    phases = {name: PHASES[name](cfg, objective, check, on_minibatch) for name, _ in schedule}
     record = Recorder(run, net, data, objective, cfg.loss, theta, progress, probes)
     with np.errstate(over="ignore", invalid="ignore"):
         try:
