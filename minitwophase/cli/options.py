@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..models import ACTIVATIONS
+from ..models import ACTIVATIONS, DEFAULT_WIDTHS
 from ..nn.losses import LOSSES
 from ..optim import LINE_SEARCHES
 from ..optim.cg_beta import BETAS
@@ -108,8 +108,9 @@ def add_data_options(parser, dataset="mnist5k", model="mlp"):
     data.add_argument("--data-seed", type=integer, default=0, metavar="N",
                       help="seed of the train/validation split")
     data.add_argument("--model", default=model, metavar="SPEC",
-                      help="mlp | mlp:W1,W2,... (hidden widths, default 128) | cnn | cnn:C1,C2,... "
-                      "(3x3 conv + pool per width, default 8,16)")
+                      help=" | ".join(DEFAULT_WIDTHS) + ", each optionally with widths, e.g. "
+                      "mlp:W1,W2,... (hidden widths, default 128), cnn:C1,C2,... (3x3 conv + pool "
+                      "per width, default 8,16)")
     data.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
                       help="hidden activation; default tanh for mlp, relu for cnn")
     data.add_argument("--loss", choices=tuple(LOSSES), default="mse",
