@@ -40,7 +40,7 @@ class Run:
     message: str = ""
     swap_epoch: int | None = None        # first CG epoch is swap_epoch + 1
     peak_epoch: int | None = None        # epoch of the largest gradient norm in the Adam phase
-    peak_report: dict | None = None      # the single-peak safeguard (swap.py)
+    peak_report: dict | None = None      # the single-peak safeguard over every epoch (peaks.py)
     best_epoch: int | None = None        # lowest train loss
     final_train_acc: float | None = None
     theta: np.ndarray | None = None      # parameters at the end
