@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from minitwophase import cli
-from minitwophase.experiment import Experiment, run_experiment
-from minitwophase.report import load_results, save_results
+from minitwophase.experiments.experiment import Experiment, run_experiment
+from minitwophase.experiments.report import load_results, save_results
 from minitwophase.training import COLUMNS, TrainConfig
 from cli_runner import run_cli
 
@@ -48,7 +48,7 @@ def test_saved_command_line_parses_back_to_the_same_experiment(tmp_path, capsys)
     doc, _ = load_results(tmp_path)
     argv = doc["config"]["command"].split()[1:]
     assert argv[0] == "run"
-    again = cli.experiment_from_args(cli.build_parser().parse_args(argv))
+    again = cli.run.experiment_from_args(cli.build_parser().parse_args(argv))
     assert again.to_dict() == {k: v for k, v in doc["config"].items() if k != "command"}
 
 
@@ -84,13 +84,16 @@ def _corrupt_mnist(tmp_path):
     (["--dataset", "imagenet"], "spec must be one of"),
     (["--dataset", "mnist:/nonexistent"], "/nonexistent does not exist"),
     ("corrupt", "not an IDX file"),
-    (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
-    (["--epochs", "ten"], "argument --epochs: expected a positive integer, got 'ten'"),
-    (["--methods", "adam,sgd"], "unknown method 'sgd'"),
+    (["--epochs", "0"], "epochs must be >= 1, got 0"),
+    (["--epochs", "ten"], "argument --epochs: expected an integer, got 'ten'"),
+    (["--check-every", "0"], "check_every must be >= 1, got 0"),
+    (["--methods", "adam,sgd"], "method must be one of"),
+    (["--seeds", "-1"], "seed must be >= 0, got -1"),
+    (["--cg-gtol", "-1"], "cg_gtol must lie in [0.0, inf], got -1.0"),
     (["--model", "mlp:12,x"], "model widths must be positive integers"),
     (["--model", "resnet"], "model must be 'mlp"),
     (["--swap-factor", "1.5"], "factor must lie in (0.0, 1.0]"),
-    (["--lr", "-1"], "lr must lie in (0.0, inf]"),
+    (["--lr", "-1"], "lr must lie in [0.0, inf]"),
     (["--val-fraction", "1"], "val_fraction must lie in (0.0, 1.0)"),
     (["--seeds", "0,0"], "seeds must not repeat"),
 ])
@@ -105,6 +108,7 @@ def test_bad_input_gives_one_error_line_and_exit_2(args, expected, tmp_path, cap
     assert not (tmp_path / "o" / "results.json").exists()
 
 
+@pytest.mark.slow
 def test_error_in_a_real_process_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "minitwophase", "run", "--dataset", "mnist:/nonexistent",
                            "--out", str(tmp_path)], capture_output=True, text=True, timeout=60)
@@ -113,6 +117,7 @@ def test_error_in_a_real_process_has_no_traceback(tmp_path):
     assert proc.stderr.startswith("minitwophase: error: MNIST directory /nonexistent does not exist")
 
 
+@pytest.mark.slow
 def test_help_documents_every_option():
     proc = subprocess.run([sys.executable, "-m", "minitwophase", "--help"], capture_output=True,
                           text=True, timeout=60)
@@ -149,8 +154,8 @@ def test_ctrl_c_in_experiment_keeps_finished_and_partial_runs(tmp_path):
 
 
 def test_ctrl_c_in_cli_writes_partial_results_and_exits_130(tmp_path, capsys, monkeypatch):
-    real = cli.run_experiment
-    monkeypatch.setattr(cli, "run_experiment",
+    real = cli.run.run_experiment
+    monkeypatch.setattr(cli.run, "run_experiment",
                         lambda exp, **kw: real(exp, progress=_interrupt_at("adam", 2), **kw))
     code, out, err = run_cli(["run", *FAST, "--no-plots", "--out", str(tmp_path)], capsys)
     assert code == 130

@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import to_rgba
 
-from minitwophase import plotting
+from minitwophase.experiments import plotting
 from minitwophase.training import COLUMNS, Run
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -7,6 +7,7 @@ import pytest
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
+@pytest.mark.slow
 def test_readme_quickstart_runs(capsys):
     if not README.exists():
         pytest.skip("README.md is not beside the tests (installed without the source tree)")

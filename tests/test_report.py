@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from minitwophase.experiment import Experiment, Outcome
-from minitwophase.report import (cost_budget, format_tables, load_results, mean_std, row_at_cost,
+from minitwophase.experiments.experiment import Experiment, Outcome
+from minitwophase.experiments.report import (cost_budget, format_tables, load_results, mean_std, row_at_cost,
                                  save_results, summarize)
 from minitwophase.training import COLUMNS, Run, TrainConfig
 

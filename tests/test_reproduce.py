@@ -3,7 +3,9 @@ import json
 
 import pytest
 
-from minitwophase import cli, reproduce as rp
+from minitwophase import cli
+from minitwophase.experiments import reproduce as rp
+from cli_runner import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -14,6 +16,7 @@ def quick(tmp_path_factory):
     return out, doc, lines
 
 
+@pytest.mark.slow
 def test_quick_reproduction_writes_every_row(quick):
     out, doc, lines = quick
     assert doc["complete"]
@@ -22,12 +25,12 @@ def test_quick_reproduction_writes_every_row(quick):
     assert [c["cell"] for c in data["cells"]] == [c.name for c in rp.QUICK_CELLS]
     for cell in rp.QUICK_CELLS:
         rec = next(c for c in data["cells"] if c["cell"] == cell.name)
-        assert [r["method"] for r in rec["summary"]["equal_epochs"]] == list(rp.METHODS)
-        assert [r["method"] for r in rec["summary"]["equal_cost"]["rows"]] == list(rp.METHODS)
+        assert [r["method"] for r in rec["summary"]["equal_epochs"]] == list(rp.COMPARED)
+        assert [r["method"] for r in rec["summary"]["equal_cost"]["rows"]] == list(rp.COMPARED)
         # fixed split: Adam for round(0.3 * epochs) epochs; adam+cg swapped somewhere; adam never
         assert rec["swap_epochs"]["fixed-split"] == [round(0.3 * cell.epochs)]
         assert rec["swap_epochs"]["adam"] == [None]
-        for method in rp.METHODS:
+        for method in rp.COMPARED:
             assert f"| {cell.dataset} | {cell.model} " in md
             assert any(line.startswith(f"| {cell.dataset} ") and f"| {method} " in line
                        for line in md.splitlines())
@@ -37,6 +40,7 @@ def test_quick_reproduction_writes_every_row(quick):
     assert any("swap to CG" in line for line in lines)      # per-run progress lines
 
 
+@pytest.mark.slow
 def test_q_is_samples_times_outputs_over_parameters(quick):
     _, doc, _ = quick
     by_name = {c["cell"]: c for c in doc["cells"]}
@@ -50,6 +54,7 @@ def test_q_is_samples_times_outputs_over_parameters(quick):
     assert rp.overdetermination(4000, 10, 9098) == pytest.approx(4.3965, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_several_seeds_give_a_spread(tmp_path):
     doc = rp.reproduce(tmp_path, cells=["digits-mlp"], seeds=(0, 1), quick=True, log=lambda s: None)
     row = doc["cells"][0]["summary"]["equal_epochs"][0]
@@ -72,21 +77,14 @@ def test_select_cells():
         rp.select_cells(["cifar-vit"])
 
 
-def _parser():
-    parser = cli._Parser(prog=cli.PROG)
-    sub = parser.add_subparsers(dest="command", parser_class=cli._Parser)
-    rp.add_command(sub)
-    return parser
-
-
 @pytest.mark.parametrize("argv", [["reproduce", "--cells", "nope"], ["reproduce", "--seeds", "a"],
                                   ["reproduce", "--bogus"], ["reproduce", "--seeds", "-1"]])
-def test_cli_bad_options_exit_2_with_one_line(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        _parser().parse_args(argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
+def test_cli_bad_options_exit_2_with_one_line(argv, tmp_path, capsys):
+    code, _, err = run_cli(argv + ["--quick", "--out", str(tmp_path)], capsys)
+    assert code == 2
+    err = err.strip()
     assert err.startswith("minitwophase: error:") and "\n" not in err
+    assert not (tmp_path / "table1.md").exists()
 
 
 def test_cli_errors_found_later_exit_2(tmp_path, capsys):

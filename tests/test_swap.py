@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minitwophase.swap import SwapDetector, find_peaks_report
+from minitwophase.peaks import find_peaks_report
+from minitwophase.swap import SwapDetector
 
 
 def run(grad_norms, losses=None, **kw):

@@ -1,17 +1,17 @@
 """Verification traces: the schema round trip, the traced loop against training.train (bit for
 bit), compare_traces on identical / perturbed / truncated / restructured traces, the two CLI
 verbs (exit codes 0/1/2, one-line errors), and PyTorch float64 Adam against our Adam phase."""
-import argparse
 import copy
 import json
 
 import numpy as np
 import pytest
 
-from minitwophase import cli, cli_trace, datasets
-from minitwophase import trace as T
+from minitwophase import cli, datasets
+from minitwophase.cli import trace as cli_trace
 from minitwophase._json import jsonable
-from minitwophase import trace_compare as TC
+from minitwophase.verification import compare as TC
+from minitwophase.verification import trace as T
 from minitwophase.models import build_model
 from minitwophase.training import TrainConfig, train
 from cli_runner import run_cli
@@ -208,9 +208,6 @@ def test_bad_json_file_is_one_line_exit_2(tmp_path, capsys):
 
 def test_add_commands_registers_both_verbs_on_the_main_parser():
     parser = cli.build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "trace" not in sub.choices:                        # until cli.py registers them itself
-        cli_trace.add_commands(sub)
     args = parser.parse_args(["compare-trace", "r.json", "o.json", "--rtol", "1e-6"])
     assert args.func is cli_trace.cmd_compare and args.rtol == 1e-6
     assert parser.parse_args(["trace", "--epochs", "3"]).func is cli_trace.cmd_trace
@@ -254,3 +251,19 @@ def test_torch_float64_adam_phase_matches_ours_within_the_default_tolerance(digi
     report = TC.compare_traces(ref, T.Trace({}, rec.records))
     assert report.agree, report.text()
     assert max(m["rel"] for m in report.max_diff.values()) < 1e-12   # measured ~1e-15
+
+
+def test_a_swap_check_that_cuts_an_epoch_short_is_traced(digits):
+    cfg = TrainConfig(method="adam+cg", epochs=5, batch_size=128, lr=1e-2, check_every=1)
+    net = build_model("mlp:16", digits.image_shape, digits.n_classes)
+    run = train(net, digits, cfg)
+    tr = T.record_trace(net, digits, cfg)
+    steps = [r for r in tr.records if r["kind"] == "minibatch"]
+    perms = tr.inputs["permutations"]
+    assert perms.shape == (run.swap_epoch, len(digits.y_train))
+    taken = np.count_nonzero(perms[-1] >= 0)
+    assert 0 < taken < len(digits.y_train)                       # the swap epoch was cut short
+    assert np.all(perms[-1][taken:] == -1)
+    n_last = sum(r["epoch"] == run.swap_epoch for r in steps)
+    assert n_last == -(-taken // 128)                            # its minibatches, and no more
+    assert [r["epoch"] for r in tr.epoch_records()] == [row["epoch"] for row in run.rows]

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
+pytestmark = pytest.mark.slow      # one subprocess per lesson
+
 LESSONS = sorted(TUTORIALS.glob("[0-9][0-9]_*.py")) if TUTORIALS.is_dir() else []
 
 

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 from _common import QUICK, savefig
 import minitwophase as mtp
 from minitwophase import nn
-from minitwophase.swap import find_peaks_report
+from minitwophase.peaks import find_peaks_report
 
 D, HIDDEN, M, N = 10, 100, 5, 500          # inputs, hidden tanh units, outputs, samples
 net = nn.Sequential([nn.Dense(D, HIDDEN), nn.Tanh(), nn.Dense(HIDDEN, M)])

@@ -27,7 +27,7 @@ from _common import QUICK, savefig
 
 from minitwophase import datasets
 from minitwophase.models import build_model
-from minitwophase.plotting import gradnorm_vs_loss_figure, loss_vs_cost_figure
+from minitwophase.experiments.plotting import gradnorm_vs_loss_figure, loss_vs_cost_figure
 from minitwophase.training import TrainConfig, train
 
 DATASET = "digits" if QUICK else "mnist5k"

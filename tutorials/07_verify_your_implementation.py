@@ -11,7 +11,7 @@
 #    names the **first step where two implementations part**;
 # 4. why a bug that is invisible in the loss curve is obvious in a trace.
 #
-# The schema is in `minitwophase/trace.py`; the same two steps on the command line are
+# The schema is in `minitwophase/verification/trace.py`; the same two steps on the command line are
 # `minitwophase trace ... --out ref.json` and `minitwophase compare-trace ref.json mine.csv`.
 
 # %%
@@ -25,8 +25,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from _common import QUICK, savefig
-from minitwophase import trace as T
-from minitwophase import trace_compare as TC
+from minitwophase.verification import compare as TC
+from minitwophase.verification import trace as T
 from minitwophase.optim.nonlinear_cg import NonlinearCG
 
 USE_TORCH = importlib.util.find_spec("torch") is not None and not os.environ.get("MINITWOPHASE_NO_TORCH")

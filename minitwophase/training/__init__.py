@@ -1,6 +1,11 @@
-"""Two-phase training: the cost-counting objective, the training loop, and the run record."""
+"""Two-phase training: the cost-counting objective, the methods as schedules of phases, the
+loop that runs them, and the run record. Layer: training (above nn/, optim/, swap.py; below
+the application packages). Where things go: a new method is a row of methods.METHODS, a new
+phase a class in phases.py, a new option a TrainConfig field checked in config.py."""
+from .config import TrainConfig
 from .history import COLUMNS, STATUSES, Run
+from .methods import METHODS
 from .objective import Objective
-from .trainer import METHODS, TrainConfig, evaluate, train
+from .trainer import evaluate, train
 
 __all__ = ["Objective", "Run", "COLUMNS", "STATUSES", "METHODS", "TrainConfig", "evaluate", "train"]

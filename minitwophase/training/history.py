@@ -10,6 +10,8 @@ Row keys (None where a key does not apply):
   cost        cumulative epoch-equivalents of forward+backward work (see objective.py)
   wall_time   cumulative seconds of training work (Adam steps, gradient-norm measurement, CG)
   cg_alpha, cg_beta, cg_restart, cg_nfev   the CG iteration of this epoch (NonlinearCG record)
+
+Layer: training (above nn/, optim/, swap.py); map: README "Where things go".
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ class Run:
     message: str = ""
     swap_epoch: int | None = None        # first CG epoch is swap_epoch + 1
     peak_epoch: int | None = None        # epoch of the largest gradient norm in the Adam phase
-    peak_report: dict | None = None      # the single-peak safeguard (swap.py)
+    peak_report: dict | None = None      # the single-peak safeguard over every epoch (peaks.py)
     best_epoch: int | None = None        # lowest train loss
     final_train_acc: float | None = None
     theta: np.ndarray | None = None      # parameters at the end

@@ -5,6 +5,8 @@ CG) pays through this one object, which counts the samples pushed forward and ba
 Cost unit: one *epoch-equivalent* = one forward and one backward pass over all N training
 samples, so cost = (forward_samples + backward_samples) / (2 N). A repeated call at the very
 theta of the previous call is answered from a cache and costs nothing (as in the CG counters).
+
+Layer: training (above nn/, optim/, swap.py); map: README "Where things go".
 """
 from __future__ import annotations
 

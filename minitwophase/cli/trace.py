@@ -7,17 +7,18 @@
 
 compare-trace exits 0 when the traces agree, 1 when they part, 2 on bad input (one line
 ``minitwophase: error: ...``, as every other verb). ``add_commands(subparsers)`` registers both
-on cli.py's parser; ``main(argv)`` runs them standalone (tests, or before registration).
-cli.py is imported late: cli.py may import this module at its top.
+on the command's parser (cli/__init__.py). The trace schema: verification/trace.py.
 """
 from __future__ import annotations
 
 import argparse
 import json
 
-from . import trace as T
-from . import trace_compare as TC
-from .training import METHODS
+from ..training import METHODS
+from ..verification import compare as TC
+from ..verification import trace as T
+from .options import (HelpFormatter, UsageError, add_data_options, add_training_options, integer,
+                      train_options)
 
 DEFAULTS = dict(dataset="digits", model="mlp:32", method="adam+cg", epochs=20)
 
@@ -55,30 +56,29 @@ def _phases(text):
 
 
 def add_commands(subparsers):
-    """Add ``trace`` and ``compare-trace`` to cli.py's subparsers."""
-    from . import cli
+    """Add ``trace`` and ``compare-trace`` to the command's subparsers."""
     tr = subparsers.add_parser(
-        "trace", formatter_class=cli._HelpFormatter,
+        "trace", formatter_class=HelpFormatter,
         help="record a fixed-seed run step by step (a verification trace)",
         description="Run one method with one seed and record every Adam minibatch step, every "
         "epoch's full-batch loss and gradient norm, and every CG iteration (alpha, beta), with "
         "the exact initial parameters and minibatch order, so that another implementation can "
         "be checked against it (compare-trace). Writes OUT (.json), OUT's .csv (the records) "
         "and .npz (theta0, permutations, theta_final; X_train, y_train with --with-data). "
-        "The schema is documented in minitwophase/trace.py.")
-    cli.add_data_options(tr, dataset=DEFAULTS["dataset"], model=DEFAULTS["model"])
+        "The schema is documented in minitwophase/verification/trace.py.")
+    add_data_options(tr, dataset=DEFAULTS["dataset"], model=DEFAULTS["model"])
     t = tr.add_argument_group("training")
     t.add_argument("--method", choices=METHODS, default=DEFAULTS["method"], help="training method")
-    t.add_argument("--seed", type=int, default=0, metavar="N", help="initial weights and minibatch order")
-    cli.add_training_options(t, epochs=DEFAULTS["epochs"], epochs_help="epochs; keep the CG phase "
-                             "short (<= ~20 iterations), see trace_compare.DEFAULT_RTOL")
+    t.add_argument("--seed", type=integer, default=0, metavar="N", help="initial weights and minibatch order")
+    add_training_options(t, epochs=DEFAULTS["epochs"], epochs_help="epochs; keep the CG phase "
+                             "short (<= ~20 iterations), see verification/compare.py DEFAULT_RTOL")
     o = tr.add_argument_group("output")
     o.add_argument("--out", default="trace.json", metavar="FILE.json", help="the trace; .csv and .npz go beside it")
     o.add_argument("--with-data", action="store_true", help="also store X_train and y_train in the .npz")
     tr.set_defaults(func=cmd_trace)
 
     cmp = subparsers.add_parser(
-        "compare-trace", formatter_class=cli._HelpFormatter,
+        "compare-trace", formatter_class=HelpFormatter,
         help="compare two traces and report the first step where they part",
         description="Match the records of OTHER to those of REF by position and compare epoch, "
         "phase and kind exactly and loss, grad_norm, step_size, beta within "
@@ -86,7 +86,7 @@ def add_commands(subparsers):
         "(field, both values, relative difference) and the largest differences per field. "
         "Exit 0: they agree; 1: they part; 2: bad input.",
         epilog=f"Default tolerances: rtol {TC.DEFAULT_RTOL}, atol {TC.DEFAULT_ATOL} (why: "
-        "minitwophase/trace_compare.py). A .csv trace (records only) is accepted too.")
+        "minitwophase/verification/compare.py). A .csv trace (records only) is accepted too.")
     cmp.add_argument("reference", metavar="REF", help="reference trace (.json or .csv)")
     cmp.add_argument("other", metavar="OTHER", help="trace to check (.json or .csv)")
     cmp.add_argument("--rtol", type=_nonneg, default=None, help="relative tolerance for every field")
@@ -108,15 +108,13 @@ def _tol(default, uniform, per_field):
 
 
 def cmd_trace(args):
-    from . import cli
-    from .cli import UsageError
     if not args.out.endswith(".json"):
         raise UsageError(f"--out must name a .json file (the .csv and .npz go beside it), got {args.out!r}")
     try:
         trace = T.trace_run(dataset=args.dataset, model=args.model, activation=args.activation,
                             val_fraction=args.val_fraction, data_seed=args.data_seed,
                             include_data=args.with_data, method=args.method, seed=args.seed,
-                            **cli.train_options(args))
+                            **train_options(args))
         paths = T.save_trace(trace, args.out)
     except (ValueError, TypeError, OSError) as exc:
         raise UsageError(str(exc)) from None
@@ -130,7 +128,6 @@ def cmd_trace(args):
 
 
 def cmd_compare(args):
-    from .cli import UsageError
     try:
         report = TC.compare_traces(args.reference, args.other,
                                   rtol=_tol(TC.DEFAULT_RTOL, args.rtol, args.field_rtol),

@@ -1,7 +1,7 @@
 """Verification traces: a fixed-seed run, step by step, in a framework-neutral file.
 
 A researcher who implements the two-phase method in PyTorch or JAX runs the same
-configuration, writes the same kind of trace, and ``trace_compare.compare_traces`` names the
+configuration, writes the same kind of trace, and ``compare.compare_traces`` names the
 first step where the two implementations part (field, both values, relative difference).
 
 Files (``save_trace(trace, "run.json")`` writes all three; ``load_trace`` reads .json or .csv)
@@ -11,7 +11,8 @@ Files (``save_trace(trace, "run.json")`` writes all three; ``load_trace`` reads 
             easiest thing to emit from another framework; compare-trace accepts it as well
   run.npz   the exact inputs: ``theta0`` (float64, the flat layout below), ``permutations``
             (int64, one row per Adam epoch: the training-set indices in minibatch order;
-            minibatch b of epoch e is permutations[e-1][b*B:(b+1)*B]), ``theta_final``, and
+            minibatch b of epoch e is permutations[e-1][b*B:(b+1)*B]; -1 past the last step
+            of an epoch cut short by a swap check (check_every) or a NaN), ``theta_final``, and
             with include_data=True ``X_train`` (float64) and ``y_train`` (int64 labels)
 
 Header: format_version, minitwophase version, ``config`` (dataset spec, val_fraction,
@@ -37,9 +38,11 @@ Records, in this order (``step`` = position, 0, 1, 2, ...):
                     d (0 for d_0 = -g_0 and on every restart)
 Every record has the keys RECORD_KEYS; a key that does not apply is null.
 
-Comparison (``trace_compare.compare_traces``): records are matched by position; epoch, phase and kind must
+Comparison (``compare.compare_traces``): records are matched by position; epoch, phase and kind must
 be equal, and each numeric field must satisfy |other - ref| <= atol + rtol * |ref|. Why the
-default tolerances (trace_compare.DEFAULT_RTOL, DEFAULT_ATOL) are what they are is written there.
+default tolerances (compare.DEFAULT_RTOL, DEFAULT_ATOL) are what they are is written there.
+
+Layer: verification (above experiments/, below cli/); map: README "Where things go".
 """
 from __future__ import annotations
 
@@ -52,9 +55,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._json import jsonable
-from .optim import Adam
-from .training import TrainConfig, train
+from .._json import jsonable
+from .._version import __version__
+from ..experiments.experiment import Experiment, load_data
+from ..models import build_model
+from ..optim import Adam
+from ..training import TrainConfig, train
 
 FORMAT, FORMAT_VERSION = "minitwophase-trace", 1
 RECORD_KEYS = ("step", "epoch", "phase", "kind", "loss", "grad_norm", "step_size", "beta")
@@ -152,9 +158,12 @@ def record_trace(net, data, config=None, spec=None, include_data=False, **overri
     header = _header(net, data, cfg, spec or {})
     header.update(swap_epoch=run.swap_epoch, status=run.status, message=run.message)
     n = len(data.y_train)
-    perms = [np.concatenate([s[0] for s in steps[e]]) for e in sorted(steps)]
+    perms = np.full((len(steps), n), -1, dtype=np.int64)
+    for row, e in zip(perms, sorted(steps)):
+        taken = np.concatenate([s[0] for s in steps[e]])
+        row[:taken.size] = taken
     inputs = {"theta0": theta0, "theta_final": np.array(run.theta, dtype=np.float64),
-              "permutations": np.array(perms, dtype=np.int64).reshape(len(perms), n)}
+              "permutations": perms}
     if include_data:
         inputs.update(X_train=np.ascontiguousarray(data.X_train, dtype=np.float64),
                       y_train=np.asarray(data.y_train, dtype=np.int64))
@@ -165,8 +174,6 @@ def trace_run(dataset="digits", model="mlp:32", activation=None, val_fraction=No
               include_data=False, **train_options):
     """Load the data set and build the model from their specs (as ``minitwophase run``), then
     ``record_trace``; ``train_options`` are TrainConfig fields (method, seed, epochs, ...)."""
-    from .experiment import Experiment, load_data      # late: experiment imports training
-    from .models import build_model
     cfg = TrainConfig(**train_options)
     exp = Experiment(dataset=dataset, model=model, activation=activation, val_fraction=val_fraction,
                      data_seed=data_seed, methods=(cfg.method,), seeds=(cfg.seed,), train=cfg).validate()
@@ -178,7 +185,6 @@ def trace_run(dataset="digits", model="mlp:32", activation=None, val_fraction=No
 
 
 def _header(net, data, cfg, spec):
-    from . import __version__
     adam = Adam(lr=cfg.lr)
     config = {**spec, **{k: v for k, v in asdict(cfg).items() if k != "chunk_size"},
               "adam_betas": list(adam.betas), "adam_eps": adam.eps}
@@ -196,11 +202,15 @@ def data_fingerprint(X, y):
 
 def layout(net):
     """Where each parameter lives in theta: [{layer, type, name, shape, offset, size}, ...]."""
+    # unflatten gives views into theta; on theta = 0, 1, 2, ... each view's first entry is its
+    # offset (exact in float32 too below 2**24 parameters)
     out = []
-    for i, entry in enumerate(net._slices):
-        for name, (a, b, shape) in entry.items():
+    index = net.unflatten(np.arange(net.size, dtype=np.float64))
+    for i, params in enumerate(index):
+        for name, view in params.items():
             out.append(dict(layer=i, type=type(net.layers[i]).__name__, name=name,
-                            shape=list(shape), offset=a, size=b - a))
+                            shape=list(view.shape), offset=int(view.flat[0]) if view.size else 0,
+                            size=int(view.size)))
     return out
 
 

@@ -6,6 +6,8 @@ as the command-line flags, so ``command_line()`` is the equivalent ``minitwophas
 ``training.train``. Runs go seed by seed (all methods of seed 0, then seed 1, ...) so that a
 Ctrl-C leaves complete comparisons for the seeds already done. Ctrl-C stops the loop: the
 finished runs and the interrupted one (status "interrupted", its rows so far) are kept.
+
+Layer: experiments (above training/ and models.py); map: README "Where things go".
 """
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ import shlex
 import time
 from dataclasses import asdict, dataclass, field, replace
 
-from . import datasets
-from ._validate import choice, positive_int
-from .datasets.dataset import check_val_fraction
-from .models import ACTIVATIONS, DEFAULT_ACTIVATION, build_model, layout_for, parse_model
-from .training import METHODS, TrainConfig, train
+from .. import datasets
+from .._validate import choice, positive_int
+from ..datasets.dataset import check_val_fraction
+from ..models import ACTIVATIONS, DEFAULT_ACTIVATION, build_model, layout_for, parse_model
+from ..training import METHODS, TrainConfig, train
 
 # TrainConfig fields that vary per run rather than being shared by the comparison.
 PER_RUN = ("method", "seed")

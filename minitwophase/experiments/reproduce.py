@@ -15,22 +15,25 @@ equal cost. Written into ``out`` (default ``figures/``):
 Epochs: the paper trains 1000 epochs (30 % Adam); on two cores we cannot. Epochs per cell are
 chosen from measured epoch times so that the whole run takes 10-45 min (see CELLS); the same
 budget for every method of a cell, nothing tuned per method.
+
+Layer: experiments (above training/ and models.py); map: README "Where things go".
 """
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._json import jsonable, write_atomic
+from ..models import build_model
+from ..training import METHODS, TrainConfig
 from .experiment import Experiment, load_data, run_experiment
-from .models import build_model
-from ._json import jsonable, write_atomic
 from .report import format_stat, markdown_table, span, summarize, write_history_csv
-from .training import TrainConfig
 
-METHODS = ("adam", "fixed-split", "adam+cg")
+# The methods of the protocol, by their names in the one table (training.METHODS).
+COMPARED = ("adam", "fixed-split", "adam+cg")
+assert set(COMPARED) <= set(METHODS)
 SEEDS = (0, 1, 2)
 # The paper's setup (PAPER.md "Experimental setup"); the same for every cell and method.
 PROTOCOL = dict(loss="mse", batch_size=512, lr=1e-3, split=0.3, swap_factor=0.9,
@@ -96,7 +99,7 @@ def select_cells(names=None, quick=False):
 
 def experiment_for(cell, seeds):
     train = TrainConfig(epochs=cell.epochs, chunk_size=cell.chunk_size, **PROTOCOL)
-    return Experiment(dataset=cell.dataset, model=cell.model, methods=METHODS,
+    return Experiment(dataset=cell.dataset, model=cell.model, methods=COMPARED,
                       seeds=tuple(seeds), train=train).validate()
 
 
@@ -139,7 +142,7 @@ def reproduce(out="figures", cells=None, seeds=None, quick=False, log=print):
     seeds = tuple(seeds) if seeds is not None else (QUICK_SEEDS if quick else SEEDS)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    doc = {"protocol": {**PROTOCOL, "methods": list(METHODS), "seeds": list(seeds),
+    doc = {"protocol": {**PROTOCOL, "methods": list(COMPARED), "seeds": list(seeds),
                         "quick": quick, "cells": [c.name for c in chosen]},
            "cells": [], "complete": False, "wall_time": 0.0}
     start = time.perf_counter()
@@ -216,7 +219,7 @@ def table1_markdown(doc):
     lines = [
         "# Table 1 analogue (laptop scale)", "",
         f"Written by `minitwophase reproduce{' --quick' if p['quick'] else ''}` "
-        "(`minitwophase/reproduce.py`). Status: " + status + ".", "",
+        "(`minitwophase/experiments/reproduce.py`). Status: " + status + ".", "",
         f"**Measured runtime: {doc['wall_time'] / 60:.1f} min** in all ("
         + ", ".join(f"{c['cell']} {c['wall_time'] / 60:.1f} min" for c in doc["cells"])
         + "), on a 2-core machine shared with other jobs.", "",
@@ -313,63 +316,3 @@ def write_table1(doc, out):
     write_atomic(out / "table1.json", lambda tmp: tmp.write_text(text))
     md = table1_markdown(doc)
     write_atomic(out / "table1.md", lambda tmp: tmp.write_text(md))
-
-
-# ---------------------------------------------------------------- command line
-def _names(text):
-    return tuple(n.strip() for n in text.split(",") if n.strip())
-
-
-def add_command(subparsers):
-    """Register ``minitwophase reproduce`` on cli.py's subparsers (its _Parser class: exit 2)."""
-    from .cli import _HelpFormatter, _seeds
-
-    p = subparsers.add_parser(
-        "reproduce", formatter_class=_HelpFormatter,
-        help="the paper's Table 1 protocol at laptop scale (10-45 min on 2 cores; --quick: seconds)",
-        description="Adam vs the fixed 30 percent split vs Adam+CG (0.9 detector) on mnist5k and "
-        "digits with an MLP and a small VGG-style CNN, MSE loss, batch 512, 3 seeds. Writes "
-        "table1.md, table1.json and reproduction/<cell>/ figures into --out.",
-        epilog=f"Cells: {', '.join(CELL_NAMES)}. Ctrl-C keeps the finished cells and exits 130.")
-    p.add_argument("--quick", action="store_true",
-                   help="digits only, a few epochs, one seed (for tests)")
-    p.add_argument("--out", default="figures", metavar="DIR", help="output directory")
-    p.add_argument("--seeds", type=_seeds, default=None, metavar="LIST",
-                   help="comma-separated seeds (default: 0,1,2; with --quick: 0)")
-    p.add_argument("--cells", type=_cells_arg, default=None, metavar="LIST",
-                   help="comma-separated cell names (default: all)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p.set_defaults(func=cmd_reproduce)
-    return p
-
-
-def _cells_arg(text):
-    import argparse
-    names = _names(text)
-    pool = {c.name for c in CELLS + QUICK_CELLS}
-    bad = [n for n in names if n not in pool]
-    if not names or bad:
-        raise argparse.ArgumentTypeError(
-            f"unknown cell {bad[0] if bad else text!r}; choose from {', '.join(CELL_NAMES)} (comma-separated)")
-    return names
-
-
-def cmd_reproduce(args):
-    from .cli import EXIT_INTERRUPTED, UsageError
-    say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
-    try:
-        if len(set(args.seeds or ())) != len(args.seeds or ()):
-            raise ValueError(f"--seeds must not repeat, got {list(args.seeds)}")
-        select_cells(args.cells, args.quick)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-    except (ValueError, OSError) as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        doc = reproduce(out, cells=args.cells, seeds=args.seeds, quick=args.quick, log=say)
-    except KeyboardInterrupt:      # outside training (loading, plotting): finished cells are on disk
-        print("minitwophase: interrupted; table1.md holds the cells finished so far", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if not doc["complete"]:
-        print(f"minitwophase: interrupted: partial results in {out}/", file=sys.stderr)
-    return 0 if doc["complete"] else EXIT_INTERRUPTED

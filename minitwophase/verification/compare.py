@@ -1,6 +1,8 @@
 """Comparing two verification traces: the first step where they part, with stated tolerances.
 
 The trace format is documented in ``trace.py``; this module only reads traces.
+
+Layer: verification (above experiments/, below cli/); map: README "Where things go".
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._json import jsonable
+from .._json import jsonable
 from .trace import FIELDS, KINDS, STRUCTURE, Trace, load_trace
 
 # Default tolerances, per field (|other - ref| <= atol + rtol |ref|). Measured against an

@@ -9,18 +9,16 @@
 Each ``plot_*(runs, path)`` saves the figure that ``*_figure(runs)`` returns (tests inspect those).
 Colours are fixed per method (METHOD_COLORS) and per phase (PHASE_COLORS: Adam's colour is the
 "adam" method's, CG's is the "cg" method's), so every figure reads the same way.
-Seeds of one method share its colour. Uses the Agg backend: no display needed.
+Seeds of one method share its colour. Chooses no backend: the CLI and the tests select Agg,
+a notebook keeps its own. Layer: experiments (needs only matplotlib and numpy).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")               # headless and safe under pytest and ssh
-import matplotlib.pyplot as plt     # noqa: E402
-import numpy as np                  # noqa: E402
-from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 METHOD_COLORS = {"adam": "tab:blue", "adam+cg": "tab:orange", "fixed-split": "tab:green",
                  "cg": "tab:red"}

@@ -15,6 +15,8 @@ Comparisons (the summary): per method, mean and sample std (ddof=1) over seeds o
     cost <= budget. An interrupted run that stopped short of the budget is left out of that
     table (named under it). Train accuracy is measured only at the end of a run, so the
     equal-cost table has none.
+
+Layer: experiments (above training/ and models.py); map: README "Where things go".
 """
 from __future__ import annotations
 
@@ -26,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._json import jsonable, write_atomic
-from .training import COLUMNS, Run
+from .._json import jsonable, write_atomic
+from .._version import __version__
+from ..training import COLUMNS, Run
 
 RESULTS, HISTORY, PARAMS, SUMMARY = "results.json", "history.csv", "params.npz", "summary.md"
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
@@ -40,7 +43,6 @@ def versions():
     import matplotlib
     import scipy
 
-    from . import __version__
     return {"minitwophase": __version__, "python": platform.python_version(),
             "numpy": np.__version__, "scipy": scipy.__version__,
             "matplotlib": matplotlib.__version__, "platform": platform.platform()}

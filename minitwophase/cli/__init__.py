@@ -1,0 +1,52 @@
+"""The ``minitwophase`` command (also ``python -m minitwophase``): one module per verb.
+
+    options.py    what the verbs share: error contract, value parsers, data and training options
+    run.py        minitwophase run            train a comparison, write results to --out
+    trace.py      minitwophase trace          record a verification trace
+                  minitwophase compare-trace  compare two traces
+    reproduce.py  minitwophase reproduce      the paper's Table 1 protocol at laptop scale
+
+Every error in the user's options or files ends in one line ``minitwophase: error: ...`` on
+stderr and exit code 2 (no traceback); Ctrl-C writes the results so far and exits 130.
+A new verb: a module with ``add_commands(subparsers)`` setting ``func``, listed in VERBS.
+Layer: cli, the top; nothing in the package imports it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from .._version import __version__
+from . import reproduce, run, trace
+from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError
+
+VERBS = (run, trace, reproduce)
+
+__all__ = ["main", "build_parser", "VERBS", "PROG", "EXIT_USAGE", "EXIT_INTERRUPTED", "UsageError"]
+
+
+def build_parser():
+    parser = Parser(prog=PROG, description="Convexity-dependent two-phase training (Hrycej et al. "
+                    "2025): Adam until the gradient-norm peak, then nonlinear conjugate gradient.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for verb in VERBS:
+        verb.add_commands(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) closed the pipe: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

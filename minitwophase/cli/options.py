@@ -1,0 +1,151 @@
+"""What every verb of the ``minitwophase`` command shares: the parser's error contract, the
+value parsers, and the data/model and training options (``run`` and ``trace`` take both).
+
+Options are *parsed* here (text -> int, float, list) and *checked* once, where they enter the
+library: ``training.TrainConfig.validate`` and ``experiments.experiment.Experiment.validate``,
+with the bounds of the objects that use them; an error there becomes one line and exit 2.
+Choices are read from their one table each (methods, losses, activations, betas, line
+searches, swap modes), so ``--help`` lists exactly what the library accepts.
+Layer: cli (the top); imports from below only.
+"""
+from __future__ import annotations
+
+import argparse
+
+from ..models import ACTIVATIONS, DEFAULT_WIDTHS
+from ..nn.losses import LOSSES
+from ..optim import LINE_SEARCHES
+from ..optim.cg_beta import BETAS
+from ..swap import SWAP_MODES
+from ..training import TrainConfig
+
+PROG = "minitwophase"
+EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+# Measured: the default run (adam vs adam+cg, mnist5k, MLP 784-128-10) trains ~0.07 s per
+# epoch per method on 2 cores: 400 epochs take about 1 min idle, under 2 min on a busy machine.
+DEFAULT_EPOCHS = 400
+
+
+class UsageError(Exception):
+    """A bad option or file: reported in one line, exit code 2."""
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only where there is one (not for None/False options)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, like every other user error (argparse would add the usage block).
+        self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+def headless():
+    """The verbs write figures to files: select matplotlib's Agg backend (no display needed).
+    Called by the verbs that draw, never on import (a library user keeps their backend)."""
+    import matplotlib
+    matplotlib.use("Agg")
+
+
+# ---------------------------------------------------------------- value parsers (no bounds)
+def integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def positive_int(text):
+    """For the command's own display options (not library options): an integer >= 1."""
+    value = integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def number(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def names(text):
+    """``"a, b"`` -> ("a", "b"); the names are checked where they are used."""
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def integers(text):
+    try:
+        values = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        values = ()
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}")
+    return values
+
+
+# ---------------------------------------------------------------- shared option groups
+def _table_help(table):
+    """A choice's help from its one table: "name = description; ..." (argparse-escaped)."""
+    return "; ".join(f"{k} = {v}" for k, v in table.items()).replace("%", "%%")
+
+
+def add_data_options(parser, dataset="mnist5k", model="mlp"):
+    """The data and model options shared by ``run`` and ``trace``."""
+    data = parser.add_argument_group("data and model")
+    data.add_argument("--dataset", default=dataset, metavar="SPEC",
+                      help="digits | mnist5k (both bundled) | mnist:DIR (IDX files) | "
+                      "cifar10:DIR | cifar100:DIR (extracted python batches)")
+    data.add_argument("--val-fraction", type=number, default=None, metavar="F",
+                      help="validation share of the training data; default: 0.2 for the bundled "
+                      "sets, the official test set for MNIST/CIFAR")
+    data.add_argument("--data-seed", type=integer, default=0, metavar="N",
+                      help="seed of the train/validation split")
+    data.add_argument("--model", default=model, metavar="SPEC",
+                      help=" | ".join(DEFAULT_WIDTHS) + ", each optionally with widths, e.g. "
+                      "mlp:W1,W2,... (hidden widths, default 128), cnn:C1,C2,... (3x3 conv + pool "
+                      "per width, default 8,16)")
+    data.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
+                      help="hidden activation; default tanh for mlp, relu for cnn")
+    data.add_argument("--loss", choices=tuple(LOSSES), default="mse",
+                      help="mse on one-hot targets is the paper's loss")
+    return data
+
+
+def add_training_options(group, epochs=DEFAULT_EPOCHS,
+                         epochs_help="epochs per run; a CG epoch is one CG iteration on the full batch"):
+    """The TrainConfig options shared by ``run`` and ``trace`` (read back by ``train_options``)."""
+    d = TrainConfig()
+    group.add_argument("--epochs", type=integer, default=epochs, metavar="N", help=epochs_help)
+    group.add_argument("--batch-size", type=integer, default=d.batch_size, metavar="N",
+                       help="Adam minibatch size")
+    group.add_argument("--lr", type=number, default=d.lr, help="Adam learning rate")
+    group.add_argument("--swap-factor", type=number, default=d.swap_factor, metavar="F",
+                       help="swap to CG once |g| <= F x its peak (paper: 0.9)")
+    group.add_argument("--swap-mode", choices=tuple(SWAP_MODES), default=d.swap_mode,
+                       help=_table_help(SWAP_MODES))
+    group.add_argument("--check-every", type=integer, default=None, metavar="K",
+                       help="check the swap rule after every K Adam steps (each check a full-batch "
+                       "gradient, paid for in the cost); default: once per epoch")
+    group.add_argument("--split", type=number, default=d.split, metavar="F",
+                       help="share of Adam epochs for method fixed-split (paper: 0.3)")
+    group.add_argument("--cg-beta", choices=tuple(BETAS), default=d.cg_beta, help="CG beta formula")
+    group.add_argument("--cg-line-search", choices=tuple(LINE_SEARCHES), default=d.cg_line_search,
+                       help=_table_help(LINE_SEARCHES))
+    group.add_argument("--cg-gtol", type=number, default=d.cg_gtol, metavar="TOL",
+                       help="CG stops when the gradient's max-norm falls below TOL")
+
+
+TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "loss", "swap_factor", "swap_mode", "check_every",
+                 "split", "cg_beta", "cg_line_search", "cg_gtol")
+
+
+def train_options(args):
+    """The TrainConfig fields given on the command line (see add_training_options)."""
+    return {k: getattr(args, k) for k in TRAIN_OPTIONS}

@@ -1,0 +1,53 @@
+"""The ``reproduce`` verb: the paper's Table 1 protocol at laptop scale
+(experiments/reproduce.py holds the protocol, this module only its command line)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..experiments.reproduce import CELL_NAMES, reproduce, select_cells
+from .options import EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, headless, integers, names
+
+
+def add_commands(subparsers):
+    """Register ``minitwophase reproduce`` on the command's subparsers."""
+    p = subparsers.add_parser(
+        "reproduce", formatter_class=HelpFormatter,
+        help="the paper's Table 1 protocol at laptop scale (10-45 min on 2 cores; --quick: seconds)",
+        description="Adam vs the fixed 30 percent split vs Adam+CG (0.9 detector) on mnist5k and "
+        "digits with an MLP and a small VGG-style CNN, MSE loss, batch 512, 3 seeds. Writes "
+        "table1.md, table1.json and reproduction/<cell>/ figures into --out.",
+        epilog=f"Cells: {', '.join(CELL_NAMES)}. Ctrl-C keeps the finished cells and exits 130.")
+    p.add_argument("--quick", action="store_true",
+                   help="digits only, a few epochs, one seed (for tests)")
+    p.add_argument("--out", default="figures", metavar="DIR", help="output directory")
+    p.add_argument("--seeds", type=integers, default=None, metavar="LIST",
+                   help="comma-separated seeds (default: 0,1,2; with --quick: 0)")
+    p.add_argument("--cells", type=names, default=None, metavar="LIST",
+                   help=f"comma-separated cell names from {', '.join(CELL_NAMES)} (default: all)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_reproduce)
+    return p
+
+
+def cmd_reproduce(args):
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
+    try:
+        if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
+            raise ValueError(f"--seeds must not repeat, got {list(args.seeds)}")
+        if args.seeds is not None and min(args.seeds) < 0:
+            raise ValueError(f"--seeds must be >= 0, got {min(args.seeds)}")
+        select_cells(args.cells, args.quick)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    headless()
+    try:
+        doc = reproduce(out, cells=args.cells, seeds=args.seeds, quick=args.quick, log=say)
+    except KeyboardInterrupt:      # outside training (loading, plotting): finished cells are on disk
+        print(f"{PROG}: interrupted; table1.md holds the cells finished so far", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not doc["complete"]:
+        print(f"{PROG}: interrupted: partial results in {out}/", file=sys.stderr)
+    return 0 if doc["complete"] else EXIT_INTERRUPTED

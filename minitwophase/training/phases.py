@@ -1,0 +1,115 @@
+"""The phases a method's schedule is made of (methods.py), and the swap check they feed.
+
+A phase is built once per run, ``Phase(config, objective, check, on_minibatch)``, keeps its
+optimizer's state, runs one epoch per call, ``phase.run(theta, epoch, stop_at_swap) ->
+EpochResult``, and pays for every pass over data through the one Objective (objective.py).
+A new phase: a class with that interface, registered in ``PHASES``.
+
+  AdamPhase  one epoch of Adam (Kingma & Ba Alg. 1) on shuffled minibatches, then the
+             full-batch loss and gradient norm at its end (the epoch's row).
+  CGPhase    one nonlinear CG iteration on the full batch (N&W Alg. 5.4, optim.NonlinearCG);
+             its state (direction, previous gradient, restarts) carries over between epochs.
+  SwapCheck  feeds the swap rule (swap.SwapDetector) and remembers in which epoch each check
+             happened. Checks: once per Adam epoch on the row's measurement (default), or with
+             ``check_every=K`` after every K-th Adam step on a full-batch gradient of its own
+             (paid for in the cost; free when it falls on an epoch's end, where the objective's
+             cache answers); after the swap once per CG epoch, which only extends the record.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..optim import Adam
+from ..optim.nonlinear_cg import NonlinearCG
+
+
+class EpochResult(NamedTuple):
+    theta: np.ndarray
+    f: float | None            # full-batch loss at the epoch's end (None: CG had already stopped)
+    grad_norm: float | None
+    swapped: bool              # the swap rule's verdict after this epoch
+    cg_record: object = None   # optim.nonlinear_cg.CGRecord of the epoch's CG iteration
+    done: bool = False         # CG stopped (converged or failed): the run ends
+    status: str = ""           # then: the run's status and why
+    message: str = ""
+
+
+def _finite_or_raise(f, gnorm, epoch):
+    if not (np.isfinite(f) and np.isfinite(gnorm)):
+        raise FloatingPointError(f"the training loss turned NaN/inf in epoch {epoch}")
+
+
+class SwapCheck:
+    def __init__(self, detector):
+        self.detector = detector
+        self.epochs = []                     # epoch of each detector update
+
+    def __call__(self, epoch, f, grad_norm):
+        self.epochs.append(epoch)
+        return self.detector.update(grad_norm, loss=f)
+
+    @property
+    def peak_epoch(self):
+        """Epoch of the check with the detector's peak (None before the smoothed window fills)."""
+        i = self.detector.peak_index
+        return None if i is None else self.epochs[i]
+
+
+class AdamPhase:
+    def __init__(self, config, objective, check, on_minibatch=None):
+        self.objective, self.check, self.on_minibatch = objective, check, on_minibatch
+        self.batch_size, self.check_every = config.batch_size, config.check_every
+        self.adam = Adam(lr=config.lr)
+        self.shuffle = np.random.default_rng([config.seed, 1])   # independent of the init stream
+
+    def _measure(self, theta, epoch):
+        f, g = self.objective(theta)
+        gnorm = float(np.linalg.norm(g))
+        _finite_or_raise(f, gnorm, epoch)
+        return f, gnorm
+
+    def run(self, theta, epoch, stop_at_swap=False):
+        n, swapped = self.objective.n, self.check.detector.swapped
+        order = self.shuffle.permutation(n)                     # a fresh permutation per epoch
+        for i in range(0, n, self.batch_size):
+            index = order[i:i + self.batch_size]
+            f_batch, g_batch = self.objective.minibatch(theta, index)
+            if not np.all(np.isfinite(g_batch)):
+                raise FloatingPointError(f"a minibatch gradient turned NaN/inf in epoch {epoch}")
+            self.adam.step(theta, g_batch)
+            if self.on_minibatch is not None:
+                self.on_minibatch(epoch, index, f_batch, g_batch, theta)
+            if self.check_every is not None and self.adam.t % self.check_every == 0:
+                swapped = self.check(epoch, *self._measure(theta, epoch))
+                if swapped and stop_at_swap:
+                    break                                       # the epoch ends at the swap
+        f, gnorm = self._measure(theta, epoch)                  # cached after a check there
+        if self.check_every is None:
+            swapped = self.check(epoch, f, gnorm)
+        return EpochResult(theta, f, gnorm, swapped)
+
+
+class CGPhase:
+    STATUS = {0: "converged", 1: "completed"}                  # NonlinearCG.status -> run status
+
+    def __init__(self, config, objective, check, on_minibatch=None):   # no minibatches in CG
+        self.config, self.objective, self.check = config, objective, check
+        self.cg = None
+
+    def run(self, theta, epoch, stop_at_swap=False):
+        if self.cg is None:   # its first evaluation reuses the last measurement (cached, free)
+            c = self.config
+            self.cg = NonlinearCG(self.objective, theta, beta=c.cg_beta,
+                                  line_search=c.cg_line_search, gtol=c.cg_gtol)
+        cg = self.cg
+        rec = cg.step() if not cg.done else None
+        theta = cg.x.copy()
+        swapped = self.check(epoch, cg.f, rec.gnorm) if rec is not None else self.check.detector.swapped
+        status = self.STATUS.get(cg.status, "cg failed") if cg.done else ""
+        return EpochResult(theta, None if rec is None else cg.f, None if rec is None else rec.gnorm,
+                           swapped, rec, cg.done, status, cg.message if cg.done else "")
+
+
+PHASES = {"adam": AdamPhase, "cg": CGPhase}
