@@ -61,6 +61,8 @@ MISTAKES_FR = (
             lambda g, g_old, d: np.linalg.norm(g) / np.linalg.norm(g_old)),
     Mistake("polak_ribiere", "numerator g^T (g - g_old) is Polak-Ribiere's; "
             "Fletcher-Reeves uses g^T g (5.41a)", lambda g, g_old, d: _pr(g, g_old)),
+    Mistake("cross_numerator", "numerator g_{k+1}^T g_k: FR's numerator is the NEW gradient's "
+            "squared norm g_{k+1}^T g_{k+1}", lambda g, g_old, d: g @ g_old / (g_old @ g_old)),
     Mistake("direction_denominator", "denominator d^T d: FR divides by the old gradient's "
             "g_k^T g_k", lambda g, g_old, d: g @ g / (d @ d)),
 )
