@@ -38,6 +38,13 @@ def cases(rng):
         out.append({"phi0": phi0, "dphi0": dphi0, "alpha": alpha,
                     "phi_alpha": phi0 + alpha * dphi0 * rng.uniform(0.2, 1.0),
                     "dphi_alpha": dphi0 * rng.uniform(-1e-5, 1e-5), "c1": c1, "c2": c2})
+    for i in range(40):     # curvature holds, phi(alpha) near phi(0): only (3.7a) decides
+        c1, c2 = consts[i % len(consts)]
+        dphi0, alpha, phi0 = -np.exp(rng.normal()), np.exp(rng.uniform(-3, 2)), rng.normal()
+        band = c1 * abs(dphi0) * max(alpha, 1.0)      # covers phi(0) -+ c1 alpha phi'(0)
+        out.append({"phi0": phi0, "dphi0": dphi0, "alpha": alpha,
+                    "phi_alpha": phi0 + band * rng.uniform(-3.0, 3.0),
+                    "dphi_alpha": dphi0 * rng.uniform(-0.5, 0.5) * c2, "c1": c1, "c2": c2})
     return out
 
 
