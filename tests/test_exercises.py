@@ -383,6 +383,9 @@ def test_a_wrong_return_type_is_named():
     assert not result.passed and "must return a tuple of 3 values (dx, dW, db)" in str(result)
     result = ex.check_strong_wolfe(lambda *a: 1.0)
     assert not result.passed and "must be a bool, got float" in str(result)
+    result = ex.check_swap_decisions(lambda norms, factor: np.ones(len(norms)) * 0.5)
+    assert not result.passed and "swapped must hold bools, got dtype float64" in str(result)
+    assert ex.check_swap_decisions(lambda n, f: np.array(swap_ok(n, f), dtype=int)).passed
 
 
 def test_a_student_who_modifies_the_inputs_in_place_is_judged_fairly():

@@ -56,7 +56,6 @@ class Exercise:
     kind: str = "float"
     check_order: tuple | None = None
     shrink: Callable | None = None
-    label: Callable | None = None    # (output name, index) -> text, e.g. "x_k[1] (k = 2)"
 
 
 class _Raised:
@@ -100,6 +99,10 @@ def _as_outputs(value, ex):
     for name, v in zip(ex.outputs, values):
         if ex.kind == "bool" and np.ndim(v) == 0 and not isinstance(v, (bool, np.bool_)):
             return f"{name} must be a bool, got {type(v).__name__} {v!r}"
+        if ex.kind == "bool" and np.ndim(v) > 0:
+            raw = np.asarray(v)
+            if raw.dtype != bool and not (raw.dtype.kind in "iu" and np.isin(raw, (0, 1)).all()):
+                return f"{name} must hold bools, got dtype {raw.dtype}"
         try:
             arr = np.asarray(v, dtype=bool if ex.kind == "bool" else np.float64)
         except (TypeError, ValueError):
@@ -127,8 +130,7 @@ def _first_difference(expected, got, ex):
             bad = ~ok
         if np.any(bad):
             idx = np.unravel_index(int(np.argmax(bad)), e.shape) if e.ndim else ()
-            where = ex.label(name, idx) if ex.label else (
-                f"{name}[{', '.join(map(str, idx))}]" if idx else name)
+            where = f"{name}[{', '.join(map(str, idx))}]" if idx else name
             return (where, e[idx].item(), g[idx].item())
     return None
 
