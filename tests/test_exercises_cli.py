@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from minitwophase.exercises import CHECKERS
-from minitwophase.exercises.__main__ import main
+from minitwophase.exercises.command import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLVED_TANH = '''

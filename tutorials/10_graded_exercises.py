@@ -35,7 +35,7 @@ import numpy as np
 from _common import QUICK, savefig
 from minitwophase import exercises, problems
 from minitwophase.exercises import adam as adam_exercise
-from minitwophase.exercises.__main__ import main as exercises_cli
+from minitwophase.exercises.command import main as exercises_cli
 
 for name, checker in exercises.CHECKERS.items():
     print(f"{name:26s} -> exercises.{checker.__name__}")

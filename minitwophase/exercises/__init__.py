@@ -3,7 +3,8 @@
 Each ``check_<name>(student_fn, seed=0)`` runs ``student_fn`` against the package's verified
 implementation on generated inputs and returns a :class:`CheckResult` (``passed`` and a
 readable ``str``). Stubs to hand out live in ``minitwophase/exercises/stubs/``;
-``python -m minitwophase.exercises start DIR`` copies them, ``... check FILE_OR_DIR`` grades.
+``python -m minitwophase.exercises start DIR`` copies them, ``... check FILE_OR_DIR`` grades
+(:mod:`.command`).
 """
 from .adam import check_adam_step
 from .cg_beta import check_beta_fletcher_reeves, check_beta_polak_ribiere_plus
