@@ -149,12 +149,17 @@ def _outcome(fn, case, ex):
     return raw if isinstance(raw, _Raised) else _as_outputs(raw, ex)
 
 
+def _kind(got):
+    """How an outcome fails: "error" (raised), "return" (wrong kind of value) or "value"."""
+    return "error" if isinstance(got, _Raised) else "return" if isinstance(got, str) else "value"
+
+
 def _fails(ex, fn, case, kind):
-    """Does ``fn`` still fail on ``case`` in the same way (an error, or a wrong value)?"""
+    """Does ``fn`` still fail on ``case`` in the same way (see ``_kind``)?"""
     expected = ex.reference(*copy.deepcopy(list(case.values())))
     got = _outcome(fn, case, ex)
-    if isinstance(got, _Raised):
-        return kind == "error"
+    if _kind(got) != "value":
+        return _kind(got) == kind
     return kind == "value" and _first_difference(_as_outputs(expected, ex), got, ex) is not None
 
 
@@ -192,9 +197,8 @@ def run_check(ex, student_fn, seed=0):
     if first is None:
         return CheckResult(passed=True, **base)
 
-    kind = "error" if isinstance(got[first], _Raised) else "value"
     try:
-        case, shrunk = _shrink(ex, student_fn, cases[first], kind)
+        case, shrunk = _shrink(ex, student_fn, cases[first], _kind(got[first]))
     except _NotImplemented:       # a stub filled for some inputs only: keep the original
         case, shrunk = cases[first], False
     g = _outcome(student_fn, case, ex) if shrunk else got[first]
@@ -214,7 +218,9 @@ def run_check(ex, student_fn, seed=0):
             continue
     result = CheckResult(passed=False, case=case, case_index=first, shrunk=shrunk, **base)
     if isinstance(g, _Raised):
-        result.error = g.text
+        result.error = f"raised {g.text}"
+    elif isinstance(g, str):
+        result.error = f"returned the wrong kind of value: {g}"
     else:
         result.where, result.expected, result.got = _first_difference(e, g, ex)
     if everywhere:

@@ -24,8 +24,8 @@ class CheckResult:
 
     ``passed``: True when the student's function agreed with the reference on every case.
     On failure: ``case`` (the input that showed it, shrunk when possible), ``where`` (the
-    first wrong element, e.g. ``"dW[1, 0]"``), ``expected``, ``got``, ``error`` (text of an
-    exception the function raised), ``mistake``/``cause`` (the known mistake whose code
+    first wrong element, e.g. ``"dW[1, 0]"``), ``expected``, ``got``, ``error`` (instead of
+    those: the exception the function raised, or what is wrong with what it returned), ``mistake``/``cause`` (the known mistake whose code
     reproduces the student's output on every case, if one does) and ``possible`` (causes that
     reproduce it on the failing input only). ``not_implemented``: the stub is still unfilled.
     """
@@ -61,7 +61,7 @@ class CheckResult:
         for name, value in self.case.items():
             lines.append(f"    {name} = {format_value(value, ' ' * (7 + len(name)))}")
         if self.error is not None:
-            lines.append(f"  your function raised {self.error}")
+            lines.append(f"  your function {self.error}")
         else:
             lines.append(f"  first wrong element: {self.where}: expected "
                          f"{format_value(self.expected)}, got {format_value(self.got)}")
