@@ -25,7 +25,7 @@ def shrink(case):
     yield from drop_along(case, {key: 0, "y": 0})
 
 
-def _onehot(out, y):
+def onehot(out, y):
     t = np.zeros_like(out)
     t[np.arange(len(y)), y] = 1.0
     return t
@@ -33,16 +33,16 @@ def _onehot(out, y):
 
 MISTAKES = (
     Mistake("no_mean", "forgot to average: the loss is a mean over all N*C elements, "
-            "so divide by N*C", lambda out, y: 2 * (out - _onehot(out, y))),
+            "so divide by N*C", lambda out, y: 2 * (out - onehot(out, y))),
     Mistake("batch_only", "divided by N only: the loss averages over all N*C elements "
             "(= torch F.mse_loss), divide by N*C",
-            lambda out, y: 2 * (out - _onehot(out, y)) / out.shape[0]),
+            lambda out, y: 2 * (out - onehot(out, y)) / out.shape[0]),
     Mistake("classes_only", "forgot to average over the batch (divided by C only): "
-            "divide by N*C", lambda out, y: 2 * (out - _onehot(out, y)) / out.shape[1]),
+            "divide by N*C", lambda out, y: 2 * (out - onehot(out, y)) / out.shape[1]),
     Mistake("no_two", "factor 2 missing: d/dz (z - t)^2 = 2 (z - t)",
-            lambda out, y: (out - _onehot(out, y)) / out.size),
+            lambda out, y: (out - onehot(out, y)) / out.size),
     Mistake("sign", "sign flipped: the gradient is 2 (out - target) / (N C), not target - out",
-            lambda out, y: 2 * (_onehot(out, y) - out) / out.size),
+            lambda out, y: 2 * (onehot(out, y) - out) / out.size),
     Mistake("raw_labels", "used the labels y as targets: the target is one_hot(y), "
             "1 at column y[n] and 0 elsewhere",
             lambda out, y: 2 * (out - y[:, None]) / out.size),

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..nn.losses import cross_entropy
 from .harness import Exercise, Mistake, drop_along, run_check
-from .mse import _onehot, label_cases
+from .mse import onehot, label_cases
 
 
 def reference(z, y):
@@ -35,21 +35,21 @@ def _softmax(z, axis=1, shift=True):
 
 MISTAKES = (
     Mistake("no_mean", "forgot to average over the batch: divide by N (the loss is a mean)",
-            lambda z, y: _softmax(z) - _onehot(z, y)),
+            lambda z, y: _softmax(z) - onehot(z, y)),
     Mistake("no_onehot", "forgot to subtract one_hot(y): dL/dz = (softmax(z) - onehot(y)) / N",
             lambda z, y: _softmax(z) / z.shape[0]),
     Mistake("wrong_axis", "softmax over the batch axis 0: normalise each row (axis 1) "
-            "over the classes", lambda z, y: (_softmax(z, axis=0) - _onehot(z, y)) / z.shape[0]),
+            "over the classes", lambda z, y: (_softmax(z, axis=0) - onehot(z, y)) / z.shape[0]),
     Mistake("sign", "sign flipped: the gradient is softmax(z) - onehot(y), not onehot - softmax",
-            lambda z, y: (_onehot(z, y) - _softmax(z)) / z.shape[0]),
+            lambda z, y: (onehot(z, y) - _softmax(z)) / z.shape[0]),
     Mistake("mean_over_all", "divided by N*C: cross-entropy averages over the N samples only",
-            lambda z, y: (_softmax(z) - _onehot(z, y)) / z.size),
+            lambda z, y: (_softmax(z) - onehot(z, y)) / z.size),
     Mistake("no_shift", "exp overflowed (NaN): subtract each row's max before exp; softmax "
             "is unchanged by the shift (log-sum-exp trick)",
-            lambda z, y: (_softmax(z, shift=False) - _onehot(z, y)) / z.shape[0]),
+            lambda z, y: (_softmax(z, shift=False) - onehot(z, y)) / z.shape[0]),
     Mistake("global_shift", "shifted by the max of the whole batch: rows far below it "
             "underflow to 0/0; subtract each row's own max",
-            lambda z, y: (_softmax(z - z.max(), shift=False) - _onehot(z, y)) / z.shape[0]),
+            lambda z, y: (_softmax(z - z.max(), shift=False) - onehot(z, y)) / z.shape[0]),
 )
 
 EXERCISE = Exercise(
