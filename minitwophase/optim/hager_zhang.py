@@ -78,8 +78,7 @@ def approximate_wolfe(line, c, eps_k, approx=True, delta=0.1, sigma=0.9, theta=0
     def secant(a, b):
         """Zero of the linear interpolant of phi' through a and b (HZ05 (4.2))."""
         sa, sb = line.slope(a), line.slope(b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (a * sb - b * sa) / (sb - sa)
+        return (a * sb - b * sa) / (sb - sa) if sb != sa else np.nan
 
     def secant2(a, b):
         """HZ05 secant^2 (HZ06 S1-S4): a secant step, then a second one on the side it moved."""

@@ -28,8 +28,10 @@ class LineFunction:
         self.trials = []              # the alphas of those calls, in order
         self.rejected = 0             # steps a search turned down by its ``accept`` test
         self.nonfinite = 0            # how many evaluations returned NaN/inf
-        self._f = {0.0: f}            # alpha -> f: floats only, cheap to keep them all
-        self._last = (0.0, g)         # gradients kept only for the last and the best alpha
+        self._f = {0.0: f}            # alpha -> f and alpha -> phi'(alpha): floats only,
+        self._s = {0.0: float(g @ d)}  # cheap to keep them all
+        self._g0 = g                  # gradients kept only for alpha = 0, the last and the best
+        self._last = (0.0, g)
         self.best = (0.0, f, g)       # (alpha, f, g) with the lowest finite f
 
     def _evaluate(self, alpha):
@@ -39,7 +41,7 @@ class LineFunction:
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
             self.nonfinite += 1
             f = np.inf                # "too far": every search backs off from it
-        self._f[alpha] = f
+        self._f[alpha], self._s[alpha] = f, float(g @ self.d)
         self._last = (alpha, g)
         if f < self.best[1]:
             self.best = (alpha, f, g)
@@ -52,11 +54,14 @@ class LineFunction:
 
     def grad(self, alpha):
         alpha = float(alpha)
-        for a, g in (self._last, (self.best[0], self.best[2])):
+        for a, g in ((0.0, self._g0), self._last, (self.best[0], self.best[2])):
             if a == alpha:
                 return g
         self._evaluate(alpha)         # a gradient we dropped: honest re-evaluation
         return self._last[1]
 
     def slope(self, alpha):
-        return float(self.grad(alpha) @ self.d)
+        alpha = float(alpha)
+        if alpha not in self._s:
+            self._evaluate(alpha)
+        return self._s[alpha]
