@@ -38,10 +38,11 @@ class LineFunction:
         f, g = call_fun(self.fun, self.x + alpha * self.d)
         self.nfev += 1
         self.trials.append(alpha)
-        if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        finite = np.isfinite(f) and np.all(np.isfinite(g))
+        if not finite:
             self.nonfinite += 1
             f = np.inf                # "too far": every search backs off from it
-        self._f[alpha], self._s[alpha] = f, float(g @ self.d)
+        self._f[alpha], self._s[alpha] = f, float(g @ self.d) if finite else np.nan
         self._last = (alpha, g)
         if f < self.best[1]:
             self.best = (alpha, f, g)

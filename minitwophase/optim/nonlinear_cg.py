@@ -170,11 +170,14 @@ class NonlinearCG:
         if self.done:
             raise RuntimeError(f"NonlinearCG has stopped (status {self.status}): {self.message}")
         line, alpha, why = self._search()                      # alpha_k along d_k
-        nfev = line.nfev
+        nfev = 0
         if alpha is None and not self.restart:                 # retry once along -g
+            nfev = line.nfev
             self.d, self.beta, self.restart = -self.g, 0.0, "line search"
             line, alpha, why = self._search()
-            nfev += line.nfev
+        if alpha is not None:
+            f_new, g_new = line.phi(alpha), line.grad(alpha)   # (a dropped g is re-evaluated)
+        nfev += line.nfev
         self.nfev += nfev
         self.njev = self.nfev
         if alpha is None:                                      # keep the best point seen
@@ -186,7 +189,6 @@ class NonlinearCG:
                          + f"; returning the best point seen (f = {self.f:.17g}).")
             return self._record(np.nan, nfev)
         x_new = self.x + alpha * self.d                        # x_{k+1} = x_k + alpha_k d_k
-        f_new, g_new = line.phi(alpha), line.grad(alpha)
         rec_beta, rec_restart = self.beta, self.restart
         self._since_restart += 1
         self.beta, d_new, self.restart = self._new_direction(g_new)   # d_{k+1}
