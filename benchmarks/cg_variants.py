@@ -17,6 +17,7 @@ Options of VariantCG (library defaults first):
                 (scipy's CG); "restart": take the Wolfe step, the stepper restarts d = -g
   fallback      when the descent test refused every Wolfe step: "same" reruns on the same
                 cache without the test; "steepest" lets the stepper retry along -g
+                (plain Wolfe, if d was not -g already)
   ls_maxiter    bracketing limit of scipy.optimize.line_search
   c2, powell_nu as NonlinearCG's.
 """
@@ -63,7 +64,8 @@ class VariantWolfe(Wolfe):
 
     def __call__(self, line):
         cg, alpha0 = self.cg, self.first_step(line)
-        accept = cg.descent_ahead(line) if self.descent_test == "search" else None
+        strict = self.descent_test == "search" and cg.restart != "line search"
+        accept = cg.descent_ahead(line) if strict else None   # the retry along -g: plain
         alpha, why = wolfe(line, alpha0, cg.c1, cg.c2, accept, self.maxiter)
         if alpha is None and line.rejected and self.fallback == "same":
             alpha, why = wolfe(line, alpha0, cg.c1, cg.c2, None, self.maxiter)
