@@ -92,6 +92,8 @@ class PublicSearchOnly(ScipyCG):
 
     def __call__(self, line):
         cg, accept = self.cg, self.cg.descent_ahead(line)
+        if cg.restart == "line search":          # scipy stops where NonlinearCG would retry
+            return None, "the search failed (scipy's CG does not retry along -g)"
         return wolfe(line, 1.0, cg.c1, cg.c2, accept, maxiter=10, old_old_fval=cg.f_prev,
                      amax=1e100)
 
