@@ -156,13 +156,16 @@ class HagerZhang(Rule):
     def __init__(self, cg):
         super().__init__(cg)
         self.alpha_prev, self.Q, self.C, self.approx = None, 0.0, 0.0, False
+        self._k = None                # the iteration C_k was last updated in
 
     def __call__(self, line):
         cg = self.cg
-        if self.alpha_prev is not None and abs(cg.f - cg.f_prev) <= self.omega * self.C:
-            self.approx = True
-        self.Q = 1.0 + self.decay * self.Q
-        self.C += (abs(cg.f) - self.C) / self.Q
+        if cg.nit != self._k:         # once per iteration (a retry along -g reuses C_k)
+            self._k = cg.nit
+            if self.alpha_prev is not None and abs(cg.f - cg.f_prev) <= self.omega * self.C:
+                self.approx = True
+            self.Q = 1.0 + self.decay * self.Q
+            self.C += (abs(cg.f) - self.C) / self.Q
         c = hz_initial_step(self.alpha_prev is None, cg.x, cg.f, cg.g, line.d, line,
                             self.alpha_prev, self.psi0, self.psi1, self.psi2, self.quad_step)
         alpha, why = approximate_wolfe(line, c, self.eps * self.C, self.approx, cg.c1, cg.c2,
