@@ -5,13 +5,17 @@ import pathlib
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
-from scipy.optimize import _dcsrch            # scipy's private port: a test-only reference
 
 import minitwophase
 from minitwophase.optim.line_function import LineFunction
 from minitwophase.optim.more_thuente import dcstep, more_thuente
 
 from line_functions import counted, wave, waves
+
+
+def minpack_port():
+    """scipy's private Python port of MINPACK-2 (scipy >= 1.11): a test-only reference."""
+    return pytest.importorskip("scipy.optimize._dcsrch")
 
 finite = st.floats(-1e3, 1e3, allow_nan=False)
 
@@ -20,6 +24,7 @@ finite = st.floats(-1e3, 1e3, allow_nan=False)
 def test_dcstep_equals_minpack_port_bitwise(v, brackt):
     stx, fx, dx, sty, fy, dy, stp, fp, dp = v
     assume(stp != stx and dx != 0 and (not brackt or sty != stp))
+    _dcsrch = minpack_port()
     lo, hi = sorted((stx, stp))
     with np.errstate(all="ignore"):
         ours = dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, lo - 10, hi + 10)
@@ -30,6 +35,7 @@ def test_dcstep_equals_minpack_port_bitwise(v, brackt):
 
 @given(waves, st.floats(1e-3, 10.0), st.sampled_from([0.1, 0.4, 0.9]))
 def test_same_steps_as_scipys_dcsrch_and_strong_wolfe(fun, stp0, c2):
+    _dcsrch = minpack_port()
     f0, g0 = fun(np.zeros(1))
     assume(g0[0] < 0)
     seen = []
