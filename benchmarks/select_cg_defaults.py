@@ -1,7 +1,8 @@
 """Choose NonlinearCG's Wolfe-search defaults on a held-out selection set.
 
 Run: python benchmarks/select_cg_defaults.py [--breakdown]. The candidates are the options
-around scipy.optimize.line_search that NonlinearCG controls: the first trial step
+around scipy.optimize.line_search (cg_variants.VariantCG; the library keeps the chosen ones):
+the first trial step
 (``initial_step``), the curvature constant c2, what to do when the descent test refuses every
 Wolfe step (``fallback``), Powell's restart (``powell_nu``) and the bracketing limit
 (``ls_maxiter``). Every candidate runs with the default beta (PR+) on
@@ -18,12 +19,10 @@ import collections
 import itertools
 import sys
 
-import numpy as np
 import scipy.optimize as so
 
+from cg_variants import INITIAL_STEPS, VariantCG
 from minitwophase import problems as P
-from minitwophase.optim import line_search, nonlinear_cg
-from minitwophase.optim.nonlinear_cg import INITIAL_STEPS, NonlinearCG
 
 GTOL = 1e-5
 OLD = dict(initial_step="scipy", c2=0.4, descent_test="search", fallback="steepest",
@@ -33,7 +32,7 @@ GRID = dict(initial_step=INITIAL_STEPS, c2=(0.1, 0.2, 0.4), descent_test=("searc
 
 
 def run(p, **options):
-    cg = NonlinearCG(p.fun, p.x0, beta=options.pop("beta", "PR+"), gtol=GTOL, **options)
+    cg = VariantCG(p.fun, p.x0, beta=options.pop("beta", "PR+"), gtol=GTOL, **options)
     while not cg.done:
         cg.step()
     return cg
@@ -71,42 +70,26 @@ def select():
     return rows[0][2]
 
 
-class _RecordingLine(line_search.LineFunction):
-    """LineFunction that keeps every search and the alphas it evaluated, in order."""
-    log = []
-
-    def __init__(self, fun, x, f, g, d):
-        super().__init__(fun, x, f, g, d)
-        self.order, self.slope0 = [], float(g @ d)
-        _RecordingLine.log.append(self)
-
-    def _evaluate(self, alpha):
-        self.order.append(alpha)
-        super()._evaluate(alpha)
-
-
 def breakdown(problems, **options):
-    nonlinear_cg.LineFunction, saved = _RecordingLine, nonlinear_cg.LineFunction
     c = collections.Counter()
-    try:
-        for p in problems:
-            _RecordingLine.log = []
-            cg = run(p, **options)
-            c["nfev"] += cg.nfev
-            c["iterations"] += cg.nit
-            for h in cg.history[1:]:
-                if h.restart not in ("", "initial"):
-                    c[f"restart {h.restart}"] += 1
-            for L in _RecordingLine.log:
-                c["line searches"] += 1
-                c["searches with 1 evaluation"] += len(L.order) == 1
-                a = L.order[0] if L.order else None
-                if a is not None and L._f[a] > L._f[0.0] + 1e-4 * a * L.slope0:
-                    c["first trial fails sufficient decrease"] += 1
-                c["doublings"] += sum(b == 2 * a for a, b in zip(L.order, L.order[1:]))
-                c["Wolfe steps refused by descent test"] += L.rejected
-    finally:
-        nonlinear_cg.LineFunction = saved
+
+    def on_search(cg, line, alpha):          # NonlinearCG's recording hook
+        c["line searches"] += 1
+        c["searches with 1 evaluation"] += len(line.trials) == 1
+        if line.trials:
+            a = line.trials[0]
+            c["first trial fails sufficient decrease"] += (
+                line.phi(a) > line.phi(0.0) + 1e-4 * a * line.slope(0.0))
+        c["doublings"] += sum(b == 2 * a for a, b in zip(line.trials, line.trials[1:]))
+        c["Wolfe steps refused by descent test"] += line.rejected
+
+    for p in problems:
+        cg = run(p, on_search=on_search, **options)
+        c["nfev"] += cg.nfev
+        c["iterations"] += cg.nit
+        for h in cg.history[1:]:
+            if h.restart not in ("", "initial"):
+                c[f"restart {h.restart}"] += 1
     return c
 
 

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from minitwophase import problems as P
-from minitwophase.optim.line_search import LineFunction, golden, wolfe
+from minitwophase.optim import LINE_SEARCHES
+from minitwophase.optim.line_search import RULES, LineFunction, golden, wolfe
 
 
 def counted(fun):
@@ -81,3 +82,21 @@ def test_golden_reports_when_no_decrease():
     line = LineFunction(fun, x, 0.0, np.zeros(2), np.array([1.0, 0.0]))   # not a descent dir
     alpha, why = golden(line, 1.0, max_halvings=5)
     assert alpha is None and "no decrease" in why
+
+
+def test_one_table_of_line_searches():
+    assert list(LINE_SEARCHES) == list(RULES) == ["wolfe", "golden", "scipy", "hager-zhang"]
+    assert all(isinstance(v, str) and v for v in LINE_SEARCHES.values())
+
+
+@given(st.integers(0, 2 ** 16), st.floats(0.5, 2.0))
+def test_gradients_at_zero_are_never_recomputed(seed, a):
+    p = P.rosenbrock(2)
+    fun, calls = counted(p.fun)
+    x = p.x0 + np.random.default_rng(seed).standard_normal(2)
+    f0, g0 = p.fun(x)
+    line = LineFunction(fun, x, f0, g0, -g0)
+    line.phi(a)
+    line.phi(2 * a)
+    line.slope(0.0), line.slope(a), line.grad(0.0)   # slopes of every trial are kept
+    assert line.nfev == len(calls) == 2 and line.trials == [a, 2 * a]

@@ -1,4 +1,4 @@
-"""Optimizers: textbook Adam, linear CG, nonlinear CG with scipy.optimize line searches."""
+"""Optimizers: textbook Adam, linear CG, nonlinear CG with its line searches (LINE_SEARCHES)."""
 from .adam import Adam
 from .line_search import LINE_SEARCHES
 from .linear_cg import linear_cg

@@ -1,8 +1,10 @@
-"""Line searches along x + alpha d, both delegating the search itself to scipy.optimize.
+"""The line searches of NonlinearCG, in one table: ``LINE_SEARCHES`` (name -> description)
+and ``RULES`` (name -> the class NonlinearCG runs). Adding a search touches only this file.
 
-``LineFunction`` is phi(alpha) = f(x + alpha d) for one search: it counts every fresh call of
-``fun``, answers repeated alphas from a cache (not counted), maps NaN/inf to +inf so a search
-backs off from them, and remembers the best finite point seen (scipy forgets it, issue 15643).
+A rule is built once per CG run (so it may carry state from one iteration to the next) and
+called once per iteration: ``rule(line) -> (alpha, None)`` or ``(None, reason)``, ``line``
+being the LineFunction phi(alpha) = f(x_k + alpha d_k). It reads x_k, f_k, f_{k-1}, g_k from
+the stepper ``cg`` and may ask ``cg.descent_ahead(line)`` for scipy CG's descent test.
 """
 from __future__ import annotations
 
@@ -11,74 +13,21 @@ import warnings
 import numpy as np
 import scipy.optimize as so
 
-# The one table of line searches: name -> a one-line description. The stepper, TrainConfig,
-# the command line and the docs read their names from here (consumers use only the keys).
-LINE_SEARCHES = {
-    "wolfe": "strong Wolfe, scipy.optimize.line_search (the default)",
-    "golden": "golden-section search through scipy.optimize (the paper's)",
-}
+from .hager_zhang import approximate_wolfe, initial_step as hz_initial_step
+from .line_function import LineFunction, call_fun   # noqa: F401  (re-exported)
+from .more_thuente import more_thuente
 
 
-def call_fun(fun, x):
-    """(f, g) = fun(x) as (float, float64 array), checking g's shape."""
-    f, g = fun(x)
-    g = np.asarray(g, dtype=np.float64)
-    if g.shape != x.shape:
-        raise ValueError(f"fun(x) must return (f, g) with g of shape {x.shape}, got {g.shape}")
-    return float(f), g
-
-
-class LineFunction:
-    """phi(alpha) = fun(x + alpha d)[0] with its slope phi'(alpha) = g(x + alpha d) . d."""
-
-    def __init__(self, fun, x, f, g, d):
-        self.fun, self.x, self.d = fun, x, d
-        self.nfev = 0                 # fresh calls of fun during this search
-        self.rejected = 0             # Wolfe steps turned down by wolfe()'s ``accept``
-        self.nonfinite = 0            # how many of them returned NaN/inf
-        self._f = {0.0: f}            # alpha -> f: floats only, cheap to keep them all
-        self._last = (0.0, g)         # gradients kept only for the last and the best alpha
-        self.best = (0.0, f, g)       # (alpha, f, g) with the lowest finite f
-
-    def _evaluate(self, alpha):
-        f, g = call_fun(self.fun, self.x + alpha * self.d)
-        self.nfev += 1
-        if not (np.isfinite(f) and np.all(np.isfinite(g))):
-            self.nonfinite += 1
-            f = np.inf                # "too far": every search below then backs off
-        self._f[alpha] = f
-        self._last = (alpha, g)
-        if f < self.best[1]:
-            self.best = (alpha, f, g)
-
-    def phi(self, alpha):
-        alpha = float(alpha)
-        if alpha not in self._f:
-            self._evaluate(alpha)
-        return self._f[alpha]
-
-    def grad(self, alpha):
-        alpha = float(alpha)
-        for a, g in (self._last, (self.best[0], self.best[2])):
-            if a == alpha:
-                return g
-        self._evaluate(alpha)         # a gradient we dropped: honest re-evaluation
-        return self._last[1]
-
-    def slope(self, alpha):
-        return float(self.grad(alpha) @ self.d)
-
-
-def wolfe(line, alpha0, c1=1e-4, c2=0.4, accept=None, maxiter=20):
+def wolfe(line, alpha0, c1=1e-4, c2=0.4, accept=None, maxiter=20, old_old_fval=None,
+          amax=None):
     """Strong Wolfe step (N&W (3.7), Algorithms 3.5-3.6) by scipy.optimize.line_search.
 
-    scipy's search runs on the one-dimensional view t -> phi(t alpha0): start 0, direction
-    alpha0, so its first trial (t = 1, given no old_old_fval) is our alpha0, and every
-    evaluation goes through ``line``. ``accept(alpha)``, if given, is scipy's
-    ``extra_condition``: a Wolfe step is taken only if it also returns True (refusals are
-    counted in ``line.rejected``). ``maxiter`` bounds the bracketing phase, which doubles the
-    step each time: 20 allows steps up to ~5e5 alpha0 (scipy's own default, used by its CG, is
-    10; 10 vs 20 was compared in benchmarks/select_cg_defaults.py and 20 kept).
+    scipy's search runs on the one-dimensional view t -> phi(t alpha0) (start 0, direction
+    alpha0), so every evaluation goes through ``line``. Its first trial is t = 1, i.e.
+    alpha0, unless ``old_old_fval`` is given: then scipy's own rule (N&W (3.60) capped at 1).
+    ``accept(alpha)`` is scipy's ``extra_condition``: a Wolfe step is taken only if it also
+    returns True (refusals counted in ``line.rejected``). ``maxiter`` bounds the bracketing
+    phase, which doubles the step each time (scipy's default is 10).
     Returns (alpha, None) or (None, reason).
     """
     def extra(t, x, f, g):
@@ -92,8 +41,8 @@ def wolfe(line, alpha0, c1=1e-4, c2=0.4, accept=None, maxiter=20):
         t, _, _, f_new, _, slope_new = so.line_search(
             lambda a: line.phi(a[0]), lambda a: np.array([line.slope(a[0])]),
             np.zeros(1), np.array([alpha0]), gfk=np.array([line.slope(0.0)]),
-            old_fval=line.phi(0.0), c1=c1, c2=c2, extra_condition=None if accept is None else extra,
-            maxiter=maxiter)
+            old_fval=line.phi(0.0), old_old_fval=old_old_fval, c1=c1, c2=c2, amax=amax,
+            extra_condition=None if accept is None else extra, maxiter=maxiter)
     if t is None or slope_new is None or not np.isfinite(f_new):
         return None, "no step satisfying the strong Wolfe conditions was found"
     return float(t * alpha0), None
@@ -124,3 +73,118 @@ def golden(line, alpha0, xtol=np.sqrt(np.finfo(float).eps), maxiter=5000, max_ha
     # else: scipy returned a degenerate bracket (e.g. phi flat to rounding); the best
     # point seen so far still decreases f, since phi(alpha) < phi(0) above.
     return line.best[0], None
+
+
+def scipy_first_step(cg, line):
+    """scipy CG's first trial: N&W (3.60) capped at 1, min(1, 1.01 * 2 (f_k - f_{k-1}) /
+    phi'(0)), with f_{-1} = f_0 + ||g_0|| / 2 (so ~1 / ||g_0|| at k = 0)."""
+    a = min(1.0, 1.01 * 2 * (cg.f - cg.f_prev) / float(cg.g @ line.d))
+    return a if np.isfinite(a) and a > 0 else 1.0 / np.linalg.norm(line.d)
+
+
+class Rule:
+    """Base of the rules: per-run state on the object, one search per call."""
+    description = ""
+    c1 = c2 = None                    # the rule's defaults (NonlinearCG's c1, c2 override)
+
+    def __init__(self, cg):
+        self.cg = cg
+
+    def __call__(self, line):
+        raise NotImplementedError
+
+
+class Wolfe(Rule):
+    """scipy.optimize.line_search from scipy CG's first trial step, refusing steps after
+    which the next direction lacks sufficient descent (as scipy's CG); if it refused every
+    Wolfe step, the search reruns on the same cache without the test and the stepper then
+    restarts d = -g ("descent"). c2 = 0.2 and the bracketing limit 20 were chosen on
+    problems.selection_problems() (benchmarks/select_cg_defaults.py)."""
+    description = "strong Wolfe, scipy.optimize.line_search (the default)"
+    c1, c2, maxiter = 1e-4, 0.2, 20
+
+    def __call__(self, line):
+        cg, alpha0 = self.cg, scipy_first_step(self.cg, line)
+        alpha, why = wolfe(line, alpha0, cg.c1, cg.c2, cg.descent_ahead(line), self.maxiter)
+        if alpha is None and line.rejected:
+            alpha, why = wolfe(line, alpha0, cg.c1, cg.c2, None, self.maxiter)
+        return alpha, why
+
+
+class ScipyCG(Rule):
+    """scipy.optimize.minimize(method="CG")'s search, replayed: Moré–Thuente (scipy's private
+    line_search_wolfe1: amin 1e-100, amax 1e100, xtol 1e-14) with c1 = 1e-4, c2 = 0.4 from
+    its first trial step; the step must pass scipy CG's descent test, else (or if MT fails)
+    scipy.optimize.line_search (line_search_wolfe2, amax 1e100) with that test."""
+    description = "Moré–Thuente with scipy CG's constants and fallback (replays scipy's CG)"
+    c1, c2 = 1e-4, 0.4
+
+    def __call__(self, line):
+        cg = self.cg
+        f0, s0 = line.phi(0.0), line.slope(0.0)
+        alpha1 = 1.0                  # scipy's scalar_search_wolfe1
+        if s0 != 0:
+            alpha1 = min(1.0, 1.01 * 2 * (f0 - cg.f_prev) / s0)
+            if alpha1 < 0:
+                alpha1 = 1.0
+        accept = cg.descent_ahead(line)
+        alpha, why = more_thuente(line, alpha1, cg.c1, cg.c2, xtol=1e-14, stpmin=1e-100,
+                                  stpmax=1e100)
+        if alpha is not None and not accept(alpha):
+            line.rejected += 1
+            alpha, why = None, "the Moré–Thuente step failed the descent test"
+        if alpha is None:             # scipy's _line_search_wolfe12 fallback
+            alpha, why = wolfe(line, 1.0, cg.c1, cg.c2, accept, maxiter=10,
+                               old_old_fval=cg.f_prev, amax=1e100)
+        return alpha, why
+
+
+class HagerZhang(Rule):
+    """CG_DESCENT's search (HZ06): first trial by I0-I2 (QuadStep), then the approximate-Wolfe
+    search. eps_k = eps C_k, C_k a running average of |f| (HZ06: Q_{k+1} = 1 + Delta Q_k,
+    C_{k+1} = C_k + (|f_{k+1}| - C_k) / Q_{k+1}); (T2) is switched on for good once
+    |f_k - f_{k-1}| <= omega C_{k-1} (HZ06's AWolfe rule). Constants are HZ06's defaults
+    (delta = c1 = 0.1, eps = 1e-6, omega = 1e-3, Delta = 0.7, psi0-2 = 0.01, 0.1, 2, theta
+    = 0.5, gamma = 0.66, rho = 5) except sigma = c2 = 0.5 (HZ06: 0.9), chosen on
+    problems.selection_problems() by benchmarks/select_hz_constants.py."""
+    description = "CG_DESCENT's approximate Wolfe search (Hager & Zhang); with beta='HZ' it is CG_DESCENT"
+    c1, c2 = 0.1, 0.5
+    eps, omega, decay = 1e-6, 1e-3, 0.7
+    psi0, psi1, psi2, quad_step = 0.01, 0.1, 2.0, True
+    theta, gamma, rho = 0.5, 0.66, 5.0
+
+    def __init__(self, cg):
+        super().__init__(cg)
+        self.alpha_prev, self.Q, self.C, self.approx = None, 0.0, 0.0, False
+        self._k = None                # the iteration C_k was last updated in
+
+    def __call__(self, line):
+        cg = self.cg
+        if cg.nit != self._k:         # once per iteration (a retry along -g reuses C_k)
+            self._k = cg.nit
+            if self.alpha_prev is not None and abs(cg.f - cg.f_prev) <= self.omega * self.C:
+                self.approx = True
+            self.Q = 1.0 + self.decay * self.Q
+            self.C += (abs(cg.f) - self.C) / self.Q
+        c = hz_initial_step(self.alpha_prev is None, cg.x, cg.f, cg.g, line.d, line,
+                            self.alpha_prev, self.psi0, self.psi1, self.psi2, self.quad_step)
+        alpha, why = approximate_wolfe(line, c, self.eps * self.C, self.approx, cg.c1, cg.c2,
+                                       self.theta, self.gamma, self.rho)
+        if alpha is not None:
+            self.alpha_prev = alpha
+        return alpha, why
+
+
+class Golden(Rule):
+    """The paper's golden-section search from scipy CG's first trial step."""
+    description = "golden-section search through scipy.optimize (the paper's)"
+
+    def __call__(self, line):
+        return golden(line, scipy_first_step(self.cg, line), self.cg.xtol)
+
+
+RULES = {"wolfe": Wolfe, "golden": Golden, "scipy": ScipyCG, "hager-zhang": HagerZhang}
+
+# The one table of line-search names: the stepper, TrainConfig, the command line and the docs
+# read their names from here (consumers use only the keys).
+LINE_SEARCHES = {name: rule.description for name, rule in RULES.items()}

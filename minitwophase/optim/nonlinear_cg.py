@@ -3,30 +3,19 @@
     d_0 = -g_0;  x_{k+1} = x_k + alpha_k d_k (line search);  d_{k+1} = -g_{k+1} + beta d_k
 
 ``NonlinearCG`` is a resumable stepper: each ``step()`` is one iteration and its state (x, f,
-g, d, f_prev for the first trial step, restart bookkeeping, counters) lives on the object,
-so a trainer can run one iteration per epoch. ``minimize_cg`` is a loop over it.
-Sufficient descent g^T d <= -sigma ||g||^2 (Gilbert & Nocedal 1992) is required of every d:
-the Wolfe search, like scipy's CG, only accepts steps after which the CG direction has it.
-Restarts (d = -g, beta = 0), recorded in the history with their reason:
+g, d, f_prev, restart bookkeeping, counters, the line-search rule's own state) lives on the
+object, so a trainer can run one iteration per epoch. ``minimize_cg`` is a loop over it.
+The line searches (the table in line_search.py) choose alpha_k; sufficient descent
+g^T d <= -sigma ||g||^2 (Gilbert & Nocedal 1992) is required of every d. Restarts (d = -g,
+beta = 0), recorded in the history with their reason:
   "powell"   |g_{k+1}^T g_k| >= nu ||g_{k+1}||^2, Powell (1977); N&W (5.52). Default
-             ("auto"): nu = 0.2 for FR and DY, which jam without it, and for every beta
-             with the near-exact golden search (successive gradients should then be
-             orthogonal, so a large g_{k+1}^T g_k flags lost conjugacy). Off for PR, PR+,
-             HS, HZ with Wolfe steps: they restart themselves (beta -> 0 when steps stall,
-             N&W Section 5.2); nu = 0.2 for PR+ lost on the selection set (see __init__).
+             ("auto"): nu = 0.2 for FR and DY, which jam without it, and for every beta with
+             the near-exact golden search (successive gradients should then be orthogonal).
+             Off otherwise: PR, PR+, HS, HZ restart themselves (beta -> 0 when steps stall).
   "periodic" every ``restart_every`` iterations (N&W Section 5.2; off by default).
-  "descent"  the CG direction lacks sufficient descent (e.g. after a golden-section step).
+  "descent"  the CG direction lacks sufficient descent.
   "beta"     beta not finite (a zero denominator, e.g. d^T y = 0 in HS, DY, HZ).
   "line search"  the search along d failed; retried once along -g before giving up.
-First trial step of each Wolfe search (``initial_step``; the first iteration uses scipy's
-1.01 / ||g_0||, except "hager-zhang", which uses its I0):
-  "scipy"     N&W (3.60) capped as in scipy's CG: min(1, 1.01 * 2 (f_k - f_{k-1}) / phi'(0)).
-  "quadratic" N&W (3.60) without the cap (N&W add the cap for Newton-type methods).
-  "slope"     N&W (3.59): alpha_{k-1} phi'_{k-1}(0) / phi'_k(0).
-  "previous"  alpha_{k-1}.
-  "hager-zhang"  Hager & Zhang (2006), ACM TOMS 32(1), CG_DESCENT I0-I2: the minimizer of
-              the quadratic through phi(0), phi'(0), phi(0.1 alpha_{k-1}) (one evaluation,
-              counted) if convex and phi(0.1 alpha_{k-1}) <= phi(0), else 2 alpha_{k-1}.
 """
 from __future__ import annotations
 
@@ -38,7 +27,8 @@ from scipy.optimize import OptimizeResult
 
 from .._validate import as_float_array, choice, positive_int, real_number
 from .cg_beta import BETAS
-from .line_search import LINE_SEARCHES, LineFunction, call_fun, golden, wolfe
+from .line_function import LineFunction, call_fun
+from .line_search import LINE_SEARCHES, RULES
 
 SCIPY_MESSAGES = {  # scipy's CG status messages (scipy.optimize._optimize._status_message)
     0: "Optimization terminated successfully.",
@@ -47,9 +37,6 @@ SCIPY_MESSAGES = {  # scipy's CG status messages (scipy.optimize._optimize._stat
     3: "NaN result encountered.",
     99: "`callback` raised `StopIteration`.",
 }
-
-
-INITIAL_STEPS = ("scipy", "quadratic", "slope", "previous", "hager-zhang")
 
 
 class CGRecord(NamedTuple):
@@ -66,29 +53,20 @@ class CGRecord(NamedTuple):
 class NonlinearCG:
     """Resumable nonlinear CG: ``cg = NonlinearCG(fun, x0, ...)``, then ``cg.step()`` until
     ``cg.done``; ``cg.result()`` is the OptimizeResult. Arguments as ``minimize_cg``, plus
-    c1, c2 (strong Wolfe constants), xtol (golden-section relative tolerance),
-    sigma (sufficient descent), powell_nu ("auto", a float or None), restart_every (int/None),
-    initial_step (one of INITIAL_STEPS, the first trial step of each search), descent_test
-    ("search": the Wolfe search refuses steps after which d lacks sufficient descent, as
-    scipy's CG; "restart": take the Wolfe step, restart d = -g), fallback (when the descent
-    test refused every Wolfe step: "same" reruns the search along d without the test, on
-    the same cache (f values are kept, only dropped gradients are re-evaluated), and
-    restarts; "steepest" searches again along -g), ls_maxiter (bracketing limit).
+    c1, c2 (the search's Wolfe constants; None: the rule's own), xtol (golden-section
+    relative tolerance), sigma (sufficient descent), powell_nu ("auto", a float or None),
+    restart_every (int or None), on_search (called as on_search(cg, line, alpha) after every
+    line search: ``line.trials`` holds the alphas it evaluated).
 
-    Attributes: x, f, g; d (next search direction) with its beta and restart reason; f_prev;
-    nit; nfev and njev (equal: fun returns f and g together; cached values not counted);
-    status (None while running, else as scipy's CG) and message; history (CGRecords);
-    x_best, f_best, g_best (lowest f ever evaluated, trial points included).
+    Attributes: x, f, g; d (next search direction) with its beta and restart reason; f_prev
+    (f of the previous iterate); nit; nfev and njev (equal: fun returns f and g together;
+    cached values not counted); status (None while running, else as scipy's CG) and message;
+    history (CGRecords); x_best, f_best, g_best (lowest f evaluated, trial points included).
     """
 
     def __init__(self, fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf,
-                 maxiter=None, *, c1=1e-4, c2=0.2, xtol=np.sqrt(np.finfo(float).eps),
-                 sigma=0.01, powell_nu="auto", restart_every=None, initial_step="scipy",
-                 fallback="same", descent_test="search", ls_maxiter=20):
-        # The Wolfe-search defaults (c2, initial_step, fallback, descent_test, powell_nu,
-        # ls_maxiter) were chosen by benchmarks/select_cg_defaults.py on
-        # problems.selection_problems(), held out from the benchmark set: c2 = 0.2 (scipy's
-        # CG uses 0.4) and fallback "same" won; the other options kept their old values.
+                 maxiter=None, *, c1=None, c2=None, xtol=np.sqrt(np.finfo(float).eps),
+                 sigma=0.01, powell_nu="auto", restart_every=None, on_search=None):
         if not callable(fun):
             raise TypeError(f"fun must be callable x -> (f, g), got {type(fun).__name__}")
         self.fun, self.x = fun, as_float_array(x0, "x0", ndim=1).copy()
@@ -98,10 +76,14 @@ class NonlinearCG:
         if isinstance(norm, bool) or not isinstance(norm, numbers.Real) or norm == 0 or norm != norm:
             raise ValueError(f"norm must be a nonzero real order (np.inf allowed), got {norm!r}")
         self.norm = norm
-        n = self.x.size
-        self.maxiter = 200 * n if maxiter is None else positive_int(maxiter, "maxiter", 0)
-        self.c1 = real_number(c1, "c1", low=0.0, high=1.0, low_open=True, high_open=True)
-        self.c2 = real_number(c2, "c2", low=self.c1, high=1.0, low_open=True, high_open=True)
+        self.maxiter = 200 * self.x.size if maxiter is None else positive_int(maxiter, "maxiter", 0)
+        rule = RULES[self.line_search]
+        c1 = rule.c1 if c1 is None else c1
+        c2 = rule.c2 if c2 is None else c2
+        self.c1 = None if c1 is None else real_number(c1, "c1", low=0.0, high=1.0,
+                                                      low_open=True, high_open=True)
+        self.c2 = None if c2 is None else real_number(c2, "c2", low=self.c1 or 0.0, high=1.0,
+                                                      low_open=True, high_open=True)
         self.xtol = real_number(xtol, "xtol", low=0.0, low_open=True)
         self.sigma = real_number(sigma, "sigma", low=0.0, high=1.0, high_open=True)
         if isinstance(powell_nu, str) and powell_nu == "auto":    # see the module docstring
@@ -111,24 +93,26 @@ class NonlinearCG:
                                                                     low=0.0, low_open=True)
         self.restart_every = None if restart_every is None else positive_int(
             restart_every, "restart_every")
-        self.initial_step = choice(initial_step, "initial_step", set(INITIAL_STEPS))
-        self.fallback = choice(fallback, "fallback", {"steepest", "same"})
-        self.descent_test = choice(descent_test, "descent_test", {"search", "restart"})
-        self.ls_maxiter = positive_int(ls_maxiter, "ls_maxiter")
+        if on_search is not None and not callable(on_search):
+            raise TypeError(f"on_search must be callable or None, got {type(on_search).__name__}")
+        self.on_search = on_search
+        self.search = self.make_rule(rule)
         self.f, self.g = call_fun(fun, self.x)
         self.nfev = self.njev = 1
         self.nit, self._since_restart = 0, 0
         self.d, self.beta, self.restart = -self.g, 0.0, "initial"   # d_0 = -g_0
-        self.f_prev = self.f + np.linalg.norm(self.g) / 2   # first trial step ~ 1/||g||
-        self.alpha_prev = self.slope_prev = None   # last accepted step and its phi'(0)
+        self.f_prev = self.f + np.linalg.norm(self.g) / 2   # scipy's: first trial ~ 1/||g||
         self.x_best, self.f_best, self.g_best = self.x, self.f, self.g
         self.status, self.message = None, None
-        finite = np.isfinite(self.f) and np.all(np.isfinite(self.g))
         self.history = [CGRecord(0, self.f, float(np.linalg.norm(self.g)), np.nan, np.nan, "", 1)]
-        if not finite:
+        if not (np.isfinite(self.f) and np.all(np.isfinite(self.g))):
             self._finish(3, "fun(x0) returned a non-finite f or gradient.")
         else:
             self._check_stop()
+
+    def make_rule(self, rule):
+        """The line-search rule object for this run (a subclass may substitute its own)."""
+        return rule(self)
 
     @property
     def done(self):
@@ -144,47 +128,20 @@ class NonlinearCG:
         elif self.nit >= self.maxiter:
             self._finish(1)
 
-    def _search(self, d, strict, line=None, alpha0=None):
-        """Line search along d; ``line``/``alpha0`` given: rerun on that search's cache."""
-        if line is None:
-            line = LineFunction(self.fun, self.x, self.f, self.g, d)
-            alpha0 = self._initial_step(line)
-        if self.line_search == "wolfe":
-            accept = self._descent_ahead(line) if strict else None
-            alpha, why = wolfe(line, alpha0, self.c1, self.c2, accept, self.ls_maxiter)
-        else:
-            alpha, why = golden(line, alpha0, self.xtol)
+    def _search(self):
+        """Line search along self.d; keeps the best point any search has seen."""
+        line = LineFunction(self.fun, self.x, self.f, self.g, self.d)
+        alpha, why = self.search(line)
         a, f, g = line.best
         if f < self.f_best:
-            self.x_best, self.f_best, self.g_best = self.x + a * d, f, g
-        return line, alpha0, alpha, why
+            self.x_best, self.f_best, self.g_best = self.x + a * self.d, f, g
+        if self.on_search is not None:
+            self.on_search(self, line, alpha)
+        return line, alpha, why
 
-    def _initial_step(self, line):
-        """First trial step along d, phi'(0) = g_k^T d_k (see INITIAL_STEPS)."""
-        rule, slope = self.initial_step, float(self.g @ line.d)
-        if self.alpha_prev is None:            # k = 0, or nothing accepted yet
-            if rule == "hager-zhang":          # HZ (2006) I0, psi0 = 0.01
-                xn, gn = np.abs(self.x).max(), np.abs(self.g).max()
-                a = 0.01 * xn / gn if xn > 0 else 0.01 * abs(self.f) / (self.g @ self.g)
-            else:                              # as scipy: f_prev = f + ||g||/2 in (3.60)
-                a = min(1.0, 2.02 * (self.f - self.f_prev) / slope)
-        elif rule in ("scipy", "quadratic"):   # N&W (3.60); scipy's CG caps it at 1
-            a = 2.02 * (self.f - self.f_prev) / slope
-            a = min(1.0, a) if rule == "scipy" else a
-        elif rule == "slope":                  # N&W (3.59): alpha_{k-1} phi'_{k-1}(0) / phi'_k(0)
-            a = self.alpha_prev * self.slope_prev / slope
-        elif rule == "previous":
-            a = self.alpha_prev
-        else:                                  # HZ (2006) I1-I2, psi1 = 0.1, psi2 = 2
-            t = 0.1 * self.alpha_prev
-            q = (line.phi(t) - self.f - slope * t) / t ** 2   # curvature of the interpolant
-            ok = line.phi(t) <= self.f and q > 0
-            a = -slope / (2 * q) if ok else 2.0 * self.alpha_prev
-        return a if np.isfinite(a) and a > 0 else 1.0 / np.linalg.norm(line.d)
-
-    def _descent_ahead(self, line):
-        """Accept a Wolfe step only if the next CG direction is a sufficient descent one
-        (or the step converges), as scipy's CG does (Gilbert & Nocedal 1992)."""
+    def descent_ahead(self, line):
+        """accept(alpha): True if the step converges or the next CG direction is a
+        sufficient descent one (scipy CG's descent test, Gilbert & Nocedal 1992)."""
         def accept(alpha):
             g = line.grad(alpha)
             if np.linalg.norm(g, ord=self.norm) <= self.gtol:
@@ -193,7 +150,7 @@ class NonlinearCG:
         return accept
 
     def _new_direction(self, g_new):
-        """beta and d_{k+1} = -g_{k+1} + beta d_k, or a restart with its reason."""
+        """beta and d_{k+1} = -g_{k+1} + beta d_k (N&W (5.40)), or a restart and its reason."""
         gg = g_new @ g_new
         if self.restart_every is not None and self._since_restart >= self.restart_every:
             return 0.0, -g_new, "periodic"
@@ -209,24 +166,21 @@ class NonlinearCG:
         return beta, d, ""
 
     def step(self):
-        """One CG iteration; returns its CGRecord (also appended to ``history``)."""
+        """One CG iteration (N&W Algorithm 5.4); returns its CGRecord (also in ``history``)."""
         if self.done:
             raise RuntimeError(f"NonlinearCG has stopped (status {self.status}): {self.message}")
-        strict = self.line_search == "wolfe" and self.descent_test == "search"
-        line, alpha0, alpha, why = self._search(self.d, strict)
-        nfev = line.nfev
-        if alpha is None and strict and line.rejected and self.fallback == "same":
-            # the descent test refused Wolfe steps: rerun on the same cache without it, take
-            # the first one, and let _new_direction restart the next direction ("descent")
-            line, alpha0, alpha, why = self._search(self.d, False, line, alpha0)
+        line, alpha, why = self._search()                      # alpha_k along d_k
+        nfev = 0
+        if alpha is None and not self.restart:                 # retry once along -g
             nfev = line.nfev
-        if alpha is None and (strict or not self.restart):   # retry once: -g, plain Wolfe
-            self.d, self.beta, self.restart = -self.g, 0.0, self.restart or "line search"
-            line, alpha0, alpha, why = self._search(self.d, False)
-            nfev += line.nfev
+            self.d, self.beta, self.restart = -self.g, 0.0, "line search"
+            line, alpha, why = self._search()
+        if alpha is not None:
+            f_new, g_new = line.phi(alpha), line.grad(alpha)   # (a dropped g is re-evaluated)
+        nfev += line.nfev
         self.nfev += nfev
         self.njev = self.nfev
-        if alpha is None:                                     # keep the best point seen
+        if alpha is None:                                      # keep the best point seen
             self.x, self.f, self.g = self.x_best, self.f_best, self.g_best
             nan = line.nonfinite > 0
             self._finish(3 if nan else 2,
@@ -234,14 +188,12 @@ class NonlinearCG:
                          + (f" ({line.nonfinite} NaN/inf evaluation(s))" if nan else "")
                          + f"; returning the best point seen (f = {self.f:.17g}).")
             return self._record(np.nan, nfev)
-        x_new = self.x + alpha * self.d
-        f_new, g_new = line.phi(alpha), line.grad(alpha)
+        x_new = self.x + alpha * self.d                        # x_{k+1} = x_k + alpha_k d_k
         rec_beta, rec_restart = self.beta, self.restart
         self._since_restart += 1
-        self.beta, d_new, self.restart = self._new_direction(g_new)
+        self.beta, d_new, self.restart = self._new_direction(g_new)   # d_{k+1}
         if self.restart:
             self._since_restart = 0
-        self.alpha_prev, self.slope_prev = alpha, float(self.g @ self.d)
         self.f_prev, self.x, self.f, self.g, self.d = self.f, x_new, f_new, g_new, d_new
         self.nit += 1
         self._check_stop()
@@ -269,6 +221,7 @@ def minimize_cg(fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf
                 maxiter=None, callback=None, **options):
     """Minimize ``fun(x) -> (f, g)`` by nonlinear CG; see ``NonlinearCG`` for ``options``.
 
+    line_search: a key of ``LINE_SEARCHES`` ("wolfe", "golden", "scipy", "hager-zhang").
     ``callback(intermediate_result)`` is called after every iteration with an OptimizeResult
     (x, fun, jac, nit, record); raising StopIteration or returning True stops the run
     (status 99, as scipy.optimize.minimize). The result's ``history`` holds the CGRecords.
