@@ -48,7 +48,7 @@ class VariantWolfe(Wolfe):
         cg, rule, slope = self.cg, self.rule, float(self.cg.g @ line.d)
         if self.alpha_prev is None:            # k = 0, or nothing accepted yet
             if rule == "hager-zhang":
-                return hz_initial_step(True, cg.x, cg.f, cg.g, line.d, line, None)
+                return hz_initial_step(True, cg.x, cg.f, cg.g, line.d, line, None)[0]
             return scipy_first_step(cg, line)
         if rule == "scipy":
             return scipy_first_step(cg, line)
@@ -59,7 +59,7 @@ class VariantWolfe(Wolfe):
         elif rule == "previous":
             a = self.alpha_prev
         else:
-            a = hz_initial_step(False, cg.x, cg.f, cg.g, line.d, line, self.alpha_prev)
+            a = hz_initial_step(False, cg.x, cg.f, cg.g, line.d, line, self.alpha_prev)[0]
         return a if np.isfinite(a) and a > 0 else 1.0 / np.linalg.norm(line.d)
 
     def __call__(self, line):

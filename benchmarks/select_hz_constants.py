@@ -3,8 +3,9 @@
 Run: python benchmarks/select_hz_constants.py. Candidates are CG_DESCENT's own parameters
 (Hager & Zhang 2006, ACM TOMS 32(1), Section 3 and its parameter list): QuadStep on/off, the
 curvature constant sigma, the switch to the approximate Wolfe conditions (HZ06's rule with
-omega = 1e-3, or from the first iteration: omega = inf), the expansion factor rho and psi2 of
-I2. Every candidate runs CG_DESCENT (beta="HZ") on ``problems.selection_problems()``, which
+omega = 1e-3, or from the first iteration: omega = inf), the expansion factor rho, psi2 of
+I2 and CG_DESCENT 1.4's periodic restart d = -g every n iterations (its restart_fac = 1) or
+none. Every candidate runs CG_DESCENT (beta="HZ") on ``problems.selection_problems()``, which
 shares no problem with ``standard_problems()`` (bench_cg.py's benchmark), so the choice is not
 fitted to the benchmark. Ranking: fewest runs that fail (status != 0), then fewest
 evaluations of fun in total. Deterministic.
@@ -17,9 +18,9 @@ from minitwophase import problems as P
 from minitwophase.optim.nonlinear_cg import NonlinearCG
 
 GTOL = 1e-5
-PAPER = dict(quad_step=True, c2=0.9, omega=1e-3, rho=5.0, psi2=2.0)
+PAPER = dict(quad_step=True, c2=0.9, omega=1e-3, rho=5.0, psi2=2.0, restart="n")
 GRID = dict(quad_step=(True, False), c2=(0.9, 0.5, 0.2), omega=(1e-3, np.inf),
-            rho=(5.0, 2.0), psi2=(2.0, 1.0))
+            rho=(5.0, 2.0), psi2=(2.0, 1.0), restart=(None, "n"))
 
 
 class HZVariant(NonlinearCG):
@@ -33,9 +34,9 @@ class HZVariant(NonlinearCG):
         return type("HZ", (rule,), dict(self.rule_options))(self)
 
 
-def run(p, c2=0.9, **rule_options):
+def run(p, c2=0.9, restart=None, **rule_options):
     cg = HZVariant(p.fun, p.x0, beta="HZ", line_search="hager-zhang", gtol=GTOL, c2=c2,
-                   rule_options=rule_options)
+                   restart_every=p.n if restart == "n" else None, rule_options=rule_options)
     while not cg.done:
         cg.step()
     return cg

@@ -5,7 +5,9 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 from minitwophase.optim.hager_zhang import approximate_wolfe, initial_step
+from minitwophase import problems as P
 from minitwophase.optim.line_function import LineFunction
+from minitwophase.optim.nonlinear_cg import NonlinearCG
 
 from line_functions import counted, wave, waves
 
@@ -34,23 +36,24 @@ def test_quadratic_first_trial_is_exact():
     fun = lambda x: (float((x[0] - 2.0) ** 2), 2 * (x - 2.0))
     f, calls = counted(fun)
     line = LineFunction(f, np.zeros(1), 4.0, np.array([-4.0]), np.ones(1))
-    c = initial_step(False, np.zeros(1), 4.0, np.array([-4.0]), np.ones(1), line, 1.0)
-    assert c == pytest.approx(2.0) and line.nfev == 1
-    alpha, why = approximate_wolfe(line, c, 0.0)
+    c, quad = initial_step(False, np.zeros(1), 4.0, np.array([-4.0]), np.ones(1), line, 1.0)
+    assert c == pytest.approx(2.0) and quad and line.nfev == 1
+    alpha, why = approximate_wolfe(line, c, 0.0, quad=quad)
     assert alpha == pytest.approx(2.0) and line.nfev == 2 == len(calls)
 
 
 def test_first_iteration_rule_I0():
     line = None                                  # I0 evaluates nothing
     x, g = np.array([3.0, -1.0]), np.array([0.5, 2.0])
-    assert initial_step(True, x, 7.0, g, -g, line, None) == pytest.approx(0.01 * 3 / 2)
-    assert initial_step(True, np.zeros(2), 8.0, g, -g, line, None) == pytest.approx(
-        0.01 * 8 / 4.25)
-    assert initial_step(True, np.zeros(2), 0.0, g, -g, line, None) == 1.0
+    assert initial_step(True, x, 7.0, g, -g, line, None) == (pytest.approx(0.01 * 3 / 2), False)
+    assert initial_step(True, np.zeros(2), 8.0, g, -g, line, None) == (
+        pytest.approx(0.01 * 8 / 4.25), False)
+    assert initial_step(True, np.zeros(2), 0.0, g, -g, line, None) == (1.0, False)
     # I2: the probe at 0.1 alpha_prev is uphill, so c = 2 alpha_prev
     fun = lambda x: (float(-x[0] + 100 * x[0] ** 2), np.array([-1 + 200 * x[0]]))
     line = LineFunction(fun, np.zeros(1), 0.0, np.array([-1.0]), np.ones(1))
-    assert initial_step(False, np.zeros(1), 0.0, np.array([-1.0]), np.ones(1), line, 1.0) == 2.0
+    assert initial_step(False, np.zeros(1), 0.0, np.array([-1.0]), np.ones(1), line,
+                        1.0) == (2.0, False)
 
 
 def test_nan_region_is_backed_off():
@@ -75,3 +78,69 @@ def test_reports_failures():
     line = LineFunction(down, np.zeros(1), 0.0, np.array([-1.0]), np.ones(1))
     alpha, why = approximate_wolfe(line, 1.0, 0.0, max_evals=10)
     assert alpha is None and line.nfev == 10 and "10 evaluations" in why
+
+
+def _parabola():
+    """phi(a) = (a - 2)^2 along d = 1 from x = 0: phi(0) = 4, phi'(0) = -4."""
+    fun = lambda x: (float((x[0] - 2.0) ** 2), 2 * (x - 2.0))
+    f, calls = counted(fun)
+    return LineFunction(f, np.zeros(1), 4.0, np.array([-4.0]), np.ones(1)), calls
+
+
+def test_first_trial_from_I2_is_not_accepted_untested_by_secant():
+    # c = 1.5 meets (T1) (phi = 0.25 <= 4 - 0.1 * 1.5 * 4, phi' = -1 >= 0.9 * -4), but CG_DESCENT
+    # tests a trial only when `update` makes it (or after QuadStep): bracket expands to
+    # 5 * 1.5 = 7.5 (phi' = 11 >= 0), then the secant on the linear phi' gives its zero, 2.
+    line, calls = _parabola()
+    alpha, why = approximate_wolfe(line, 1.5, 0.0, approx=True)
+    assert alpha == pytest.approx(2.0, rel=1e-15) and line.trials == [1.5, 7.5, alpha]
+    assert len(calls) == 3
+    # the same trial from QuadStep (quad=True) is accepted at once: one evaluation
+    line, calls = _parabola()
+    assert approximate_wolfe(line, 1.5, 0.0, approx=True, quad=True) == (1.5, None)
+    assert len(calls) == 1
+
+
+def test_wolfe_mode_searches_psi():
+    # Without (T2), CG_DESCENT's cg_lineW works on psi(a) = phi(a) - delta a phi'(0): the secant
+    # step finds the zero of psi'(a) = 2 (a - 2) + 0.1 * 4, a = 1.8 (closed form), not phi's 2.
+    line, _ = _parabola()
+    alpha, why = approximate_wolfe(line, 1.5, 0.0, approx=False, delta=0.1, sigma=0.9)
+    assert why is None and alpha == pytest.approx(1.8, rel=1e-14)
+    assert line.trials == [1.5, 7.5, alpha]
+
+
+def test_quad_step_only_while_f_changes():
+    # HZ06's QuadCutOff = 1e-12: no probe (no evaluation) once |f_k - f_{k-1}| <= 1e-12 |f_k|
+    line, calls = _parabola()
+    c, quad = initial_step(False, np.zeros(1), 4.0, np.array([-4.0]), np.ones(1), line, 1.0,
+                           f_prev=4.0 * (1 + 1e-13))
+    assert (c, quad) == (2.0, False) and calls == []
+    c, quad = initial_step(False, np.zeros(1), 4.0, np.array([-4.0]), np.ones(1), line, 1.0,
+                           f_prev=4.0 * (1 + 1e-11))
+    assert quad and c == pytest.approx(2.0) and len(calls) == 1
+
+
+@pytest.mark.parametrize("p", P.standard_problems(), ids=lambda p: p.name)
+def test_cg_descent_directions_descend_and_restart_only_every_n(p):
+    # HZ05 Theorem 1.1: with beta^N (and its truncation, a beta between beta^N and 0) every
+    # d_k has g_k^T d_k <= -7/8 ||g_k||^2, so the stepper never needs a descent or Powell
+    # restart; CG_DESCENT 1.4 (restart_fac = 1) restarts d = -g every n iterations only.
+    seen = []
+    cg = NonlinearCG(p.fun, p.x0, beta="HZ", line_search="hager-zhang", gtol=1e-5)
+    assert cg.restart_every == p.n
+    while not cg.done:
+        seen.append(float(cg.g @ cg.d) / float(cg.g @ cg.g))
+        cg.step()
+    assert cg.status == 0 and max(seen) <= -7 / 8
+    restarts = [(r.k, r.restart) for r in cg.history[2:] if r.restart]
+    assert all(why == "periodic" and (k - 1) % p.n == 0 for k, why in restarts), restarts
+    assert len(restarts) == (cg.nit - 1) // p.n
+
+
+def test_restart_every_auto_only_for_hager_zhang():
+    p = P.rosenbrock(10)
+    for ls in ("wolfe", "scipy", "golden"):
+        assert NonlinearCG(p.fun, p.x0, line_search=ls).restart_every is None
+    assert NonlinearCG(p.fun, p.x0, line_search="hager-zhang", restart_every=None
+                       ).restart_every is None

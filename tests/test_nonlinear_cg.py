@@ -102,6 +102,11 @@ def test_beta_formulas_by_hand():
     # d nearly orthogonal to y = (1, -1): beta_N ~ -4e6, so the truncation binds
     g3, d3 = np.array([0.0, 1.0]), np.array([1.0, 1.001])
     assert BETAS["HZ"](g, g3, d3, g - g3) == pytest.approx(-1.0 / (np.linalg.norm(d3) * 0.01))
+    # HZ05 (1.7): eta_k = -1 / (||d_k|| min(eta, ||g_k||)) takes the OLD gradient g_k: with
+    # ||g_k|| = 1e-3 < eta = 0.01 < ||g_{k+1}|| = 1 the bound is -1000 / ||d||, not -100 / ||d||
+    g4, d4 = np.array([0.0, 1e-3]), np.array([1e-3, 0.999])   # d.y = 1e-6: beta_N ~ -2e9
+    assert BETAS["HZ"](g, g4, d4, g - g4) == pytest.approx(-1.0 / (np.linalg.norm(d4) * 1e-3),
+                                                           rel=1e-12)
 
 
 def test_keeps_best_point_where_scipy_loses_it():

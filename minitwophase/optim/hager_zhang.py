@@ -2,7 +2,8 @@
 
 W. W. Hager and H. Zhang (2005), "A new conjugate gradient method with guaranteed descent and
 an efficient line search", SIAM J. Optim. 16(1), 170-192 (HZ05), and (2006), "Algorithm 851:
-CG_DESCENT", ACM TOMS 32(1), 113-137 (HZ06). A step alpha is accepted when
+CG_DESCENT", ACM TOMS 32(1), 113-137 (HZ06, with its code, version 1.4). A step alpha is
+accepted when
     (T1) the Wolfe conditions: phi(a) - phi(0) <= delta a phi'(0), phi'(a) >= sigma phi'(0), or
     (T2) the approximate Wolfe conditions (HZ05 (4.1)):
          (2 delta - 1) phi'(0) >= phi'(a) >= sigma phi'(0)  and  phi(a) <= phi(0) + eps_k.
@@ -10,6 +11,12 @@ CG_DESCENT", ACM TOMS 32(1), 113-137 (HZ06). A step alpha is accepted when
 minimizer), which is where (T1)'s test on f differences fails. The search keeps an interval
 [a, b] with phi(a) <= phi(0) + eps_k, phi'(a) < 0 <= phi'(b) and shrinks it with a double
 secant step (secant^2) and bisection (HZ05 Section 4, HZ06 Section 3, steps L0-L3).
+
+As in CG_DESCENT's code (cg_line, cg_lineW): a trial is tested for (T1)/(T2) when ``update``
+makes it (secant^2, bisection); a first trial c from I2 and the points of bracket's
+expansion are not, unless c came from QuadStep (I1) and phi there is <= min(phi(c), phi(0)).
+Without (T2) (Wolfe mode) the interval search runs on psi(a) = phi(a) - delta a phi'(0)
+(cg_lineW: "psi is minimized instead of phi"), whose minimizer meets (T1)'s decrease test.
 """
 from __future__ import annotations
 
@@ -25,10 +32,11 @@ class _OutOfBudget(Exception):
 
 
 def approximate_wolfe(line, c, eps_k, approx=True, delta=0.1, sigma=0.9, theta=0.5,
-                      gamma=0.66, rho=5.0, max_evals=50):
+                      gamma=0.66, rho=5.0, max_evals=50, quad=False):
     """CG_DESCENT's line search on ``line`` from the first trial step ``c`` (HZ06 L0-L3).
 
-    eps_k: the tolerance on f of (T2) (HZ06: eps C_k); approx: test (T2) besides (T1).
+    eps_k: the tolerance on f of (T2) (HZ06: eps C_k); approx: test (T2) besides (T1);
+    quad: c came from QuadStep (I1), so c itself may be accepted.
     Returns (alpha, None), alpha meeting (T1) or (T2), or (None, reason).
     """
     f0, s0 = line.phi(0.0), line.slope(0.0)
@@ -37,25 +45,37 @@ def approximate_wolfe(line, c, eps_k, approx=True, delta=0.1, sigma=0.9, theta=0
     if not (np.isfinite(c) and c > 0):
         return None, f"Hager-Zhang: the first trial step must be finite and > 0, got {c}"
     fmax, start = f0 + eps_k, line.nfev
+    tilt = 0.0 if approx else delta * s0      # Wolfe mode: search psi = phi - tilt a
 
-    def evaluate(a):
-        """phi(a), phi'(a); stops the search (raises _Found) if (T1) or (T2) holds at a."""
-        if line.nfev - start >= max_evals:
-            raise _OutOfBudget
+    def value(a):
+        return line.phi(a) - tilt * a
+
+    def slope(a):
+        return line.slope(a) - tilt
+
+    def accepted(a):
         fa, sa = line.phi(a), line.slope(a)
         t1 = fa - f0 <= delta * a * s0 and sa >= sigma * s0
         t2 = approx and (2 * delta - 1) * s0 >= sa >= sigma * s0 and fa <= fmax
-        if t1 or t2:
+        return t1 or t2
+
+    def evaluate(a, test=True):
+        """psi(a), psi'(a); stops the search (raises _Found) if (T1) or (T2) holds at a and
+        ``test`` (a bool, or a function of a) allows it."""
+        if line.nfev - start >= max_evals:
+            raise _OutOfBudget
+        fa, sa = value(a), slope(a)
+        if (test(a) if callable(test) else test) and accepted(a):
             raise _Found(a)
         return fa, sa
 
-    def bisect(a, b):
-        """HZ05 update U3 (HZ06 U3a-c): phi'(b) < 0 but phi(b) too high: shrink towards a."""
+    def bisect(a, b, test=True):
+        """HZ05 update U3 (HZ06 U3a-c): psi'(b) < 0 but psi(b) too high: shrink towards a."""
         while True:
             d = (1 - theta) * a + theta * b
             if not a < d < b:
                 raise _OutOfBudget        # [a, b] has collapsed to adjacent floats
-            fd, sd = evaluate(d)
+            fd, sd = evaluate(d, test)
             if sd >= 0:
                 return a, d
             if fd <= fmax:
@@ -65,7 +85,7 @@ def approximate_wolfe(line, c, eps_k, approx=True, delta=0.1, sigma=0.9, theta=0
 
     def update(a, b, c):
         """HZ05 'update' (HZ06 U0-U3): the part of [a, b] on c's side that keeps the
-        invariant phi(a) <= phi(0) + eps_k, phi'(a) < 0 <= phi'(b)."""
+        invariant psi(a) <= phi(0) + eps_k, psi'(a) < 0 <= psi'(b)."""
         if not a < c < b:                 # U0 (also catches a NaN secant step)
             return a, b
         fc, sc = evaluate(c)
@@ -76,8 +96,8 @@ def approximate_wolfe(line, c, eps_k, approx=True, delta=0.1, sigma=0.9, theta=0
         return bisect(a, c)               # U3
 
     def secant(a, b):
-        """Zero of the linear interpolant of phi' through a and b (HZ05 (4.2))."""
-        sa, sb = line.slope(a), line.slope(b)
+        """Zero of the linear interpolant of psi' through a and b (HZ05 (4.2))."""
+        sa, sb = slope(a), slope(b)
         return (a * sb - b * sa) / (sb - sa) if sb != sa else np.nan
 
     def secant2(a, b):
@@ -91,14 +111,19 @@ def approximate_wolfe(line, c, eps_k, approx=True, delta=0.1, sigma=0.9, theta=0
         return A, B
 
     def bracket(c):
-        """HZ06 B0-B3: expand c by rho until phi' >= 0 (or phi rises above phi(0) + eps_k)."""
+        """HZ06 B0-B3: expand c by rho until psi' >= 0 (or psi rises above phi(0) + eps_k).
+        Its points are tested only after a QuadStep, and only where phi <= fquad (cg_line)."""
+        c0 = c
+
+        def test(a):                      # called after phi(a), so phi(c0) is known
+            return quad and line.phi(a) <= min(line.phi(c0), f0)
         a = 0.0
         while True:
-            fc, sc = evaluate(c)
-            if sc >= 0:                   # B1: a = the last c with phi <= phi(0) + eps_k
+            fc, sc = evaluate(c, test)
+            if sc >= 0:                   # B1: a = the last c with psi <= phi(0) + eps_k
                 return a, c
-            if fc > fmax:                 # B2: phi' < 0 but f too high: bisect [0, c]
-                return bisect(0.0, c)
+            if fc > fmax:                 # B2: psi' < 0 but psi too high: bisect [0, c]
+                return bisect(0.0, c, test)
             a, c = c, rho * c             # B3
 
     try:
@@ -118,23 +143,27 @@ def approximate_wolfe(line, c, eps_k, approx=True, delta=0.1, sigma=0.9, theta=0
 
 
 def initial_step(k_first, x, f, g, d, line, alpha_prev, psi0=0.01, psi1=0.1, psi2=2.0,
-                 quad_step=True):
-    """CG_DESCENT's first trial step (HZ06 Section 3, I0-I2).
+                 quad_step=True, f_prev=None, quad_cutoff=1e-12):
+    """CG_DESCENT's first trial step (HZ06 Section 3, I0-I2); returns (c, from_quad_step).
 
     I0 (first iteration): psi0 ||x_0||_inf / ||g_0||_inf, or psi0 |f| / ||g_0||^2 if x_0 = 0,
     else 1. I1 (QuadStep): if phi(psi1 alpha_{k-1}) <= phi(0) and the quadratic through
-    phi(0), phi'(0), phi(psi1 alpha_{k-1}) is strictly convex, its minimizer (this costs an
-    evaluation of fun, counted). I2: otherwise psi2 alpha_{k-1}.
+    phi(0), phi'(0), phi(psi1 alpha_{k-1}) is strictly convex, its minimizer. CG_DESCENT
+    tries I1 only while the relative change |f_k - f_{k-1}| / |f_k| exceeds QuadCutOff =
+    1e-12 (HZ06's parameter list): below it the quadratic's curvature is lost to rounding.
+    Its probe needs only f, but ``fun`` returns f and g together: it costs one counted call.
+    I2: otherwise psi2 alpha_{k-1}.
     """
     if k_first:
         xn, gn = np.abs(x).max(), np.abs(g).max()
         if xn > 0:
-            return psi0 * xn / gn
-        return psi0 * abs(f) / (g @ g) if f != 0 else 1.0
-    if quad_step:
+            return psi0 * xn / gn, False
+        return (psi0 * abs(f) / (g @ g) if f != 0 else 1.0), False
+    change = 1.0 if f_prev is None or f == 0 else abs((f - f_prev) / f)
+    if quad_step and change > quad_cutoff:
         t = psi1 * alpha_prev
         ft, s0 = line.phi(t), float(g @ d)
         q = (ft - f - s0 * t) / t ** 2   # phi(t) = f + s0 t + q t^2
         if ft <= f and q > 0:
-            return -s0 / (2 * q)
-    return psi2 * alpha_prev
+            return -s0 / (2 * q), True
+    return psi2 * alpha_prev, False

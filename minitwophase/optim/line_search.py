@@ -86,6 +86,7 @@ class Rule:
     """Base of the rules: per-run state on the object, one search per call."""
     description = ""
     c1 = c2 = None                    # the rule's defaults (NonlinearCG's c1, c2 override)
+    restart_fac = None                # restart_every="auto": every restart_fac * n iterations
 
     def __init__(self, cg):
         self.cg = cg
@@ -140,18 +141,21 @@ class ScipyCG(Rule):
 
 
 class HagerZhang(Rule):
-    """CG_DESCENT's search (HZ06): first trial by I0-I2 (QuadStep), then the approximate-Wolfe
-    search. eps_k = eps C_k, C_k a running average of |f| (HZ06: Q_{k+1} = 1 + Delta Q_k,
+    """CG_DESCENT's search (HZ06): first trial by I0-I2, then the approximate-Wolfe search.
+    eps_k = eps C_k, C_k a running average of |f| (HZ06: Q_{k+1} = 1 + Delta Q_k,
     C_{k+1} = C_k + (|f_{k+1}| - C_k) / Q_{k+1}); (T2) is switched on for good once
     |f_k - f_{k-1}| <= omega C_{k-1} (HZ06's AWolfe rule). Constants are HZ06's defaults
-    (delta = c1 = 0.1, eps = 1e-6, omega = 1e-3, Delta = 0.7, psi0-2 = 0.01, 0.1, 2, theta
-    = 0.5, gamma = 0.66, rho = 5) except sigma = c2 = 0.5 (HZ06: 0.9), chosen on
-    problems.selection_problems() by benchmarks/select_hz_constants.py."""
+    (delta = c1 = 0.1, eps = 1e-6, Delta = 0.7, psi0-2 = 0.01, 0.1, 2, QuadCutOff = 1e-12,
+    theta = 0.5, gamma = 0.66, rho = 5, restart every n iterations) except three chosen on
+    problems.selection_problems() by benchmarks/select_hz_constants.py: sigma = c2 = 0.2
+    (HZ06: 0.9), omega = inf, i.e. (T2) from the second iteration on (HZ06: 1e-3), and no
+    QuadStep (I1 off; HZ06: on)."""
     description = "CG_DESCENT's approximate Wolfe search (Hager & Zhang); with beta='HZ' it is CG_DESCENT"
-    c1, c2 = 0.1, 0.5
-    eps, omega, decay = 1e-6, 1e-3, 0.7
-    psi0, psi1, psi2, quad_step = 0.01, 0.1, 2.0, True
+    c1, c2 = 0.1, 0.2
+    eps, omega, decay = 1e-6, np.inf, 0.7
+    psi0, psi1, psi2, quad_step, quad_cutoff = 0.01, 0.1, 2.0, False, 1e-12
     theta, gamma, rho = 0.5, 0.66, 5.0
+    restart_fac = 1.0
 
     def __init__(self, cg):
         super().__init__(cg)
@@ -166,10 +170,11 @@ class HagerZhang(Rule):
                 self.approx = True
             self.Q = 1.0 + self.decay * self.Q
             self.C += (abs(cg.f) - self.C) / self.Q
-        c = hz_initial_step(self.alpha_prev is None, cg.x, cg.f, cg.g, line.d, line,
-                            self.alpha_prev, self.psi0, self.psi1, self.psi2, self.quad_step)
+        c, quad = hz_initial_step(self.alpha_prev is None, cg.x, cg.f, cg.g, line.d, line,
+                                  self.alpha_prev, self.psi0, self.psi1, self.psi2,
+                                  self.quad_step, cg.f_prev, self.quad_cutoff)
         alpha, why = approximate_wolfe(line, c, self.eps * self.C, self.approx, cg.c1, cg.c2,
-                                       self.theta, self.gamma, self.rho)
+                                       self.theta, self.gamma, self.rho, quad=quad)
         if alpha is not None:
             self.alpha_prev = alpha
         return alpha, why

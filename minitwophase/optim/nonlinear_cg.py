@@ -12,7 +12,8 @@ beta = 0), recorded in the history with their reason:
              ("auto"): nu = 0.2 for FR and DY, which jam without it, and for every beta with
              the near-exact golden search (successive gradients should then be orthogonal).
              Off otherwise: PR, PR+, HS, HZ restart themselves (beta -> 0 when steps stall).
-  "periodic" every ``restart_every`` iterations (N&W Section 5.2; off by default).
+  "periodic" every ``restart_every`` iterations (N&W Section 5.2). Default ("auto"): every
+             n iterations with "hager-zhang" (CG_DESCENT 1.4's restart_fac = 1), else off.
   "descent"  the CG direction lacks sufficient descent.
   "beta"     beta not finite (a zero denominator, e.g. d^T y = 0 in HS, DY, HZ).
   "line search"  the search along d failed; retried once along -g before giving up.
@@ -55,7 +56,7 @@ class NonlinearCG:
     ``cg.done``; ``cg.result()`` is the OptimizeResult. Arguments as ``minimize_cg``, plus
     c1, c2 (the search's Wolfe constants; None: the rule's own), xtol (golden-section
     relative tolerance), sigma (sufficient descent), powell_nu ("auto", a float or None),
-    restart_every (int or None), on_search (called as on_search(cg, line, alpha) after every
+    restart_every ("auto", an int or None), on_search (called as on_search(cg, line, alpha) after every
     line search: ``line.trials`` holds the alphas it evaluated).
 
     Attributes: x, f, g; d (next search direction) with its beta and restart reason; f_prev
@@ -66,7 +67,7 @@ class NonlinearCG:
 
     def __init__(self, fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf,
                  maxiter=None, *, c1=None, c2=None, xtol=np.sqrt(np.finfo(float).eps),
-                 sigma=0.01, powell_nu="auto", restart_every=None, on_search=None):
+                 sigma=0.01, powell_nu="auto", restart_every="auto", on_search=None):
         if not callable(fun):
             raise TypeError(f"fun must be callable x -> (f, g), got {type(fun).__name__}")
         self.fun, self.x = fun, as_float_array(x0, "x0", ndim=1).copy()
@@ -91,6 +92,9 @@ class NonlinearCG:
             powell_nu = 0.2 if needed else None
         self.powell_nu = None if powell_nu is None else real_number(powell_nu, "powell_nu",
                                                                     low=0.0, low_open=True)
+        if isinstance(restart_every, str) and restart_every == "auto":   # module docstring
+            fac = rule.restart_fac
+            restart_every = None if fac is None else max(1, int(fac * self.x.size))
         self.restart_every = None if restart_every is None else positive_int(
             restart_every, "restart_every")
         if on_search is not None and not callable(on_search):
