@@ -63,7 +63,7 @@ def probe(fun, theta, seed=0, tol=1e-3, n_vectors=2, steps=40, max_hvp=300,
     max_hvp = positive_int(max_hvp, "max_hvp")
     negative_fraction = real_number(negative_fraction, "negative_fraction", low=0.0)
     start = time.perf_counter()
-    op = HessianOperator(fun, theta)
+    op = HessianOperator(fun, theta, name="theta")
     n = op.shape[0]
     rng = np.random.default_rng(seed)
 
