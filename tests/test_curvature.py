@@ -294,3 +294,20 @@ Q = quadratic(np.eye(3))
 def test_bad_input_names_the_argument(call, exc, name):
     with pytest.raises(exc, match=name):
         call()
+
+
+# ---------------------------------------------------------------- figures (pure functions of arrays)
+def test_plots_draw_what_they_are_given(tmp_path):
+    from minitwophase.curvature import plots
+
+    lam = np.r_[-np.arange(1.0, 4.0), np.arange(1.0, 20.0)]
+    d = C.spectral_density(quadratic(np.diag(lam)), np.zeros(lam.size), n_vectors=2, steps=10)
+    fig = plots.density_figure([d, (d.grid, 2 * d.density)], labels=["a", "b"])
+    assert np.array_equal(fig.axes[0].lines[0].get_xdata(), d.grid)
+    epochs, lo, hi = np.arange(5), np.array([-1.0, -0.5, -1e-4, 0.01, 0.02]), np.full(5, 10.0)
+    fig = plots.extremes_figure(epochs, lo, hi, peak_epoch=1, swap_epoch=2)
+    assert np.allclose(fig.axes[1].lines[0].get_ydata(), lo / hi)
+    fig = plots.gradnorm_loss_figure(np.r_[1.0, 0.5, 0.2], np.r_[1.0, 2.0, 0.5], np.r_[-0.1, np.nan, 0.01])
+    assert fig.axes[0].collections[0].get_offsets().shape == (2, 2)
+    fig.savefig(tmp_path / "x.png")
+    assert (tmp_path / "x.png").stat().st_size > 5000
