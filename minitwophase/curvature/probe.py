@@ -56,7 +56,11 @@ def probe(fun, theta, seed=0, tol=1e-3, n_vectors=2, steps=40, max_hvp=300,
     """Extreme eigenvalues, their ratio and the negative spectral mass of H(theta).
 
     ``fun(theta) -> (f, g)``; nothing in ``theta`` is changed. Costs n_hvp products, each two
-    gradient evaluations of ``fun`` (reported as n_evals, for the caller's cost column).
+    gradient evaluations of ``fun`` (reported as n_evals, for the caller's cost column). In a
+    training loop, pass an objective that does not charge the method's own cost (e.g. a second
+    training.Objective on the same data: n_evals full-batch evaluations = n_evals
+    epoch-equivalents) and a seed that differs per checkpoint if independent probes are wanted.
+    ``record.row()`` holds the scalars for a history row; ``record.density`` the density.
     """
     seed, tol = check_seed(seed), check_tol(tol)
     n_vectors, steps = positive_int(n_vectors, "n_vectors"), positive_int(steps, "steps")
