@@ -126,6 +126,13 @@ def test_lanczos_agrees_with_eigsh_and_keeps_an_orthonormal_basis():
     assert np.abs(Q @ A @ Q.T - T).max() <= 1e-10 * np.abs(A).max()
 
 
+def test_unconverged_eigsh_says_so_and_stays_within_the_budget():
+    lam = np.r_[-1e-6, np.linspace(0.0, 1e-4, 150), np.linspace(1.0, 10.0, 50)]
+    r = C.extreme_eigenvalues(quadratic(np.diag(lam)), np.zeros(lam.size), tol=1e-10, max_hvp=40)
+    assert not r.converged and r.n_hvp <= 60
+    assert np.isnan(r.lambda_min) or r.lambda_min == pytest.approx(-1e-6, rel=1e-6)
+
+
 def test_lanczos_stops_on_an_invariant_subspace():
     D = np.diag([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     res = C.lanczos(lambda q: D @ q, np.r_[1.0, 1.0, 1.0, 0.0, 0.0, 0.0], 6)

@@ -192,7 +192,8 @@ for name, th in (("init", theta0), ("trained", theta_star)):
     for method in ("lanczos",) if QUICK and name == "trained" else ("eigsh", "lanczos"):
         r = curvature.extreme_eigenvalues(fun, th, tol=1e-6, method=method)
         print(f"{name:8s} {method:8s} lambda_min {r.lambda_min:+.8e} (dense {lam[0]:+.8e}), "
-              f"lambda_max {r.lambda_max:.8e} (dense {lam[-1]:.8e}), {r.n_hvp} HVPs")
+              f"lambda_max {r.lambda_max:.8e} (dense {lam[-1]:.8e}), {r.n_hvp} HVPs, "
+              f"converged {r.converged}")
     t = curvature.trace(fun, th, n_samples=50)
     print(f"{name:8s} Hutchinson trace {t.value:.4f} +- {t.stderr:.4f} (dense {lam.sum():.4f})")
 
@@ -266,8 +267,8 @@ start = time.perf_counter()
 results = {(k, s): train_and_probe(*tasks[k], s) for k in TASKS for s in (0.1, 1.0)}
 print(f"trained and probed {len(results)} runs in {time.perf_counter() - start:.0f} s\n")
 print("| task | init x | peak epoch | swap epoch | ratio at peak | ratio at swap | convex at swap | "
-      "first convex epoch | convex at every checkpoint after the swap |")
-print("|---|---|---|---|---|---|---|---|---|")
+      f"first convex epoch | convex at every checkpoint after the swap | ratio at epoch {EPOCHS} |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for (k, s), (rows, peak, swap) in results.items():
     ep, ratio = rows[:, 0], rows[:, 3] / rows[:, 4]
     convex = ratio >= -1e-3
@@ -275,7 +276,7 @@ for (k, s), (rows, peak, swap) in results.items():
     first = ep[convex][0] if convex.any() else None
     after = convex[ep >= swap].all()
     print(f"| {k} | {s} | {peak} | {swap} | {at(peak):+.3g} | {at(swap):+.3g} | "
-          f"{'yes' if at(swap) >= -1e-3 else 'no'} | {first} | {'yes' if after else 'no'} |")
+          f"{'yes' if at(swap) >= -1e-3 else 'no'} | {first} | {'yes' if after else 'no'} | {ratio[-1]:+.3g} |")
 
 # %%
 for s in (0.1, 1.0):
