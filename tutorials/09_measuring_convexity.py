@@ -299,9 +299,9 @@ savefig(fig, "09_gradnorm_vs_loss_curvature.png")
 # - **Twins.** For 13 steps CG's alpha, beta give Lanczos' T to 4e-11 and CG's residuals are
 #   Lanczos' vectors; then plain CG loses orthogonality (its Ritz values have converged),
 #   while `curvature.lanczos` reorthogonalises and keeps going.
-# - **Extremes on the toy** match `eigvalsh` of the dense Hessian
-#   to 1e-7 relative or better, but not for the same price: at the trained point lambda_min = -4.06e-5 sits inside a cluster
-#   of near-zero eigenvalues, and restarted eigsh (ncv 20) had not converged after 1000
+# - **Extremes on the toy** match `eigvalsh` of the dense Hessian to 1e-7 relative or
+#   better, but not for the same price: at the trained point lambda_min = -4.06e-5 sits
+#   inside a cluster of near-zero eigenvalues, and restarted eigsh (ncv 20) had not converged after 1000
 #   products (nan, converged False), where the unrestarted Lanczos needed 531. Hutchinson's
 #   trace is within one standard error of the dense trace at both points. The SLQ density
 #   follows the dense histogram; its negative mass (0.58 at init, dense 0.53) carries the
