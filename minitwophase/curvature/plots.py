@@ -11,7 +11,7 @@ it (``fig.savefig(path)``) or shows it in a notebook.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import TwoSlopeNorm
+from matplotlib.colors import SymLogNorm
 from matplotlib.figure import Figure
 
 from .probe import CONVEX_TOL
@@ -70,9 +70,12 @@ def extremes_figure(epochs, lambda_min, lambda_max, peak_epoch=None, swap_epoch=
     return fig
 
 
-def gradnorm_loss_figure(loss, grad_norm, ratio, title="Gradient norm against loss, coloured by curvature"):
+def gradnorm_loss_figure(loss, grad_norm, ratio, title="Gradient norm against loss, coloured by curvature",
+                         rel_tol=CONVEX_TOL):
     """Every checkpoint (loss, |g|) coloured by lambda_min / lambda_max: red < 0 (a saddle
-    region), blue > 0; nan ratios (no measurement) drawn as a grey line only."""
+    region), blue > 0, on a symmetric log scale that is linear inside the convex_verdict band
+    |ratio| <= rel_tol, so small negative ratios still show red; nan ratios (no measurement)
+    are drawn as the grey line only."""
     loss, gnorm, ratio = (np.asarray(a, dtype=float) for a in (loss, grad_norm, ratio))
     fig = Figure(figsize=(7.5, 5))
     ax = fig.add_subplot()
@@ -80,7 +83,7 @@ def gradnorm_loss_figure(loss, grad_norm, ratio, title="Gradient norm against lo
     ok = np.isfinite(ratio)
     lim = max(1e-3, np.nanmax(np.abs(ratio[ok]))) if ok.any() else 1.0
     sc = ax.scatter(loss[ok], gnorm[ok], c=ratio[ok], cmap="coolwarm_r",
-                    norm=TwoSlopeNorm(0.0, -lim, lim), s=28, edgecolors="k", linewidths=0.4, zorder=2)
+                    norm=SymLogNorm(rel_tol, vmin=-lim, vmax=lim), s=28, edgecolors="k", linewidths=0.4, zorder=2)
     fig.colorbar(sc, ax=ax, label="lambda_min / lambda_max")
     ax.set(xscale="log", yscale="log", xlabel="training loss", ylabel="gradient norm", title=title)
     ax.invert_xaxis()
