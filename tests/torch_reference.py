@@ -8,11 +8,11 @@ import numpy as np
 from minitwophase import nn
 
 
-def torch_loss_and_grad(net, theta, X, y, loss):
+def _torch_loss(net, params, X, y, loss):
+    """The loss as a torch scalar, params one dict of tensors per layer (the contract's layout)."""
     import torch
     import torch.nn.functional as F
 
-    params = [{k: torch.tensor(v, requires_grad=True) for k, v in p.items()} for p in net.unflatten(theta)]
     h = torch.tensor(X)
     for layer, p in zip(net.layers, params):
         if isinstance(layer, nn.Dense):
@@ -30,9 +30,46 @@ def torch_loss_and_grad(net, theta, X, y, loss):
                  nn.GELU: F.gelu}[type(layer)](h)
     target = torch.tensor(y)
     if loss == "cross_entropy":
-        value = F.cross_entropy(h, target)
-    else:
-        value = F.mse_loss(h, F.one_hot(target, h.shape[1]).to(h.dtype))
+        return F.cross_entropy(h, target)
+    return F.mse_loss(h, F.one_hot(target, h.shape[1]).to(h.dtype))
+
+
+def torch_loss_and_grad(net, theta, X, y, loss):
+    import torch
+
+    params = [{k: torch.tensor(v, requires_grad=True) for k, v in p.items()} for p in net.unflatten(theta)]
+    value = _torch_loss(net, params, X, y, loss)
     value.backward()
     grad = np.concatenate([t.grad.numpy().ravel() for p in params for t in p.values()])
     return value.item(), grad
+
+
+def _flat_loss(net, X, y, loss):
+    """theta (a flat torch tensor) -> loss, splitting theta as net.unflatten does."""
+    layout = [[(k, v.shape) for k, v in p.items()] for p in net.unflatten(net.init(seed=0))]
+
+    def f(t):
+        params, i = [], 0
+        for layer in layout:
+            d = {}
+            for k, shape in layer:
+                size = int(np.prod(shape))
+                d[k], i = t[i:i + size].reshape(shape), i + size
+            params.append(d)
+        return _torch_loss(net, params, X, y, loss)
+    return f
+
+
+def torch_hvp(net, theta, X, y, loss, v):
+    """The exact Hessian-vector product H(theta) v by double backward."""
+    import torch
+
+    f = _flat_loss(net, X, y, loss)
+    return torch.autograd.functional.hvp(f, torch.tensor(theta), torch.tensor(v))[1].numpy()
+
+
+def torch_hessian(net, theta, X, y, loss):
+    """The dense Hessian by double backward (small networks only)."""
+    import torch
+
+    return torch.autograd.functional.hessian(_flat_loss(net, X, y, loss), torch.tensor(theta)).numpy()
