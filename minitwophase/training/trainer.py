@@ -77,7 +77,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
     """
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).validate()
     objective = Objective(net, data.X_train, data.y_train, cfg.loss, cfg.chunk_size)
-    theta = net.init(seed=cfg.seed)
+    theta = cfg.initial_theta(net)
     run = Run(method=cfg.method, seed=cfg.seed, config=asdict(cfg))
     check = SwapCheck(SwapDetector(cfg.swap_factor, mode=cfg.swap_mode))
     schedule = METHODS[cfg.method].schedule

@@ -60,7 +60,7 @@ from .._version import __version__
 from ..experiments.experiment import Experiment, load_data
 from ..models import build_model
 from ..optim import Adam
-from ..training import TrainConfig, train
+from ..training import METHODS, TrainConfig, train
 
 FORMAT, FORMAT_VERSION = "minitwophase-trace", 1
 RECORD_KEYS = ("step", "epoch", "phase", "kind", "loss", "grad_norm", "step_size", "beta")
@@ -133,7 +133,11 @@ def record_trace(net, data, config=None, spec=None, include_data=False, **overri
     ``on_minibatch`` hook, so the trace is of the very loop every other run uses.
     """
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).validate()
-    theta0 = net.init(seed=cfg.seed)
+    phases = {name for name, _ in METHODS[cfg.method].schedule}
+    if not phases <= {"adam", "cg"}:
+        raise ValueError(f"method must be one whose phases are Adam and CG (the trace schema's), "
+                         f"got {cfg.method!r} (phases {sorted(phases)})")
+    theta0 = cfg.initial_theta(net)
     steps = {}                                   # epoch -> [(index, loss, |g|, |step|), ...]
     last = [theta0.copy()]
 
