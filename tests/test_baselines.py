@@ -118,3 +118,14 @@ def test_trace_refuses_methods_outside_its_schema():
     from minitwophase.verification.trace import record_trace
     with pytest.raises(ValueError, match="method must be one whose phases are Adam and CG"):
         record_trace(small_net(), DATA, TrainConfig(method="adam+lbfgs", epochs=2))
+
+
+def test_figures_and_swap_line_name_the_second_phase():
+    from minitwophase.experiments.experiment import swap_line
+    from minitwophase.experiments.plotting import gradnorm_vs_loss_figure
+    runs = [train(small_net(), DATA, TrainConfig(method=m, epochs=6, batch_size=128, lr=1e-2))
+            for m in ("adam+lbfgs", "sgd")]
+    assert "swap to L-BFGS after epoch" in swap_line(runs[0])
+    fig = gradnorm_vs_loss_figure(runs)
+    labels = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
+    assert "L-BFGS phase" in labels[0] and "Adam phase" in labels[0] and "SGD phase" in labels[1]
