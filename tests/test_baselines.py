@@ -129,3 +129,10 @@ def test_figures_and_swap_line_name_the_second_phase():
     fig = gradnorm_vs_loss_figure(runs)
     labels = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
     assert "L-BFGS phase" in labels[0] and "Adam phase" in labels[0] and "SGD phase" in labels[1]
+
+
+def test_lbfgs_convergence_ends_the_run_and_says_so():
+    run = train(small_net(), DATA, TrainConfig(method="adam+lbfgs", epochs=40, batch_size=128,
+                                              lr=1e-2, cg_gtol=5e-3))
+    assert run.status == "converged" and run.message.startswith("L-BFGS stopped in epoch")
+    assert run.rows[-1]["phase"] == "lbfgs" and len(run.rows) < 41

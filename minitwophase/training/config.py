@@ -4,7 +4,8 @@ Each check uses the rule of the object that will use the option, read from that 
 from its one table: methods from ``methods.METHODS``, losses from ``nn.losses.LOSSES``, the lr
 from ``optim.Adam`` itself (lr >= 0), swap factor and mode from ``SwapDetector.check_options``,
 betas from ``optim.cg_beta.BETAS``, line searches from ``optim.LINE_SEARCHES``, the gradient
-tolerance with ``optim.NonlinearCG``'s bound (>= 0).
+tolerance with ``optim.NonlinearCG``'s bound (>= 0), momentum from ``optim.SGD`` ([0, 1)),
+the L-BFGS memory as ``optim.LBFGS``'s m (>= 1), init_scale > 0.
 """
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ class AdamPhase:
     def __init__(self, config, objective, check, on_minibatch=None):
         self.objective, self.check, self.on_minibatch = objective, check, on_minibatch
         self.batch_size, self.check_every = config.batch_size, config.check_every
-        self.adam = self.make_optimizer(config)     # (named adam for history: any .step/.t)
+        self.adam = self.make_optimizer(config)     # Adam; SGDPhase swaps in its optimizer
         self.shuffle = np.random.default_rng([config.seed, 1])   # independent of the init stream
 
     @staticmethod
@@ -102,6 +102,7 @@ class AdamPhase:
 class CGPhase:
     STATUS = {0: "converged", 1: "completed"}                  # NonlinearCG.status -> run status
     FAILED = "cg failed"                                       # any other status
+    LABEL = "CG"
 
     def __init__(self, config, objective, check, on_minibatch=None):   # no minibatches in CG
         self.config, self.objective, self.check = config, objective, check
@@ -118,7 +119,6 @@ class CGPhase:
         return EpochResult(theta, None if rec is None else cg.f, None if rec is None else rec.gnorm,
                            swapped, rec, cg.done, status, cg.message if cg.done else "")
 
-
     def make_stepper(self, c, theta):
         return NonlinearCG(self.objective, theta, beta=c.cg_beta, line_search=c.cg_line_search,
                            gtol=c.cg_gtol)
@@ -132,6 +132,7 @@ class SGDPhase(AdamPhase):
 
 class LBFGSPhase(CGPhase):
     FAILED = "lbfgs failed"
+    LABEL = "L-BFGS"
 
     def make_stepper(self, c, theta):
         return LBFGS(self.objective, theta, m=c.lbfgs_memory, gtol=c.cg_gtol)
