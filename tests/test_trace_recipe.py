@@ -31,6 +31,8 @@ def test_header_states_every_constant_of_the_run():
 def test_an_independent_cg_built_from_the_header_agrees_with_the_trace(seed):
     report = run_independent(seed)
     assert report.n_compared >= 22 and report.agree, report.text()
+    # measured: on this package's own network the two CGs take the very same steps
+    assert "bit-identical" in report.verdict, report.text()
 
 
 def run_independent(seed=0, **override):
