@@ -6,6 +6,7 @@ of a traced run within compare_traces' default tolerances.
 """
 import json
 
+import numpy as np
 import pytest
 from independent_cg import IndependentCG
 
@@ -31,8 +32,9 @@ def test_header_states_every_constant_of_the_run():
 def test_an_independent_cg_built_from_the_header_agrees_with_the_trace(seed):
     report = run_independent(seed)
     assert report.n_compared >= 22 and report.agree, report.text()
-    # measured: on this package's own network the two CGs take the very same steps
-    assert "bit-identical" in report.verdict, report.text()
+    # measured on this package's own network: bit for bit (seed 0), 3.7e-14 (seed 1)
+    worst = max(np.nanmax(np.r_[report.rel_diff[k], 0.0]) for k in T.FIELDS)
+    assert worst < 1e-12, report.text()
 
 
 def run_independent(seed=0, **override):
