@@ -68,7 +68,7 @@ def parse_model(spec):
         raise TypeError(f"model must be a str such as 'mlp' or 'vit-nomlp', got {type(spec).__name__}")
     kind, _, rest = spec.partition(":")
     if kind not in MODELS:
-        raise ValueError(f"model must be one of {SPEC_HELP}, got {spec!r}")
+        raise ValueError(f"model must be {SPEC_HELP}, got {spec!r}")
     if kind in KEYED:
         return kind, _parse_options(spec, kind, rest)
     if not rest:
