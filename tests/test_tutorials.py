@@ -22,5 +22,5 @@ def test_tutorial_runs_in_quick_mode_and_writes_its_figures(lesson, tmp_path):
     assert all(f.stat().st_size > 5000 for f in figures)
 
 
-def test_all_seven_lessons_exist():
-    assert [p.stem[:2] for p in LESSONS] == ["01", "02", "03", "04", "05", "06", "07"]
+def test_all_eight_lessons_exist():
+    assert [p.stem[:2] for p in LESSONS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
