@@ -1,18 +1,20 @@
 """The paper's models (four ViT variants, vgg5): full-batch loss_and_grad on MNIST-5k in float64,
 minitwophase against the identical PyTorch computation, and seconds per Adam epoch.
 
-    python benchmarks/bench_vit.py [--models vit-mlp,...] [--repeats 5] [--epochs 2] [--full]
+    python benchmarks/bench_vit.py [--models vit-mlp,...] [--repeats 3] [--epochs 3] [--full 1] [--no-torch]
 
 Both libraries run in this process with the same number of threads (torch.set_num_threads =
 the threads of NumPy's OpenBLAS). The torch side is tests/torch_reference.py (torch's own
 layer_norm, scaled_dot_product_attention, conv2d kernels) on leaf tensors holding our theta;
 before timing, loss and gradient must agree (~1e-12 / ~1e-10), so both compute the same thing.
 Targets: ViT variants <= 1.5x torch, vgg5 <= 2.0x; a full-batch ViT gradient's peak memory
-<= 2 GiB (tracemalloc, and the peak-RSS growth of a fresh subprocess doing only that).
-vgg5's im2col buffers exceed 2 GiB at the full batch, so it is timed with chunk_size=1000
-(the same gradient; bench_nn.py does the same for its CNN).
+<= 2 GiB (tracemalloc, and the peak-RSS growth of a fresh subprocess doing only that). A model
+whose full batch exceeds 2 GiB is measured and timed with the largest chunk_size of 2500,
+1000, 500 that fits (the same gradient up to rounding, printed); vgg5's im2col buffers need
+several GiB at the full batch, so it starts at chunk_size=1000 (as bench_nn.py's CNN).
+Timed: the paper's loss (mse); both losses are checked against torch.
 ``--epochs E`` then times E epochs of Adam (batch 512, float64, loss mse) per model on
-mnist_5k's 4000 training images, and with ``--full`` on the bundled full MNIST (60000).
+mnist_5k's 4000 training images, and ``--full E`` E epochs on the bundled full MNIST (60000).
 """
 from __future__ import annotations
 
@@ -39,7 +41,8 @@ from minitwophase.models import build_model  # noqa: E402
 VITS = ("vit-mlp", "vit-nomlp", "vit-nomlp-wkewq", "vit-nomlp-wkewq-wvwo")
 MODELS = VITS + ("vgg5",)
 TARGETS = {**{m: 1.5 for m in VITS}, "vgg5": 2.0}
-CHUNK = {"vgg5": 1000}
+FIRST_CHUNK = {"vgg5": 1000}
+CHUNKS = (2500, 1000, 500)
 MEMORY_TARGET = 2 * GiB
 BATCH = 512
 
@@ -99,28 +102,48 @@ def traced_peak(fn):
     return peak
 
 
-def rss_child(model):
-    """Subprocess mode: peak RSS growth (bytes) of one full-batch loss and gradient."""
+def rss_child(model, chunk):
+    """Subprocess mode: peak RSS growth (bytes) of one loss and gradient on the 5000 images."""
     X, y = mnist5k()
     net = build_model(model, X.shape[1:], 10)
     theta = net.init(0)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    net.loss_and_grad(theta, X, y, loss="mse", chunk_size=CHUNK.get(model))
+    net.loss_and_grad(theta, X, y, loss="mse", chunk_size=chunk)
     print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)  # KiB on Linux
 
 
-def rss_growth(model):
-    cmd = [sys.executable, __file__, "--rss-child", model]
+def rss_growth(model, chunk):
+    cmd = [sys.executable, __file__, "--rss-child", model, str(chunk)]
     return int(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
-def compare(model, X, y, repeats):
-    """(model, loss, ours, torch, loss diff, grad diff) for both losses, after checking agreement."""
+def memory(model, X, y):
+    """(chunk, [(chunk, tracemalloc peak, RSS growth), ...]): full batch first, then chunks until <= 2 GiB."""
     net = build_model(model, X.shape[1:], 10)
     theta = net.init(0)
-    twin, chunk = TorchTwin(net, theta, X, y), CHUNK.get(model)
+    full = net.loss_and_grad(theta, X, y, loss="mse")[1] if model not in FIRST_CHUNK else None
     rows = []
-    for loss in ("mse", "cross_entropy"):
+    for chunk in ((None,) if model not in FIRST_CHUNK else ()) + CHUNKS:
+        if model in FIRST_CHUNK and chunk is not None and chunk > FIRST_CHUNK[model]:
+            continue
+        peak = traced_peak(lambda: net.loss_and_grad(theta, X, y, loss="mse", chunk_size=chunk))
+        rows.append((chunk, peak, rss_growth(model, chunk)))
+        if chunk is not None and full is not None:
+            part = net.loss_and_grad(theta, X, y, loss="mse", chunk_size=chunk)[1]
+            print(f"{model} chunk_size={chunk}: gradient rel. difference to the full batch "
+                  f"{np.linalg.norm(part - full) / np.linalg.norm(full):.1e}")
+        if max(peak, rows[-1][2]) <= MEMORY_TARGET:
+            break
+    return chunk, rows
+
+
+def compare(model, X, y, repeats, chunk):
+    """(model, loss, ours, torch, loss diff, grad diff), mse timed, after checking both losses agree."""
+    net = build_model(model, X.shape[1:], 10)
+    theta = net.init(0)
+    twin = TorchTwin(net, theta, X, y)
+    rows = []
+    for loss in ("cross_entropy", "mse"):
         value, grad = net.loss_and_grad(theta, X, y, loss=loss, chunk_size=chunk)
         ref = twin.loss_and_grad(loss).item()
         ref_grad = twin.grad()
@@ -129,6 +152,8 @@ def compare(model, X, y, repeats):
         if loss_err > 1e-12 or grad_err > 1e-10:
             raise SystemExit(f"{model} {loss}: not the same computation as torch "
                              f"(loss {loss_err:.1e}, grad {grad_err:.1e})")
+        if loss != "mse":
+            continue
         ours = median_time(lambda: net.loss_and_grad(theta, X, y, loss=loss, chunk_size=chunk), repeats)
         theirs = median_time(lambda: twin.loss_and_grad(loss), repeats)
         rows.append((model, loss, ours, theirs, loss_err, grad_err))
@@ -156,56 +181,61 @@ def adam_epoch_seconds(model, data, epochs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default=",".join(MODELS))
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=0, help="Adam epochs to time per model (0: skip)")
-    ap.add_argument("--full", action="store_true", help="also time Adam epochs on full MNIST")
-    ap.add_argument("--rss-child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--full", type=int, default=0, metavar="E",
+                    help="also time E Adam epochs on the bundled full MNIST (60000 images)")
+    ap.add_argument("--no-torch", action="store_true", help="skip the torch comparison and memory")
+    ap.add_argument("--rss-child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child is not None:
-        return rss_child(args.rss_child)
+        model, chunk = args.rss_child
+        return rss_child(model, None if chunk == "None" else int(chunk))
     models = args.models.split(",")
     for m in models:
         if m not in MODELS:
             raise SystemExit(f"--models: expected names from {MODELS}, got {m!r}")
-
-    rss = {m: rss_growth(m) for m in models if m in VITS}  # before this process grows
     import torch
 
     threads = blas_threads()
     torch.set_num_threads(threads)
     X, y = mnist5k()
     print(f"MNIST-5k {X.shape}, float64; NumPy {np.__version__} OpenBLAS threads = {threads}, "
-          f"torch {torch.__version__} threads = {torch.get_num_threads()}")
-    rows, peaks = [], {}
-    for m in models:
-        net = build_model(m, X.shape[1:], 10)
-        theta = net.init(0)
-        peaks[m] = traced_peak(lambda: net.loss_and_grad(theta, X, y, loss="mse", chunk_size=CHUNK.get(m)))
-        rows += compare(m, X, y, args.repeats)
-
-    print(f"\n{'model':22} {'params':>7} {'loss':13} {'ours [s]':>9} {'torch [s]':>9} {'ratio':>6} "
-          f"{'target':>6}  verdict  (loss / grad rel. diff)")
-    for m, loss, ours, theirs, loss_err, grad_err in rows:
-        ratio = ours / theirs
-        size = build_model(m, X.shape[1:], 10).size
-        print(f"{m:22} {size:7d} {loss:13} {ours:9.3f} {theirs:9.3f} {ratio:6.2f} {TARGETS[m]:5.1f}x  "
-              f"{'PASS' if ratio <= TARGETS[m] else 'MISS':7}  ({loss_err:.0e} / {grad_err:.0e})")
-    print("(median seconds of one full-batch loss + gradient on 5000 images; vgg5 with chunk_size=1000)")
-    print(f"\n{'model':22} {'tracemalloc [GiB]':>18} {'RSS growth [GiB]':>17}  target <= 2 GiB")
-    for m in models:
-        extra = f"{rss[m] / GiB:17.2f}  {'PASS' if max(peaks[m], rss[m]) <= MEMORY_TARGET else 'MISS'}" \
-            if m in rss else f"{'-':>17}  (chunk_size={CHUNK.get(m)}, no target)"
-        print(f"{m:22} {peaks[m] / GiB:18.2f} {extra}")
+          f"torch {torch.__version__} threads = {torch.get_num_threads()}", flush=True)
+    if not args.no_torch:
+        rows, mem = [], {}
+        for m in models:
+            chunk, mem[m] = memory(m, X, y)
+            rows += [(*row, chunk) for row in compare(m, X, y, args.repeats, chunk)]
+            r = rows[-1]
+            print(f"  {m}: ours {r[2]:.3f} s, torch {r[3]:.3f} s", flush=True)
+        print(f"\n{'model':22} {'params':>7} {'chunk':>5} {'ours [s]':>9} {'torch [s]':>9} {'ratio':>6} "
+              f"{'target':>6}  verdict  (loss / grad rel. diff, mse)")
+        for m, loss, ours, theirs, loss_err, grad_err, chunk in rows:
+            ratio = ours / theirs
+            size = build_model(m, X.shape[1:], 10).size
+            print(f"{m:22} {size:7d} {str(chunk or 'full'):>5} {ours:9.3f} {theirs:9.3f} {ratio:6.2f} "
+                  f"{TARGETS[m]:5.1f}x  {'PASS' if ratio <= TARGETS[m] else 'MISS':7}  "
+                  f"({loss_err:.0e} / {grad_err:.0e})")
+        print(f"(median of {args.repeats} full-batch mse loss + gradient on 5000 images after a warm-up; "
+              "torch always on the full batch)")
+        print(f"\n{'model':22} {'chunk':>5} {'tracemalloc [GiB]':>18} {'RSS growth [GiB]':>17}  target <= 2 GiB")
+        for m in models:
+            for chunk, peak, rss in mem[m]:
+                verdict = "PASS" if max(peak, rss) <= MEMORY_TARGET else "MISS"
+                print(f"{m:22} {str(chunk or 'full'):>5} {peak / GiB:18.2f} {rss / GiB:17.2f}  "
+                      f"{verdict if m in VITS else verdict + ' (no target)'}")
 
     if args.epochs:
-        sets = [("mnist5k", datasets.load("mnist5k", layout="image"))]
+        sets = [("mnist5k", datasets.load("mnist5k", layout="image"), args.epochs)]
         if args.full:
-            sets.append(("mnist", datasets.load("mnist", layout="image")))
-        print(f"\nseconds per epoch of Adam (batch {BATCH}, float64, mse), median of {args.epochs} epochs")
-        print(f"{'model':22} " + " ".join(f"{name + f' ({len(d.y_train)})':>16}" for name, d in sets))
+            sets.append(("mnist", datasets.load("mnist", layout="image"), args.full))
+        print(f"\nseconds per epoch of Adam (batch {BATCH}, float64, mse), median of "
+              + ", ".join(f"{e} epoch(s) on {name}" for name, _, e in sets))
+        print(f"{'model':22} " + " ".join(f"{name + f' ({len(d.y_train)})':>16}" for name, d, _ in sets))
         for m in models:
-            secs = [adam_epoch_seconds(m, d, args.epochs) for _, d in sets]
-            print(f"{m:22} " + " ".join(f"{s:16.2f}" for s in secs))
+            secs = [adam_epoch_seconds(m, d, e) for _, d, e in sets]
+            print(f"{m:22} " + " ".join(f"{s:16.2f}" for s in secs), flush=True)
 
 
 if __name__ == "__main__":

@@ -180,7 +180,8 @@ print(f"{net.size} parameters; train loss {losses[0]:.4f} -> {losses[-1]:.4f}, "
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 axes[0].imshow(A[0], cmap="viridis", vmin=0, vmax=1)
-axes[0].set(title="attention A of one digit (rows: queries)", xlabel="key token", ylabel="query token")
+axes[0].set(title="attention A of one digit (rows: queries)", xlabel="key token", ylabel="query token",
+            xticks=range(4), yticks=range(4))
 names = list(VIT_VARIANTS)
 axes[1].bar(range(4), [counts[m, "MNIST"] / 1000 for m in names], color="tab:blue")
 axes[1].set_xticks(range(4), [m.replace("vit-", "") for m in names], rotation=15, fontsize=8)
