@@ -136,3 +136,22 @@ def test_chunked_gradient_and_float32():
     v32, g32 = net32.loss_and_grad(theta.astype(np.float32), X, y, loss="mse")
     assert g32.dtype == np.float32 and abs(v32 - value) < 1e-5
     assert nn.relative_error(g32, grad, norm=True) < 1e-4
+
+
+@pytest.mark.parametrize("model", ["vit-nomlp:depth=1,width=8,heads=2,patch=4", "vgg5:width=2,hidden=4"])
+def test_command_line_runs_the_paper_models(model, tmp_path, capsys):
+    """``minitwophase run --model vit-...`` through the trainer's own path (layout_for, build_model)."""
+    from cli_runner import run_cli
+
+    code, out, err = run_cli(["run", "--dataset", "digits", "--model", model, "--epochs", "2", "--quiet",
+                              "--no-plots", "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    assert (tmp_path / "results.json").exists()
+
+
+def test_command_line_names_a_bad_model_spec(tmp_path, capsys):
+    from cli_runner import run_cli
+
+    code, _, err = run_cli(["run", "--dataset", "digits", "--model", "vit-nomlp:heads=3", "--out", str(tmp_path)],
+                           capsys)
+    assert code == 2 and "width must be divisible by heads, got width=64 and heads=3" in err
