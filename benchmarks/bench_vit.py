@@ -1,7 +1,7 @@
 """The paper's models (four ViT variants, vgg5): full-batch loss_and_grad on MNIST-5k in float64,
 minitwophase against the identical PyTorch computation, and seconds per Adam epoch.
 
-    python benchmarks/bench_vit.py [--models vit-mlp,...] [--repeats 3] [--epochs 3] [--full 1] [--no-torch]
+    python benchmarks/bench_vit.py [--models vit-mlp,...] [--repeats 3] [--epochs 1] [--full-steps 8] [--no-torch]
 
 Both libraries run in this process with the same number of threads (torch.set_num_threads =
 the threads of NumPy's OpenBLAS). The torch side is tests/torch_reference.py (torch's own
@@ -14,7 +14,9 @@ whose full batch exceeds 2 GiB is measured and timed with the largest chunk_size
 several GiB at the full batch, so it starts at chunk_size=1000 (as bench_nn.py's CNN).
 Timed: the paper's loss (mse); both losses are checked against torch.
 ``--epochs E`` then times E epochs of Adam (batch 512, float64, loss mse) per model on
-mnist_5k's 4000 training images, and ``--full E`` E epochs on the bundled full MNIST (60000).
+mnist_5k's 4000 training images, and ``--full-steps S`` the first S steps of an epoch on the
+bundled full MNIST (60000 images), scaled to its 117.2 steps (the cost per step does not
+depend on the data set's size).
 """
 from __future__ import annotations
 
@@ -160,8 +162,12 @@ def compare(model, X, y, repeats, chunk):
     return rows
 
 
-def adam_epoch_seconds(model, data, epochs):
-    """Seconds per epoch of minibatch Adam (batch 512, mse), median over ``epochs`` epochs."""
+def adam_epoch_seconds(model, data, epochs, max_steps=None):
+    """Seconds per epoch of minibatch Adam (batch 512, mse), median over ``epochs`` epochs.
+
+    ``max_steps``: time only the first steps of one epoch and scale by the epoch's step
+    count (n / 512, the last batch pro rata); returns (seconds, "timed" or "S steps x k").
+    """
     net = build_model(model, data.image_shape, data.n_classes)
     theta, opt = net.init(0), Adam(lr=1e-3)
     rng = np.random.default_rng(0)
@@ -170,12 +176,15 @@ def adam_epoch_seconds(model, data, epochs):
     for _ in range(epochs):
         start = time.perf_counter()
         order = rng.permutation(n)
-        for i in range(0, n, BATCH):
+        for step, i in enumerate(range(0, n, BATCH)):
+            if max_steps is not None and step == max_steps:
+                scale = (n / BATCH) / max_steps
+                return (time.perf_counter() - start) * scale, f"{max_steps} steps x {scale:.1f}"
             idx = order[i:i + BATCH]
             _, grad = net.loss_and_grad(theta, data.X_train[idx], data.y_train[idx], loss="mse")
             opt.step(theta, grad)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(times), f"{epochs} epoch(s)"
 
 
 def main():
@@ -183,8 +192,9 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=0, help="Adam epochs to time per model (0: skip)")
-    ap.add_argument("--full", type=int, default=0, metavar="E",
-                    help="also time E Adam epochs on the bundled full MNIST (60000 images)")
+    ap.add_argument("--full-steps", type=int, default=0, metavar="S",
+                    help="also time the first S Adam steps on the bundled full MNIST (60000 images) "
+                    "and scale them to its 117.2 steps per epoch")
     ap.add_argument("--no-torch", action="store_true", help="skip the torch comparison and memory")
     ap.add_argument("--rss-child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -227,15 +237,15 @@ def main():
                       f"{verdict if m in VITS else verdict + ' (no target)'}")
 
     if args.epochs:
-        sets = [("mnist5k", datasets.load("mnist5k", layout="image"), args.epochs)]
-        if args.full:
-            sets.append(("mnist", datasets.load("mnist", layout="image"), args.full))
-        print(f"\nseconds per epoch of Adam (batch {BATCH}, float64, mse), median of "
-              + ", ".join(f"{e} epoch(s) on {name}" for name, _, e in sets))
-        print(f"{'model':22} " + " ".join(f"{name + f' ({len(d.y_train)})':>16}" for name, d, _ in sets))
+        sets = [("mnist5k", datasets.load("mnist5k", layout="image"), args.epochs, None)]
+        if args.full_steps:
+            sets.append(("mnist", datasets.load("mnist", layout="image"), 1, args.full_steps))
+        print(f"\nseconds per epoch of Adam (batch {BATCH}, float64, mse)")
+        print(f"{'model':22} " + " ".join(f"{name + f' ({len(d.y_train)})':>16} {'how':>18}"
+                                          for name, d, _, _ in sets))
         for m in models:
-            secs = [adam_epoch_seconds(m, d, e) for _, d, e in sets]
-            print(f"{m:22} " + " ".join(f"{s:16.2f}" for s in secs), flush=True)
+            cells = [adam_epoch_seconds(m, d, e, s) for _, d, e, s in sets]
+            print(f"{m:22} " + " ".join(f"{sec:16.1f} {how:>18}" for sec, how in cells), flush=True)
 
 
 if __name__ == "__main__":
