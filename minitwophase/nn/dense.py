@@ -35,9 +35,10 @@ class Dense(Layer):
         params["b"][...] = 0.0
 
     def forward(self, params, x):
-        out = x @ params["W"]
+        # One (N*T, n_in) @ (n_in, n_out) product: matmul on a 3-D x would loop over N small ones.
+        out = x.reshape(-1, self.n_in) @ params["W"]
         out += params["b"]
-        return out, x
+        return out.reshape(*x.shape[:-1], self.n_out), x
 
     def backward(self, params, dout, cache, grads=None, need_dx=True):
         x = cache.reshape(-1, self.n_in)          # leading axes as one batch axis
@@ -46,7 +47,7 @@ class Dense(Layer):
             grads = {k: np.empty(s, dtype=dout.dtype) for k, s in self.param_shapes().items()}
         np.matmul(x.T, d, out=grads["W"])  # dL/dW = x^T dL/dout
         np.sum(d, axis=0, out=grads["b"])
-        dx = dout @ params["W"].T if need_dx else None
+        dx = (d @ params["W"].T).reshape(cache.shape) if need_dx else None
         return dx, grads
 
     def __repr__(self):

@@ -78,8 +78,9 @@ class PatchEmbedding(Layer):
                    .reshape(n * (h // p) * (w // p), c * p * p))        # row-major patches, (c, i, j)
         out = np.empty((n, t, self.dim), dtype=np.result_type(x, params["W"]))
         first = int(self.class_token)
-        np.matmul(patches.reshape(n, t - first, -1), params["W"], out=out[:, first:])
-        out[:, first:] += params["b"]
+        emb = patches @ params["W"]                      # one (N*P, c*p*p) @ (c*p*p, dim) product
+        emb += params["b"]
+        out[:, first:] = emb.reshape(n, t - first, self.dim)
         if self.class_token:
             out[:, 0] = params["cls"]
         if self.positions is not None:
