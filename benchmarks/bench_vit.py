@@ -21,7 +21,6 @@ depend on the data set's size).
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import subprocess
 import sys
@@ -109,9 +108,19 @@ def rss_child(model, chunk):
     X, y = mnist5k()
     net = build_model(model, X.shape[1:], 10)
     theta = net.init(0)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = proc_status_kib("VmRSS")
     net.loss_and_grad(theta, X, y, loss="mse", chunk_size=chunk)
-    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)  # KiB on Linux
+    print((proc_status_kib("VmHWM") - before) * 1024)
+
+
+def proc_status_kib(field):
+    """VmRSS / VmHWM (peak RSS) of this process in KiB. Not ru_maxrss: that survives exec, so a
+    child started by a big parent would report the parent's peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
 
 
 def rss_growth(model, chunk):
