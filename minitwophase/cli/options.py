@@ -30,6 +30,26 @@ class UsageError(Exception):
     """A bad option or file: reported in one line, exit code 2."""
 
 
+# Library argument names whose flag is spelled differently (the rest: "--" + dashes).
+_FLAG_OF = {"method": "--methods", "seed": "--seeds", "split": "--split"}
+
+
+def as_flags(message):
+    """A library message as the command-line user reads it: the argument it starts with
+    ("lr must ...") becomes the flag they typed ("--lr must ...")."""
+    head, sep, rest = message.partition(" ")
+    name = head.split("[")[0]
+    if sep and name.isidentifier() and name.islower() and rest.startswith(("must", "labels must")):
+        return _FLAG_OF.get(name, "--" + name.replace("_", "-")) + head[len(name):] + sep + rest
+    return message
+
+
+def path_error(flag, path, exc):
+    """An OSError on an output or input path as one sentence (no errno text)."""
+    why = (exc.strerror or str(exc)).rstrip(".").lower() if isinstance(exc, OSError) else str(exc)
+    return UsageError(f"{flag} {path}: cannot create or write there ({why})")
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows a default only where there is one (not for None/False options)."""
 

@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 from ..experiments.experiment import Experiment, load_data, run_experiment
+from ..models import build_model
 from ..experiments.report import format_tables, save_results, summarize
 from ..training import METHODS, TrainConfig
 from .options import (EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, add_data_options,
-                      add_training_options, headless, integer, integers, names, positive_int,
+                      add_training_options, headless, integer, integers, names, path_error, positive_int,
                       train_options)
 
 DEFAULT_OUT = "minitwophase-run"
@@ -63,16 +64,23 @@ def experiment_from_args(args):
 
 
 def _prepare(args):
-    """Everything that can fail because of the user's options or files, before training."""
+    """Everything that can fail because of the user's options or files, before training:
+    the options, the data, the model against the data, then the output folder (created
+    only once everything else is known to work)."""
     try:
         exp = experiment_from_args(args)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        if not out.is_dir():
-            raise NotADirectoryError(f"--out {out} is not a directory")
         data = load_data(exp)
+        build_model(exp.model, data.image_shape, data.n_classes, exp.activation)
     except (ValueError, TypeError, OSError) as exc:   # DatasetError is a ValueError
-        raise UsageError(str(exc)) from None
+        message = str(exc)
+        if message.startswith("model "):
+            message = "--model " + message[len("model "):]
+        raise UsageError(message) from None
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise path_error("--out", out, exc) from None
     return exp, out, data
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
+import zlib
 from importlib import resources
 
 import numpy as np
@@ -34,8 +36,9 @@ def read_bundled(name):
     except FileNotFoundError:
         raise FileNotFoundError(f"bundled data file {filename} is missing from the installed "
                                 "package minitwophase.data; reinstall minitwophase") from None
-    except (OSError, ValueError, KeyError) as exc:  # bad zip, missing array, ...
-        raise DatasetError(f"bundled data file {filename} is corrupt: {exc}") from exc
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DatasetError(f"bundled data file {filename} is corrupt or truncated ({exc}); "
+                           "reinstall minitwophase") from None
     # Cheap checks, so a damaged install fails here rather than as a strange training curve.
     if (images.shape != shape or labels.shape != shape[:1] or images.dtype != np.uint8
             or labels.dtype != np.uint8):
