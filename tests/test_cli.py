@@ -155,8 +155,14 @@ def test_ctrl_c_in_experiment_keeps_finished_and_partial_runs(tmp_path):
 
 def test_ctrl_c_in_cli_writes_partial_results_and_exits_130(tmp_path, capsys, monkeypatch):
     real = cli.run.run_experiment
-    monkeypatch.setattr(cli.run, "run_experiment",
-                        lambda exp, **kw: real(exp, progress=_interrupt_at("adam", 2), **kw))
+    stop = _interrupt_at("adam", 2)
+
+    def both(run, row, live):                 # the command's own writer first, then Ctrl-C
+        live(run, row)
+        stop(run, row)
+
+    monkeypatch.setattr(cli.run, "run_experiment", lambda exp, progress, **kw: real(
+        exp, progress=lambda run, row: both(run, row, progress), **kw))
     code, out, err = run_cli(["run", *FAST, "--no-plots", "--out", str(tmp_path)], capsys)
     assert code == 130
     assert f"partial results written to {tmp_path}" in err

@@ -20,7 +20,7 @@ from ..swap import SWAP_MODES
 from ..training import TrainConfig
 
 PROG = "minitwophase"
-EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143   # 143 = 128 + SIGTERM
 # Measured: the default run (adam vs adam+cg, mnist5k, MLP 784-128-10) trains ~0.07 s per
 # epoch per method on 2 cores: 400 epochs take about 1 min idle, under 2 min on a busy machine.
 DEFAULT_EPOCHS = 400

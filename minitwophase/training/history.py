@@ -24,10 +24,12 @@ from .._json import jsonable
 COLUMNS = ("epoch", "phase", "train_loss", "grad_norm", "val_loss", "val_acc", "cost",
            "wall_time", "cg_alpha", "cg_beta", "cg_restart", "cg_nfev")
 
-#: How a run ended: "completed" (all epochs), "converged" (CG met its gradient tolerance),
-#: "diverged" (loss or gradient turned NaN/inf), "cg failed" (a line search failed; CG's
-#: message says why), "interrupted" (Ctrl-C). The parameters kept are always finite.
-STATUSES = ("running", "completed", "converged", "diverged", "cg failed", "interrupted")
+#: How a run ended (README, "How a run ends"): "completed" (all epochs), "converged" (CG met
+#: its gradient tolerance), "diverged" (loss NaN/inf or above trainer.DIVERGENCE_FACTOR x the
+#: initial loss), "cg stalled" (CG's line search found no lower point along d nor along -g,
+#: scipy's status 2; CG's message says why), "interrupted" (Ctrl-C or SIGTERM). "running":
+#: a partial results file written during a run. The parameters kept are always finite.
+STATUSES = ("running", "completed", "converged", "diverged", "cg stalled", "interrupted")
 
 
 @dataclass

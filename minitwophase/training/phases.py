@@ -92,7 +92,8 @@ class AdamPhase:
 
 
 class CGPhase:
-    STATUS = {0: "converged", 1: "completed"}                  # NonlinearCG.status -> run status
+    # NonlinearCG.status -> run status: 2 (no step along d or -g lowers the loss) is "cg stalled"
+    STATUS = {0: "converged", 1: "completed", 3: "diverged"}
 
     def __init__(self, config, objective, check, on_minibatch=None):   # no minibatches in CG
         self.config, self.objective, self.check = config, objective, check
@@ -107,7 +108,7 @@ class CGPhase:
         rec = cg.step() if not cg.done else None
         theta = cg.x.copy()
         swapped = self.check(epoch, cg.f, rec.gnorm) if rec is not None else self.check.detector.swapped
-        status = self.STATUS.get(cg.status, "cg failed") if cg.done else ""
+        status = self.STATUS.get(cg.status, "cg stalled") if cg.done else ""
         return EpochResult(theta, None if rec is None else cg.f, None if rec is None else rec.gnorm,
                            swapped, rec, cg.done, status, cg.message if cg.done else "")
 
