@@ -175,7 +175,7 @@ def swap_line(run):
     why = {"adam+cg": f"|g| {last['grad_norm']:.3g} <= {run.config['swap_factor']:g} x peak",
            "fixed-split": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
     return (f"[{run.method} seed {run.seed}] swap to CG after epoch {last['epoch']} ({why}; "
-            f"raw peak |g| {peak['grad_norm']:.3g} at epoch {peak['epoch']}, loss {peak['train_loss']:.4g})")
+            f"largest |g| {peak['grad_norm']:.3g} at epoch {peak['epoch']}, loss {peak['train_loss']:.4g})")
 
 
 def final_line(run):

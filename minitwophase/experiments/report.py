@@ -108,7 +108,9 @@ def summarize(runs):
         at = row_at_cost(r, budget)
         digest.append({
             "method": r.method, "seed": r.seed, "status": r.status, "message": r.message,
-            "epochs": r.rows[-1]["epoch"], "swap_epoch": r.swap_epoch, "peak_epoch": r.peak_epoch,
+            "epochs": r.rows[-1]["epoch"], "swap_epoch": r.swap_epoch,
+            "peak_epoch": r.peak_epoch if r.peak_passed else None,   # None: no peak passed
+            "largest_checked_epoch": r.peak_epoch, "peak_passed": r.peak_passed,
             "best_epoch": r.best_epoch, "single_peak": report.get("single_peak"),
             "peak_message": report.get("message"), "final": {k: r.rows[-1][k] for k in COLUMNS},
             "final_train_acc": r.final_train_acc,
@@ -165,7 +167,7 @@ def equal_cost_table(summary):
 def runs_table(summary):
     dash = lambda v, spec="": "-" if v is None else format(v, spec)
     rows = [[d["method"], d["seed"], d["status"], d["epochs"], dash(d["swap_epoch"]),
-             dash(d["peak_epoch"]), dash(d["single_peak"]), dash(d["final"]["train_loss"], ".4g"),
+             dash(d["peak_epoch"]) if d.get("peak_passed") else "none passed", dash(d["single_peak"]), dash(d["final"]["train_loss"], ".4g"),
              dash(d["final"]["val_acc"], ".4f"), dash(d["final"]["cost"], ".1f"),
              dash(d["final"]["wall_time"], ".1f")]
             for d in summary["runs"]]
@@ -249,8 +251,10 @@ def summary_markdown(doc, figures=()):
         lines += ["Left out (interrupted before the budget): "
                   + ", ".join(summary["equal_cost"]["short_of_budget"]), ""]
     lines += ["## Runs", "", "Swap epoch = last Adam epoch; peak epoch = the epoch of the swap "
-              "detector's gradient-norm peak (the one the swap was judged on; with no swap, the "
-              "run's largest full-batch gradient norm).", "", runs_table(summary), "",
+              "detector's gradient-norm peak (the one the swap was judged on), shown only when a "
+              "peak was passed: the checks rose to it and the safeguard below found a peak; "
+              "otherwise \"none passed\". Epoch 0 (the initial point) is never checked.", "",
+              runs_table(summary), "",
               "### Gradient-norm peak (single-peak safeguard) and outcome", "",
               "The safeguard smooths the norms of every epoch (Adam and CG phases) first, so its "
               "peak can differ from the raw peak epoch above.", ""]

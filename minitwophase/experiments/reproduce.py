@@ -315,7 +315,8 @@ def table1_markdown(doc):
         for d in c["summary"]["runs"]:
             if d["method"] == "adam+cg":
                 lines.append(f"- {c['cell']} seed {d['seed']}: swap after epoch {d['swap_epoch']} "
-                             f"(peak epoch {d['peak_epoch']}); {d['peak_message'] or 'no peak report'}; "
+                             + (f"(peak epoch {d['peak_epoch']}); " if d.get("peak_passed") else "(no peak passed); ")
+                             + f"{d['peak_message'] or 'no peak report'}; "
                              f"{d['status']}: {d['message']}")
     lines += ["", "## Figures", "",
               "Per cell: Fig. 5 analogue (gradient norm against loss, phases coloured, peak and "

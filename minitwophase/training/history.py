@@ -41,8 +41,13 @@ class Run:
     status: str = "running"
     message: str = ""
     swap_epoch: int | None = None        # first CG epoch is swap_epoch + 1
-    peak_epoch: int | None = None        # epoch of the largest gradient norm in the Adam phase
+    peak_epoch: int | None = None        # epoch of the detector's largest checked |g| (epoch 0,
+                                         # the initial point, is never checked)
     peak_report: dict | None = None      # the single-peak safeguard over every epoch (peaks.py)
+    peak_passed: bool | None = None      # peak_epoch is a peak: checks rose to it (it is not the
+                                         # first check) and the safeguard found a peak passed
+    smoothed_grad_norm: list | None = None   # swap mode "smoothed": [epoch, loss, fitted |g|]
+                                             # per check (NaN before the window fills)
     best_epoch: int | None = None        # lowest train loss
     final_train_acc: float | None = None
     theta: np.ndarray | None = None      # parameters at the end

@@ -139,3 +139,17 @@ def _finish(run, net, data, check, theta, best, loss):
         run.peak_report = find_peaks_report(run.column("grad_norm")[1:], run.column("train_loss")[1:],
                                             count_from=1, unit="epoch").to_dict()
     run.final_train_acc = evaluate(net, run.theta, data.X_train, data.y_train, loss)[1]
+    det = check.detector
+    if det.smoothed is not None:
+        run.smoothed_grad_norm = [[e, l, s] for e, l, s in zip(check.epochs, det.losses, det.smoothed)]
+    run.peak_passed = _peak_passed(run, check)
+
+
+def _peak_passed(run, check):
+    """The detector's peak is a real one: not its first checked value (something rose to it)
+    and the single-peak safeguard saw a peak climbed and left."""
+    values = check.detector.smoothed or check.detector.grad_norms
+    first = next((check.epochs[i] for i, v in enumerate(values) if np.isfinite(v)), None)
+    status = (run.peak_report or {}).get("status")
+    return bool(run.peak_epoch is not None and first is not None and run.peak_epoch != first
+                and status in ("single", "multiple"))
