@@ -52,3 +52,12 @@ def test_a_truncated_bundled_file_is_a_dataset_error(tmp_path, monkeypatch):
         monkeypatch.setattr(bundled, "_resource", lambda filename, p=damaged: p)
         with pytest.raises(DatasetError, match="digits_8x8.npz.*(corrupt|truncated)"):
             datasets.load("digits")
+
+
+def test_trace_output_path_errors_are_sentences(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run_cli(["trace", "--dataset", "digits", "--model", "mlp:8", "--epochs", "1",
+                            "--out", str(blocker / "ref.json")], capsys)
+    assert code == 2 and "Errno" not in err, err
+    assert "cannot read or write" in err and str(blocker) in err

@@ -50,6 +50,14 @@ def path_error(flag, path, exc):
     return UsageError(f"{flag} {path}: cannot create or write there ({why})")
 
 
+def usage_error(exc):
+    """A library or file error as one sentence: an OSError names its file, never errno text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" {exc.filename}" if exc.filename else ""
+        return UsageError(f"cannot read or write{where}: {exc.strerror.rstrip('.').lower()}")
+    return UsageError(str(exc))
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows a default only where there is one (not for None/False options)."""
 
