@@ -71,3 +71,9 @@ def test_the_root_exposes_the_submodules():
 @pytest.mark.parametrize("cls", [nn.Sequential, nn.Dense, nn.ReLU, nn.Tanh, nn.Flatten])
 def test_public_layers_have_docstrings(cls):
     assert cls.__doc__ and len(cls.__doc__.strip()) > 20, cls
+
+
+def test_train_config_takes_beta_and_line_search_in_any_case():
+    from minitwophase.training import TrainConfig
+    cfg = TrainConfig(cg_beta="pr+", cg_line_search="Wolfe").validate()
+    assert (cfg.cg_beta, cfg.cg_line_search) == ("PR+", "wolfe")
