@@ -71,6 +71,8 @@ def real_number(value, name, low=None, high=None, low_open=False, high_open=Fals
         rb = ")" if high_open else "]"
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
+        lb = "(" if low is None else lb           # the number must be finite: inf is never in
+        rb = ")" if high is None else rb
         raise ValueError(f"{name} must lie in {lb}{lo}, {hi}{rb}, got {value}")
     return value
 
@@ -79,3 +81,13 @@ def choice(value, name, options):
     if value not in options:
         raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
     return value
+
+
+def name_choice(value, name, options):
+    """A name from ``options`` matched case-insensitively (as scipy matches method names);
+    returns the table's own spelling."""
+    if isinstance(value, str):
+        for option in options:
+            if option.lower() == value.lower():
+                return option
+    raise ValueError(f"{name} must be one of {sorted(options)} (any case), got {value!r}")

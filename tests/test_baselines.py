@@ -89,7 +89,7 @@ def test_init_scale_one_is_bit_identical_and_scales_theta0():
 
 
 @pytest.mark.parametrize("field,value,err,words", [
-    ("init_scale", 0.0, ValueError, "init_scale must lie in (0.0, inf]"),
+    ("init_scale", 0.0, ValueError, "init_scale must lie in (0.0, inf)"),
     ("init_scale", "1", TypeError, "init_scale"),
     ("momentum", 1.0, ValueError, "momentum must lie in [0.0, 1.0)"),
     ("lbfgs_memory", 0, ValueError, "lbfgs_memory must be >= 1")])
@@ -106,8 +106,8 @@ def test_cli_runs_adam_cg_and_lbfgs_side_by_side(tmp_path, capsys):
     assert "adam+lbfgs" in (tmp_path / "o" / "summary.md").read_text()
 
 
-@pytest.mark.parametrize("args,words", [(["--init-scale", "-1"], "init_scale must lie in (0.0, inf]"),
-                                        (["--momentum", "1.5"], "momentum must lie in [0.0, 1.0)")])
+@pytest.mark.parametrize("args,words", [(["--init-scale", "-1"], "--init-scale must lie in (0.0, inf)"),
+                                        (["--momentum", "1.5"], "--momentum must lie in [0.0, 1.0)")])
 def test_cli_rejects_bad_new_options_in_one_line(args, words, tmp_path, capsys):
     code, out, err = run_cli(["run", "--dataset", "digits", "--epochs", "2", *args,
                               "--out", str(tmp_path / "o")], capsys)

@@ -86,15 +86,15 @@ def _corrupt_mnist(tmp_path):
     ("corrupt", "not an IDX file"),
     (["--epochs", "0"], "epochs must be >= 1, got 0"),
     (["--epochs", "ten"], "argument --epochs: expected an integer, got 'ten'"),
-    (["--check-every", "0"], "check_every must be >= 1, got 0"),
-    (["--methods", "adam,rmsprop"], "method must be one of"),
-    (["--seeds", "-1"], "seed must be >= 0, got -1"),
-    (["--cg-gtol", "-1"], "cg_gtol must lie in [0.0, inf], got -1.0"),
+    (["--check-every", "0"], "--check-every must be >= 1, got 0"),
+    (["--methods", "adam,rmsprop"], "--methods must be one of"),
+    (["--seeds", "-1"], "--seeds must be >= 0, got -1"),
+    (["--cg-gtol", "-1"], "--cg-gtol must lie in [0.0, inf), got -1.0"),
     (["--model", "mlp:12,x"], "model widths must be positive integers"),
     (["--model", "resnet"], "model must be 'mlp"),
     (["--swap-factor", "1.5"], "factor must lie in (0.0, 1.0]"),
-    (["--lr", "-1"], "lr must lie in [0.0, inf]"),
-    (["--val-fraction", "1"], "val_fraction must lie in (0.0, 1.0)"),
+    (["--lr", "-1"], "--lr must lie in [0.0, inf)"),
+    (["--val-fraction", "1"], "--val-fraction must lie in (0.0, 1.0)"),
     (["--seeds", "0,0"], "seeds must not repeat"),
 ])
 def test_bad_input_gives_one_error_line_and_exit_2(args, expected, tmp_path, capsys):
@@ -155,8 +155,14 @@ def test_ctrl_c_in_experiment_keeps_finished_and_partial_runs(tmp_path):
 
 def test_ctrl_c_in_cli_writes_partial_results_and_exits_130(tmp_path, capsys, monkeypatch):
     real = cli.run.run_experiment
-    monkeypatch.setattr(cli.run, "run_experiment",
-                        lambda exp, **kw: real(exp, progress=_interrupt_at("adam", 2), **kw))
+    stop = _interrupt_at("adam", 2)
+
+    def both(run, row, live):                 # the command's own writer first, then Ctrl-C
+        live(run, row)
+        stop(run, row)
+
+    monkeypatch.setattr(cli.run, "run_experiment", lambda exp, progress, **kw: real(
+        exp, progress=lambda run, row: both(run, row, progress), **kw))
     code, out, err = run_cli(["run", *FAST, "--no-plots", "--out", str(tmp_path)], capsys)
     assert code == 130
     assert f"partial results written to {tmp_path}" in err

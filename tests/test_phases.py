@@ -131,9 +131,9 @@ def test_probe_sees_every_row_and_the_swap_without_changing_the_method_cost():
 
 
 def test_lr_bound_is_adams_own():
-    with pytest.raises(ValueError, match=r"lr must lie in \[0.0, inf\]"):
+    with pytest.raises(ValueError, match=r"lr must lie in \[0.0, inf\)"):
         mtp.Adam(lr=-1.0)
-    with pytest.raises(ValueError, match=r"lr must lie in \[0.0, inf\]"):
+    with pytest.raises(ValueError, match=r"lr must lie in \[0.0, inf\)"):
         TrainConfig(lr=-1.0).validate()
     r = train(small_net(), DATA, TrainConfig(method="adam", epochs=2, lr=0.0))   # Adam's rule: nothing moves
     assert np.array_equal(r.theta, small_net().init(seed=0))

@@ -21,7 +21,7 @@ def make_run(method, seed, n_adam, n_cg, swap=True):
                    val_loss=1.0, val_acc=epoch / 20, cost=1.0 + 2 * epoch, wall_time=0.1 * epoch)
         rows.append(row)
     return Run(method=method, seed=seed, config={}, rows=rows, status="completed",
-               swap_epoch=n_adam if (swap and n_cg) else None, peak_epoch=2)
+               swap_epoch=n_adam if (swap and n_cg) else None, peak_epoch=2, peak_passed=True)
 
 
 def runs():
@@ -39,13 +39,17 @@ def test_gradnorm_figure_has_phases_peak_and_swap():
         assert adam_ax.get_xscale() == cg_ax.get_xscale() == "log" == cg_ax.get_yscale()
         assert "loss" in cg_ax.get_xlabel() and "gradient norm" in adam_ax.get_ylabel()
         # adam+cg panel: per seed one Adam line (epochs 0..3) and one CG line (3..8, joined)
-        adam_lines = _lines(cg_ax, plotting.PHASE_COLORS["adam"])
-        cg_lines = _lines(cg_ax, plotting.PHASE_COLORS["cg"])
+        # seed 0 in the phase colour, seed 1 in a darker shade of it
+        shades = lambda c: [c, plotting._shade(c, 1, 2)]
+        adam_lines = [l for c in shades(plotting.PHASE_COLORS["adam"]) for l in _lines(cg_ax, c)]
+        cg_lines = [l for c in shades(plotting.PHASE_COLORS["cg"]) for l in _lines(cg_ax, c)]
         assert [len(l.get_xdata()) for l in adam_lines] == [4, 4]
         assert [len(l.get_xdata()) for l in cg_lines] == [6, 6]
         assert cg_lines[0].get_xdata()[0] == adam_lines[0].get_xdata()[-1]
         labels = [t.get_text() for t in cg_ax.get_legend().get_texts()]
-        assert labels == ["Adam phase", "CG phase", "|g| peak", "swap (last Adam epoch)"]
+        assert labels == ["Adam phase (seed 0)", "CG phase (seed 0)",
+                          "epoch 0 (initial point; not checked by the rule)", "|g| peak",
+                          "swap (last Adam epoch)", "Adam phase (seed 1)", "CG phase (seed 1)"]
         peak = next(l for l in cg_ax.get_lines() if l.get_label() == "|g| peak")
         assert (peak.get_xdata()[0], peak.get_ydata()[0]) == (1 / 3, 1.0)
         swap = next(l for l in cg_ax.get_lines() if l.get_label().startswith("swap"))
@@ -62,7 +66,8 @@ def test_loss_vs_cost_uses_method_colours_and_cost_axis():
     try:
         ax = fig.axes[0]
         assert ax.get_yscale() == "log" and "cost" in ax.get_xlabel()
-        orange = _lines(ax, plotting.METHOD_COLORS["adam+cg"])
+        c = plotting.METHOD_COLORS["adam+cg"]
+        orange = _lines(ax, c) + _lines(ax, plotting._shade(c, 1, 2))
         curves = [l for l in orange if l.get_linestyle() == "-"]
         assert len(curves) == 2
         assert np.array_equal(curves[0].get_xdata(), 1.0 + 2 * np.arange(9))

@@ -14,7 +14,7 @@
 import numpy as np
 import matplotlib.pyplot as plt
 
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 from minitwophase import datasets, nn
 
 np.set_printoptions(precision=4, suppress=False)
@@ -45,14 +45,15 @@ print("max |out - net.forward| =", np.max(np.abs(out - net.forward(theta, X))))
 
 # %% [markdown]
 # ## The backward pass by hand (Dense + Tanh + MSE)
-# The loss is the mean over all N*C entries of (out - onehot(y))^2, so
-# dL/dout = 2 (out - Y) / (N C). Then, walking back through each layer:
+# The loss is the mean over all $N C$ entries of $(\mathrm{out} - Y)^2$ with $Y$ the one-hot
+# labels, so $\partial L / \partial\,\mathrm{out} = 2 (\mathrm{out} - Y) / (N C)$. Then, walking
+# back through each layer ($\delta$ = the gradient arriving from above):
 #
 # | step | rule | why |
 # |---|---|---|
-# | Dense 2 | dW2 = a1^T dout, db2 = sum_n dout, da1 = dout W2^T | out = a1 W2 + b2 is linear |
-# | Tanh | dz1 = da1 * (1 - a1^2) | tanh'(z) = 1 - tanh(z)^2, elementwise |
-# | Dense 1 | dW1 = X^T dz1, db1 = sum_n dz1 | (dX is not needed: X is data) |
+# | Dense 2 | $dW_2 = a_1^\top \delta$, $db_2 = \sum_n \delta_n$, $da_1 = \delta W_2^\top$ | $\mathrm{out} = a_1 W_2 + b_2$ is linear |
+# | Tanh | $dz_1 = da_1 \odot (1 - a_1^2)$ | $\tanh'(z) = 1 - \tanh^2 z$, elementwise |
+# | Dense 1 | $dW_1 = X^\top dz_1$, $db_1 = \sum_n (dz_1)_n$ | ($dX$ is not needed: $X$ is data) |
 #
 # Every gradient has the shape of the thing it differentiates; that check alone catches
 # most transposition mistakes.
@@ -93,10 +94,12 @@ print("dW1 from the layers equals dW1 by hand:", np.allclose(grads[0]["W"], dW1,
 
 # %% [markdown]
 # ## Gradient checking with centred differences
-# df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / (2h). The truncation error is O(h^2) (the even
-# Taylor terms cancel); the rounding error is about eps |f| / h, with eps = 2.2e-16. Their sum
-# is smallest near h ~ eps^(1/3) ~ 1e-5, the library default. We compare with the relative
-# error |a - n| / (|a| + |n|): about 1e-7 or below is a correct gradient, 1e-2 or above a bug.
+# $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}.$$
+# The truncation error is $O(h^2)$ (the even Taylor terms cancel); the rounding error is about
+# $\epsilon |f| / h$, with $\epsilon = 2.2 \cdot 10^{-16}$. Their sum is smallest near
+# $h \approx \epsilon^{1/3} \approx 10^{-5}$, the library default. We compare with the relative
+# error $|a - n| / (|a| + |n|)$: about $10^{-7}$ or below is a correct gradient, $10^{-2}$ or
+# above a bug.
 #
 # `check_layer` checks one layer alone, using L = sum(forward(x) * R) for a random R (so
 # dL/dout = R); `check_network` checks the whole `loss_and_grad` in theta.

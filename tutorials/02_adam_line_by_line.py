@@ -15,7 +15,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import minitwophase as mtp
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 from minitwophase import problems
 
 np.set_printoptions(precision=5)
@@ -23,12 +23,14 @@ rosen = problems.rosenbrock(2)          # f(a, b) = 100 (b - a^2)^2 + (1 - a)^2,
 
 # %% [markdown]
 # ## Algorithm 1, by hand
-# With g_t the gradient at step t (Kingma & Ba 2015, Algorithm 1):
+# With $g_t$ the gradient at step $t$ (Kingma & Ba 2015, Algorithm 1):
 #
-#     m_t = beta1 m_{t-1} + (1 - beta1) g_t          (mean of g, exponentially weighted)
-#     v_t = beta2 v_{t-1} + (1 - beta2) g_t^2        (mean of g^2, elementwise)
-#     m_hat = m_t / (1 - beta1^t),  v_hat = v_t / (1 - beta2^t)
-#     x_t = x_{t-1} - lr m_hat / (sqrt(v_hat) + eps)
+# $$\begin{aligned}
+# m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t && \text{(mean of } g\text{, exponentially weighted)}\\
+# v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 && \text{(mean of } g^2\text{, elementwise)}\\
+# \hat m_t &= m_t / (1 - \beta_1^t), \quad \hat v_t = v_t / (1 - \beta_2^t) && \text{(bias correction)}\\
+# x_t &= x_{t-1} - \mathrm{lr}\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+# \end{aligned}$$
 #
 # We run it by hand next to `mtp.Adam` for a few steps on Rosenbrock.
 

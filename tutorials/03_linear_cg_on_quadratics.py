@@ -2,13 +2,13 @@
 # # 03 Linear conjugate gradient on quadratics
 #
 # Nonlinear CG, the second phase of the two-phase algorithm, is built on *linear* CG: the
-# method for minimizing f(x) = 1/2 x^T A x - b^T x with A symmetric positive definite (SPD),
-# i.e. for solving A x = b. You will learn:
+# method for minimizing $f(x) = \tfrac12 x^\top A x - b^\top x$ with $A$ symmetric positive
+# definite (SPD), i.e. for solving $A x = b$. You will learn:
 # 1. the CG iteration (Nocedal & Wright, Algorithm 5.2, eqs. 5.24) and `mtp.linear_cg`;
 # 2. n-step termination, and termination in k steps when A has k distinct eigenvalues
 #    (N&W Theorem 5.4);
 # 3. how much better than steepest descent it is, and the condition-number bound (5.36)
-#    ||x_k - x*||_A <= 2 ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^k ||x_0 - x*||_A;
+#    $\|x_k - x^*\|_A \le 2 \left(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\right)^k \|x_0 - x^*\|_A$;
 # 4. what floating point does to all this.
 
 # %%
@@ -17,18 +17,20 @@ import matplotlib.pyplot as plt
 import scipy.sparse.linalg as sla
 
 import minitwophase as mtp
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 from minitwophase.problems import log_spectrum, quadratic
 
 # %% [markdown]
 # ## The iteration
 # From x_0, with residual r = A x - b (the gradient of f) and p_0 = -r_0, each step is
 #
-#     alpha_k = r_k^T r_k / p_k^T A p_k          (5.24a)  exact minimizer of f along p_k
-#     x_{k+1} = x_k + alpha_k p_k                (5.24b)
-#     r_{k+1} = r_k + alpha_k A p_k              (5.24c)
-#     beta_{k+1} = r_{k+1}^T r_{k+1} / r_k^T r_k (5.24d)
-#     p_{k+1} = -r_{k+1} + beta_{k+1} p_k        (5.24e)  A-conjugate to all earlier p
+# $$\begin{aligned}
+# \alpha_k &= \frac{r_k^\top r_k}{p_k^\top A p_k} && (5.24a)\ \text{exact minimizer of } f \text{ along } p_k\\
+# x_{k+1} &= x_k + \alpha_k p_k && (5.24b)\\
+# r_{k+1} &= r_k + \alpha_k A p_k && (5.24c)\\
+# \beta_{k+1} &= \frac{r_{k+1}^\top r_{k+1}}{r_k^\top r_k} && (5.24d)\\
+# p_{k+1} &= -r_{k+1} + \beta_{k+1} p_k && (5.24e)\ A\text{-conjugate to all earlier } p
+# \end{aligned}$$
 #
 # One product A p per step, no matrix factorization: A can even be a function v -> A v.
 # `problems.quadratic(eigenvalues)` builds A = Q diag(eigenvalues) Q^T with a random

@@ -17,7 +17,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 import scipy.optimize as so
 
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 import minitwophase as mtp
 from minitwophase import problems
 
@@ -27,18 +27,17 @@ print(rosen2.name, "x0 =", rosen2.x0, " x* =", rosen2.x_star, " f* =", rosen2.f_
 
 # %% [markdown]
 # ## The algorithm in four lines (N&W Algorithm 5.4)
-#     d_0 = -g_0
-#     x_{k+1} = x_k + alpha_k d_k           alpha_k from a line search along d_k
-#     d_{k+1} = -g_{k+1} + beta_{k+1} d_k    with y_k = g_{k+1} - g_k and
+# $$d_0 = -g_0, \qquad x_{k+1} = x_k + \alpha_k d_k, \qquad d_{k+1} = -g_{k+1} + \beta_{k+1} d_k,$$
+# $\alpha_k$ from a line search along $d_k$, with $y_k = g_{k+1} - g_k$ and
 #
-# | name | beta_{k+1} | N&W |
+# | name | $\beta_{k+1}$ | N&W |
 # |---|---|---|
-# | FR (Fletcher-Reeves) | g_{k+1}^T g_{k+1} / g_k^T g_k | (5.41a) |
-# | PR (Polak-Ribiere) | g_{k+1}^T y_k / g_k^T g_k | (5.44) |
-# | PR+ | max(beta_PR, 0) | (5.45) |
-# | HS (Hestenes-Stiefel) | g_{k+1}^T y_k / d_k^T y_k | (5.46) |
-# | DY (Dai-Yuan) | g_{k+1}^T g_{k+1} / d_k^T y_k | (5.49) |
-# | HZ (Hager-Zhang) | (y_k - 2 d_k ||y_k||^2 / d_k^T y_k)^T g_{k+1} / d_k^T y_k, truncated | (5.50) |
+# | FR (Fletcher-Reeves) | $g_{k+1}^\top g_{k+1} / g_k^\top g_k$ | (5.41a) |
+# | PR (Polak-Ribiere) | $g_{k+1}^\top y_k / g_k^\top g_k$ | (5.44) |
+# | PR+ | $\max(\beta^{PR}, 0)$ | (5.45) |
+# | HS (Hestenes-Stiefel) | $g_{k+1}^\top y_k / d_k^\top y_k$ | (5.46) |
+# | DY (Dai-Yuan) | $g_{k+1}^\top g_{k+1} / d_k^\top y_k$ | (5.49) |
+# | HZ (Hager-Zhang) | $\left(y_k - 2 d_k \frac{\|y_k\|^2}{d_k^\top y_k}\right)^\top \frac{g_{k+1}}{d_k^\top y_k}$, truncated | (5.50) |
 #
 # On a quadratic with exact line searches all six equal linear CG's beta; on anything else
 # they differ, and so do the paths. Each lives in `minitwophase/optim/cg_beta.py` in 1-3 lines.
@@ -178,8 +177,9 @@ savefig(fig, "04_rosenbrock_paths.png")
 # %% [markdown]
 # ## Wolfe against golden section
 # The strong Wolfe conditions (N&W (3.7)) accept any step with enough decrease,
-# f(x + a d) <= f(x) + c1 a g^T d, and a flattened slope, |g(x + a d)^T d| <= c2 |g^T d|
-# (here c1 = 1e-4, c2 = 0.2): typically 2-5 evaluations. The paper's golden-section search
+# $f(x + a d) \le f(x) + c_1 a\, g^\top d$, and a flattened slope,
+# $|g(x + a d)^\top d| \le c_2 |g^\top d|$ (here $c_1 = 10^{-4}$, $c_2 = 0.2$): typically 2-5
+# evaluations. The paper's golden-section search
 # (Numerical Recipes 10.1) brackets the minimum along d, then shrinks the bracket to relative
 # width ~1.5e-8: a near-*exact* line search, at ~40 evaluations per iteration. The history:
 

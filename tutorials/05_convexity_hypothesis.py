@@ -18,7 +18,7 @@
 import numpy as np
 import matplotlib.pyplot as plt
 
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 import minitwophase as mtp
 from minitwophase import nn
 from minitwophase.peaks import find_peaks_report
@@ -32,8 +32,8 @@ print(net)
 # Our choice (the paper gives no details): inputs X ~ N(0, I), targets Y from a random
 # "teacher" network (10-20-5 tanh, Glorot init, its own seed per task), each output column
 # standardised to mean 0 and variance 1. The targets are real-valued, so the library's MSE on
-# one-hot labels does not fit; we write MSE(theta) = mean over all N*M entries of
-# (net(X) - Y)^2 ourselves, with dL/dout = 2 (out - Y) / (N M), and backpropagate it through
+# one-hot labels does not fit; we write $\mathrm{MSE}(\theta)$ = the mean over all $N M$ entries
+# of $(\mathrm{net}(X) - Y)^2$ ourselves, with $\partial L / \partial\,\mathrm{out} = 2 (\mathrm{out} - Y) / (N M)$, and backpropagate it through
 # the layers' own `forward`/`backward` (lesson 01), writing gradients into views of one vector.
 
 # %%
@@ -69,11 +69,11 @@ print(f"gradient check on 20 samples, all {net.size} parameters: relative error 
 # %% [markdown]
 # ## A scaling parameter: the ray from 0 through a minimum
 # For each task we first find a (local) minimum theta* (full-batch Adam, then CG), then walk
-# theta(s) = s theta* from s = 0 (all weights zero: the network outputs 0, loss = 1) through
-# s = 1 (the minimum) to s = 1.5. Along the ray the loss L(s) has slope L'(s) = g(s)^T theta*
-# and curvature L''(s). In one dimension the hypothesis is a theorem: where L falls (L' < 0),
-# |L'| grows exactly where L'' < 0 (concave) and shrinks where L'' > 0 (convex), so the peak
-# of |L'| is the inflection point. The paper watches the full gradient norm |g(s)|, which
+# $\theta(s) = s\,\theta^*$ from $s = 0$ (all weights zero: the network outputs 0, loss = 1)
+# through $s = 1$ (the minimum) to $s = 1.5$. Along the ray the loss $L(s)$ has slope
+# $L'(s) = g(s)^\top \theta^*$ and curvature $L''(s)$. In one dimension the hypothesis is a
+# theorem: where $L$ falls ($L' < 0$), $|L'|$ grows exactly where $L'' < 0$ (concave) and shrinks
+# where $L'' > 0$ (convex), so the peak of $|L'|$ is the inflection point. The paper watches the full gradient norm |g(s)|, which
 # also counts directions across the ray; the figure shows how well the two agree.
 
 # %%

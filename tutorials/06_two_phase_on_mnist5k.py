@@ -23,7 +23,7 @@
 import time
 
 import numpy as np
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 
 from minitwophase import datasets
 from minitwophase.models import build_model
@@ -95,7 +95,7 @@ savefig(fig, "06_gradnorm_vs_loss.png")
 # ## 3. Fig. 6 analogue: loss against cost
 # **Cost** is counted in *epoch-equivalents*: one forward and one backward pass over all N
 # training samples. Everything pays through one `Objective`, which counts samples:
-# - an Adam epoch = 1 (its minibatches) + 1 (the full-batch gradient the detector needs) = 2;
+# - an Adam epoch $= 1$ (its minibatches) $+\ 1$ (the full-batch gradient the detector needs) $= 2$;
 # - a CG epoch = one CG iteration = every line-search evaluation of loss and gradient
 #   (`cg_nfev` in the history), each a full pass; the first one reuses the swap epoch's
 #   gradient for free.

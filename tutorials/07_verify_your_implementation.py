@@ -27,7 +27,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 from minitwophase.verification import compare as TC
 from minitwophase.verification import trace as T
 import scipy.optimize as so
@@ -68,7 +68,7 @@ for r in ref.records[:3] + ref.records[-2:]:
 #   `Linear.weight` is `W.T`.
 # * `permutations[e - 1]`: the order of the training samples in epoch e; minibatch b is the
 #   slice `[b * B : (b + 1) * B]` (the last one shorter).
-# * the configuration: MSE over all N*C entries of (out - one_hot(y))^2 (= `F.mse_loss`),
+# * the configuration: MSE, the mean over all $N C$ entries of $(\mathrm{out} - Y)^2$ (= `F.mse_loss`),
 #   Adam(lr, betas, eps) as torch.optim.Adam, the swap rule, and CG's settings.
 
 # %%
@@ -360,7 +360,7 @@ for c2 in (0.4, 0.9):
 
 # %% [markdown]
 # ## 4. Reading the report: tolerances
-# A field passes where |other - ref| <= atol + rtol |ref|; default rtol 1e-9 for every field
+# A field passes where $|\mathrm{other} - \mathrm{ref}| \le \mathrm{atol} + \mathrm{rtol}\,|\mathrm{ref}|$; default rtol $10^{-9}$ for every field
 # (atol 1e-12 for beta only, which PR+ clips at 0). Why 1e-9: two correct float64
 # implementations differ only by rounding (a different summation order in a matrix product,
 # ~1e-16 relative per operation). In the Adam phase that stays near 1e-15 for thousands of

@@ -15,7 +15,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from scipy.special import softmax
 
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 from minitwophase import Adam, datasets, nn
 from minitwophase.models import VIT_VARIANTS, build_model
 

@@ -23,7 +23,7 @@ import time
 import numpy as np
 import matplotlib.pyplot as plt
 
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 import minitwophase as mtp
 from minitwophase import curvature, datasets, nn
 from minitwophase.curvature import plots

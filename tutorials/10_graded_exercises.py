@@ -32,7 +32,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from _common import QUICK, savefig
+from minitwophase.tutorial_support import QUICK, savefig
 from minitwophase import exercises, problems
 from minitwophase.exercises import adam as adam_exercise
 from minitwophase.exercises.command import main as exercises_cli

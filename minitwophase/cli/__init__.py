@@ -18,7 +18,7 @@ import sys
 
 from .._version import __version__
 from . import reproduce, run, trace
-from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError
+from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError, as_flags
 
 VERBS = (run, trace, reproduce)
 
@@ -44,7 +44,7 @@ def main(argv=None):
     try:
         return args.func(args)
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {as_flags(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # the reader (e.g. `| head`) closed the pipe: stop quietly, as Unix tools do

@@ -20,14 +20,42 @@ from ..swap import SWAP_MODES
 from ..training import TrainConfig
 
 PROG = "minitwophase"
-EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
-# Measured: the default run (adam vs adam+cg, mnist5k, MLP 784-128-10) trains ~0.07 s per
-# epoch per method on 2 cores: 400 epochs take about 1 min idle, under 2 min on a busy machine.
+EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143   # 143 = 128 + SIGTERM
+# Measured: the default run (adam vs adam+cg, mnist5k, MLP 784-128-10, 400 epochs each) used
+# 240 s of CPU time; 7.9 min wall-clock on 2 cores under load average 6.7 (README).
 DEFAULT_EPOCHS = 400
 
 
 class UsageError(Exception):
     """A bad option or file: reported in one line, exit code 2."""
+
+
+# Library argument names whose flag is spelled differently (the rest: "--" + dashes).
+_FLAG_OF = {"method": "--methods", "seed": "--seeds"}
+
+
+def as_flags(message):
+    """A library message as the command-line user reads it: the argument it starts with
+    ("lr must ...") becomes the flag they typed ("--lr must ...")."""
+    head, sep, rest = message.partition(" ")
+    name = head.split("[")[0]
+    if sep and name.isidentifier() and name.islower() and rest.startswith("must"):
+        return _FLAG_OF.get(name, "--" + name.replace("_", "-")) + head[len(name):] + sep + rest
+    return message
+
+
+def path_error(flag, path, exc):
+    """An OSError on an output or input path as one sentence (no errno text)."""
+    why = (exc.strerror or str(exc)).rstrip(".").lower() if isinstance(exc, OSError) else str(exc)
+    return UsageError(f"{flag} {path}: cannot create or write there ({why})")
+
+
+def usage_error(exc):
+    """A library or file error as one sentence: an OSError names its file, never errno text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" {exc.filename}" if exc.filename else ""
+        return UsageError(f"cannot read or write{where}: {exc.strerror.rstrip('.').lower()}")
+    return UsageError(str(exc))
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

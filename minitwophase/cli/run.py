@@ -7,15 +7,17 @@ training.TrainConfig, so a saved run's ``config.command`` repeats it exactly.
 """
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
 
-from ..experiments.experiment import Experiment, load_data, run_experiment
-from ..experiments.report import format_tables, save_results, summarize
+from ..experiments.experiment import Experiment, Outcome, load_data, run_experiment
+from ..models import build_model
+from ..experiments.report import LiveWriter, format_tables, save_results, summarize
 from ..training import METHODS, TrainConfig
-from .options import (EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, add_data_options,
-                      add_training_options, headless, integer, integers, names, positive_int,
+from .options import (EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, HelpFormatter, UsageError, add_data_options,
+                      add_training_options, headless, integer, integers, names, path_error, positive_int,
                       train_options)
 
 DEFAULT_OUT = "minitwophase-run"
@@ -32,8 +34,10 @@ def add_commands(subparsers):
         "at equal cost) into --out. Cost = epoch-equivalents of forward+backward passes over "
         "the training set (CG line-search evaluations included). With no options: Adam vs "
         "Adam+CG on the bundled MNIST-5k with a 784-128-10 tanh MLP and MSE loss.",
-        epilog="Ctrl-C stops training, writes what exists so far and exits 130. Bad options or "
-        "files: one error line, exit 2.")
+        epilog="history.csv and results.json (state \"running\") are written while training, "
+        "so even a killed run keeps its history. Ctrl-C stops training, writes what exists so "
+        "far and exits 130; SIGTERM does the same and exits 143. Bad options or files: one "
+        "error line, exit 2. --no-plots removes figures an earlier run left in --out.")
     add_data_options(run)
     train = run.add_argument_group("training")
     train.add_argument("--methods", type=names, default="adam,adam+cg", metavar="LIST",
@@ -63,41 +67,81 @@ def experiment_from_args(args):
 
 
 def _prepare(args):
-    """Everything that can fail because of the user's options or files, before training."""
+    """Everything that can fail because of the user's options or files, before training:
+    the options, the data, the model against the data, then the output folder (created
+    only once everything else is known to work)."""
     try:
         exp = experiment_from_args(args)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        if not out.is_dir():
-            raise NotADirectoryError(f"--out {out} is not a directory")
         data = load_data(exp)
+        build_model(exp.model, data.image_shape, data.n_classes, exp.activation)
     except (ValueError, TypeError, OSError) as exc:   # DatasetError is a ValueError
-        raise UsageError(str(exc)) from None
+        message = str(exc)
+        if message.startswith("model "):
+            message = "--model " + message[len("model "):]
+        raise UsageError(message) from None
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise path_error("--out", out, exc) from None
     return exp, out, data
 
 
 def cmd_run(args):
+    """SIGTERM (``timeout``, a batch scheduler) is handled like Ctrl-C: training stops, what
+    exists is written; exit 143 (128 + SIGTERM) instead of Ctrl-C's 130."""
+    received = []
+
+    def on_sigterm(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        return _run(args, received)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(received):
+    """(what stopped the run, exit code)."""
+    return ("terminated (SIGTERM)", EXIT_TERMINATED) if received else ("interrupted", EXIT_INTERRUPTED)
+
+
+def _run(args, received):
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     try:
         exp, out, data = _prepare(args)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted before training; nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        why, code = _stopped(received)
+        print(f"{PROG}: {why} before training; nothing written", file=sys.stderr)
+        return code
     say(f"data: {data.description}")
     say(f"repeat with: {exp.command_line()}")
     start = time.perf_counter()
-    outcome = run_experiment(exp, data=data, log=say, progress_every=args.progress_every)
+    try:
+        live = LiveWriter(Outcome(exp, data.description, []), out)   # written as the run goes
+        outcome = run_experiment(exp, data=data, log=say, progress=live,
+                                 progress_every=args.progress_every)
+    except KeyboardInterrupt:                 # between runs or while writing: keep what exists
+        outcome = live.outcome
+        outcome.interrupted = True
+    why, code = _stopped(received)
     if not outcome.runs:
-        print(f"{PROG}: interrupted before the first epoch; nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        save_results(outcome, out, plots=False)
+        print(f"{PROG}: {why} before the first epoch; no epoch recorded in {out}/", file=sys.stderr)
+        return code
     if not args.no_plots:
         headless()
     paths = save_results(outcome, out, plots=not args.no_plots)
+    removed = paths.pop("removed", [])
     print()
     print(format_tables(summarize(outcome.runs)))
     print(f"\n{len(outcome.runs)} run(s) in {time.perf_counter() - start:.1f} s; "
           f"results in {out}/ ({', '.join(p.name for p in paths.values())})")
+    if removed:
+        print(f"removed the previous run's figures (--no-plots): {', '.join(p.name for p in removed)}")
     if outcome.interrupted:
-        print(f"{PROG}: interrupted: partial results written to {out}/", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print(f"{PROG}: {why}: partial results written to {out}/", file=sys.stderr)
+        return code
     return 0

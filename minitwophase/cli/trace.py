@@ -18,7 +18,7 @@ from ..training import METHODS
 from ..verification import compare as TC
 from ..verification import trace as T
 from .options import (HelpFormatter, UsageError, add_data_options, add_training_options, integer,
-                      train_options)
+                      train_options, usage_error)
 
 DEFAULTS = dict(dataset="digits", model="mlp:32", method="adam+cg", epochs=20)
 
@@ -117,7 +117,7 @@ def cmd_trace(args):
                             **train_options(args))
         paths = T.save_trace(trace, args.out)
     except (ValueError, TypeError, OSError) as exc:
-        raise UsageError(str(exc)) from None
+        raise usage_error(exc) from None
     h = trace.header
     kinds = [r["kind"] for r in trace.records]
     print(f"{len(trace.records)} records ({kinds.count('minibatch')} Adam steps, {kinds.count('epoch')} "
@@ -134,6 +134,6 @@ def cmd_compare(args):
                                   atol=_tol(TC.DEFAULT_ATOL, args.atol, args.field_atol),
                                   phases=args.phases)
     except (ValueError, TypeError, OSError) as exc:     # TraceError is a ValueError
-        raise UsageError(str(exc)) from None
+        raise usage_error(exc) from None
     print(json.dumps(report.to_dict(), indent=1) if args.json else report.text())
     return 0 if report.agree else 1

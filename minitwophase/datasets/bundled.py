@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
+import zlib
 from importlib import resources
 
 import numpy as np
@@ -41,8 +43,9 @@ def read_bundled(name):
     except FileNotFoundError:
         raise FileNotFoundError(f"bundled data file {filename} is missing from the installed "
                                 "package minitwophase.data; reinstall minitwophase") from None
-    except (OSError, ValueError, KeyError) as exc:  # bad zip, missing array, ...
-        raise DatasetError(f"bundled data file {filename} is corrupt: {exc}") from exc
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DatasetError(f"bundled data file {filename} is corrupt or truncated ({exc}); "
+                           "reinstall minitwophase") from None
     return _checked(filename, images, labels, shape, max_value)
 
 
@@ -69,8 +72,9 @@ def read_bundled_split(name="mnist"):
     except FileNotFoundError:
         raise FileNotFoundError(f"bundled data file {filename} is missing from the installed "
                                 "package minitwophase.data; reinstall minitwophase") from None
-    except (OSError, ValueError, KeyError) as exc:
-        raise DatasetError(f"bundled data file {filename} is corrupt: {exc}") from exc
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DatasetError(f"bundled data file {filename} is corrupt or truncated ({exc}); "
+                           "reinstall minitwophase") from None
     return (*_checked(filename, arrays[0], arrays[1], shapes[0], 255),
             *_checked(filename, arrays[2], arrays[3], shapes[1], 255))
 

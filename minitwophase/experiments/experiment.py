@@ -180,7 +180,7 @@ def swap_line(run):
            "fixed-split": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
     to = SECOND.get(run.rows[-1]["phase"], "CG")
     return (f"[{run.method} seed {run.seed}] swap to {to} after epoch {last['epoch']} ({why}; "
-            f"raw peak |g| {peak['grad_norm']:.3g} at epoch {peak['epoch']}, loss {peak['train_loss']:.4g})")
+            f"largest |g| {peak['grad_norm']:.3g} at epoch {peak['epoch']}, loss {peak['train_loss']:.4g})")
 
 
 def final_line(run):

@@ -9,7 +9,8 @@
 Each ``plot_*(runs, path)`` saves the figure that ``*_figure(runs)`` returns (tests inspect those).
 Colours are fixed per method (METHOD_COLORS) and per phase (PHASE_COLORS: Adam's colour is the
 "adam" method's, CG's is the "cg" method's), so every figure reads the same way.
-Seeds of one method share its colour. Chooses no backend: the CLI and the tests select Agg,
+Seeds of one method get shades of its colour (seed order: the colour itself, then darker),
+each labelled. The star marks a passed peak only; epoch 0 is a ring (never checked). Chooses no backend: the CLI and the tests select Agg,
 a notebook keeps its own. Layer: experiments (needs only matplotlib and numpy).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 METHOD_COLORS = {"adam": "tab:blue", "adam+cg": "tab:orange", "fixed-split": "tab:green",
@@ -80,13 +82,23 @@ def plot_gradnorm_vs_loss(runs, path):
     return _save(gradnorm_vs_loss_figure(runs), path)
 
 
+def _shade(color, k, n):
+    """Seed k of n: seed 0 in the colour itself, later seeds darker, so each is its own."""
+    rgb = np.array(to_rgb(color))
+    return tuple(rgb * (1.0 - 0.55 * k / max(n - 1, 1)))
+
+
 def gradnorm_vs_loss_figure(runs):
+    """The star marks the detector's peak only when one was passed (``Run.peak_passed``: the
+    checks rose to it and the safeguard found a peak); epoch 0, the initial point, is drawn
+    apart as a ring: the rule never checks it. Swap mode "smoothed" adds the fitted curve the
+    rule read, and its star sits on that curve."""
     methods = _methods(runs)
     fig, axes = plt.subplots(1, max(len(methods), 1), figsize=(4.6 * max(len(methods), 1), 4.2),
                              squeeze=False, sharey=True)
     for ax, method in zip(axes[0], methods):
         group = [r for r in runs if r.method == method and r.rows]
-        alpha = 1.0 if len(group) == 1 else 0.7
+        n = len(group)
         for k, run in enumerate(group):
             loss, gnorm = _positive(run.column("train_loss")), _positive(run.column("grad_norm"))
             phases = [r["phase"] for r in run.rows]
@@ -95,28 +107,45 @@ def gradnorm_vs_loss_figure(runs):
             first_cg = int(np.argmax(cg)) if cg.any() else len(cg)
             adam_idx = np.arange(0, first_cg)
             cg_idx = np.arange(max(first_cg - 1, 0), len(cg)) if cg.any() else np.array([], int)
-            label = (lambda s: s if k == 0 else None)
-            first = "SGD" if "sgd" in phases else "Adam"
-            ax.plot(loss[adam_idx], gnorm[adam_idx], "-", marker=".", ms=3, lw=1.2, alpha=alpha,
-                    color=PHASE_COLORS["adam"], label=label(first + " phase"))
+            first = (lambda s: s if k == 0 else None)
+            seed = f" (seed {run.seed})" if n > 1 else ""
+            opening = "SGD" if "sgd" in phases else "Adam"
+            ax.plot(loss[adam_idx], gnorm[adam_idx], "-", marker=".", ms=3, lw=1.2,
+                    color=_shade(PHASE_COLORS["adam"], k, n), label=opening + " phase" + seed)
             if cg_idx.size:
-                ax.plot(loss[cg_idx], gnorm[cg_idx], "--", marker=".", ms=3, lw=1.2, alpha=alpha,
-                        color=PHASE_COLORS["cg"], label=label(PHASE_NAMES[phases[-1]] + " phase"))
-            peak = None if run.peak_epoch is None else _row_of(run, run.peak_epoch)
+                ax.plot(loss[cg_idx], gnorm[cg_idx], "--", marker=".", ms=3, lw=1.2,
+                        color=_shade(PHASE_COLORS["cg"], k, n), label=PHASE_NAMES[phases[-1]] + " phase" + seed)
+            if phases[0] == "init":
+                ax.plot(loss[:1], gnorm[:1], "o", ms=7, mfc="none", mec="black", color="black", zorder=5,
+                        label=first("epoch 0 (initial point; not checked by the rule)"))
+            sm = getattr(run, "smoothed_grad_norm", None)
+            sm = np.array(sm, dtype=float).reshape(-1, 3) if sm else None
+            if sm is not None:
+                ok = np.isfinite(sm[:, 2])
+                ax.plot(sm[ok, 1], sm[ok, 2], ":", lw=1.6, color=_shade("black", k, n + 1),
+                        label=first("smoothed |g| (the fit the rule reads)"))
+            peak = _row_of(run, run.peak_epoch) if getattr(run, "peak_passed", False) else None
             if peak is not None:
-                ax.plot(loss[peak], gnorm[peak], "*", ms=14, mec="black", color="gold",
-                        label=label("|g| peak"), zorder=5)
+                if sm is not None:                   # smoothed mode: the star on the fit
+                    i = int(np.flatnonzero(sm[:, 0] == run.peak_epoch)[0])
+                    x, y = sm[i, 1], sm[i, 2]
+                else:
+                    x, y = loss[peak], gnorm[peak]
+                ax.plot(x, y, "*", ms=14, mec="black", color="gold",
+                        label=first("|g| peak"), zorder=5)
             swap = None if run.swap_epoch is None else _row_of(run, run.swap_epoch)
             if swap is not None:
                 ax.plot(loss[swap], gnorm[swap], "D", ms=8, mec="black", color="white",
-                        label=label("swap (last Adam epoch)"), zorder=5)
+                        label=first("swap (last Adam epoch)"), zorder=5)
+        if not any(getattr(r, "peak_passed", False) for r in group):
+            ax.plot([], [], " ", label="no peak passed: no |g| star")
         ax.set_xscale("log")
         ax.set_yscale("log")
         seeds = ", ".join(str(r.seed) for r in group)
         ax.set_title(f"{method} (seed {seeds})", fontsize=10)
         ax.set_xlabel("train loss (training runs right to left)")
         ax.grid(True, which="both", alpha=0.25)
-        ax.legend(fontsize=8, loc="best")
+        ax.legend(fontsize=7, loc="best")
     for ax in axes[0]:
         _tidy_log_axis(ax.xaxis)
         _tidy_log_axis(ax.yaxis)
@@ -133,9 +162,9 @@ def _by_method(ax, runs, x_key, y_key, mark_swap=True):
         group = [r for r in runs if r.method == method and r.rows]
         for k, run in enumerate(group):
             x, y = run.column(x_key), run.column(y_key)
-            color = method_color(method, methods)
-            ax.plot(x, y, "-", lw=1.3, color=color, alpha=1.0 if len(group) == 1 else 0.75,
-                    label=method if k == 0 else None)
+            color = _shade(method_color(method, methods), k, len(group))
+            ax.plot(x, y, "-", lw=1.3, color=color,
+                    label=method if len(group) == 1 else f"{method} seed {run.seed}")
             swap = None if run.swap_epoch is None else _row_of(run, run.swap_epoch)
             if mark_swap and swap is not None:
                 ax.plot(x[swap], y[swap], "D", ms=6, color=color, mec="black", zorder=5,

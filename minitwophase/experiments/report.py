@@ -24,6 +24,7 @@ import csv
 import json
 import math
 import platform
+import time
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,9 @@ def summarize(runs):
         at = row_at_cost(r, budget)
         digest.append({
             "method": r.method, "seed": r.seed, "status": r.status, "message": r.message,
-            "epochs": r.rows[-1]["epoch"], "swap_epoch": r.swap_epoch, "peak_epoch": r.peak_epoch,
+            "epochs": r.rows[-1]["epoch"], "swap_epoch": r.swap_epoch,
+            "peak_epoch": r.peak_epoch if r.peak_passed else None,   # None: no peak passed
+            "largest_checked_epoch": r.peak_epoch, "peak_passed": r.peak_passed,
             "best_epoch": r.best_epoch, "single_peak": report.get("single_peak"),
             "peak_message": report.get("message"), "final": {k: r.rows[-1][k] for k in COLUMNS},
             "final_train_acc": r.final_train_acc,
@@ -164,7 +167,7 @@ def equal_cost_table(summary):
 def runs_table(summary):
     dash = lambda v, spec="": "-" if v is None else format(v, spec)
     rows = [[d["method"], d["seed"], d["status"], d["epochs"], dash(d["swap_epoch"]),
-             dash(d["peak_epoch"]), dash(d["single_peak"]), dash(d["final"]["train_loss"], ".4g"),
+             dash(d["peak_epoch"]) if d.get("peak_passed") else "none passed", dash(d["single_peak"]), dash(d["final"]["train_loss"], ".4g"),
              dash(d["final"]["val_acc"], ".4f"), dash(d["final"]["cost"], ".1f"),
              dash(d["final"]["wall_time"], ".1f")]
             for d in summary["runs"]]
@@ -191,14 +194,17 @@ def format_tables(summary):
 
 
 # ---------------------------------------------------------------- files
-def results_document(outcome):
+def results_document(outcome, running=False):
+    """results.json's content. ``state``: "running" (a partial file written during the run;
+    no summary yet), "interrupted" (Ctrl-C or SIGTERM) or "complete"."""
     exp = outcome.experiment
+    state = "running" if running else "interrupted" if outcome.interrupted else "complete"
     return jsonable({
         "minitwophase": versions()["minitwophase"], "versions": versions(),
         "config": {**exp.to_dict(), "command": exp.command_line()},
-        "dataset": outcome.dataset, "interrupted": outcome.interrupted,
-        "wall_time": outcome.wall_time,
-        "runs": [r.to_dict() for r in outcome.runs], "summary": summarize(outcome.runs)})
+        "dataset": outcome.dataset, "state": state, "interrupted": outcome.interrupted,
+        "wall_time": outcome.wall_time, "runs": [r.to_dict() for r in outcome.runs],
+        "summary": None if running else summarize(outcome.runs)})
 
 
 def write_history_csv(runs, path):
@@ -245,8 +251,10 @@ def summary_markdown(doc, figures=()):
         lines += ["Left out (interrupted before the budget): "
                   + ", ".join(summary["equal_cost"]["short_of_budget"]), ""]
     lines += ["## Runs", "", "Swap epoch = last Adam epoch; peak epoch = the epoch of the swap "
-              "detector's gradient-norm peak (the one the swap was judged on; with no swap, the "
-              "run's largest full-batch gradient norm).", "", runs_table(summary), "",
+              "detector's gradient-norm peak (the one the swap was judged on), shown only when a "
+              "peak was passed: the checks rose to it and the safeguard below found a peak; "
+              "otherwise \"none passed\". Epoch 0 (the initial point) is never checked.", "",
+              runs_table(summary), "",
               "### Gradient-norm peak (single-peak safeguard) and outcome", "",
               "The safeguard smooths the norms of every epoch (Adam and CG phases) first, so its "
               "peak can differ from the raw peak epoch above.", ""]
@@ -260,9 +268,16 @@ def summary_markdown(doc, figures=()):
 
 
 def save_results(outcome, out_dir, plots=True):
-    """Write every file of a comparison into ``out_dir``; returns {name: path}."""
+    """Write every file of a comparison into ``out_dir``; returns {name: path}. Without
+    plots, figures of an earlier run in ``out_dir`` are removed (listed in paths["removed"])."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    stale = []
+    if not plots:
+        from .plotting import FIGURES
+        stale = [out / name for name in FIGURES.values() if (out / name).exists()]
+        for path in stale:
+            path.unlink()
     doc = results_document(outcome)
     paths = {"results": out / RESULTS, "history": out / HISTORY, "params": out / PARAMS,
              "summary": out / SUMMARY}
@@ -277,7 +292,38 @@ def save_results(outcome, out_dir, plots=True):
         paths.update({Path(f).stem: Path(f) for f in figures})
     md = summary_markdown(doc, figures)
     write_atomic(paths["summary"], lambda tmp: tmp.write_text(md))
+    if stale:
+        paths["removed"] = stale
     return paths
+
+
+class LiveWriter:
+    """Writes a comparison while it runs, so a killed process keeps its history:
+    ``history.csv`` gets each row as it is recorded (appended, flushed), ``results.json`` a
+    partial document (state "running") atomically at each run's first and last row and at most
+    every ``every`` seconds between. ``save_results`` replaces both at the end. Use as ``progress(run, row)``."""
+
+    def __init__(self, outcome, out_dir, every=5.0):
+        self.outcome, self.out, self.every = outcome, Path(out_dir), every
+        self.last = -np.inf
+        with open(self.out / HISTORY, "w", newline="") as fh:   # a fresh file: no old rows
+            csv.writer(fh).writerow(("method", "seed") + COLUMNS)
+        self.write_json()
+
+    def write_json(self):
+        text = json.dumps(results_document(self.outcome, running=True), indent=1, allow_nan=False)
+        write_atomic(self.out / RESULTS, lambda tmp: tmp.write_text(text))
+        self.last = time.monotonic()
+
+    def __call__(self, run, row):
+        new = not any(r is run for r in self.outcome.runs)
+        if new:
+            self.outcome.runs.append(run)
+        with open(self.out / HISTORY, "a", newline="") as fh:
+            csv.writer(fh).writerow([run.method, run.seed] + ["" if row.get(k) is None else row[k]
+                                                             for k in COLUMNS])
+        if new or time.monotonic() - self.last >= self.every or row["epoch"] == run.config["epochs"]:
+            self.write_json()
 
 
 def load_results(path):

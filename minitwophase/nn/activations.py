@@ -15,6 +15,8 @@ class _Elementwise(Layer):
 
 
 class ReLU(_Elementwise):
+    """max(x, 0) elementwise; derivative 1 where x > 0, else 0 (0 at x == 0, as torch)."""
+
     init_scheme = "he"
 
     def forward(self, params, x):
@@ -25,6 +27,9 @@ class ReLU(_Elementwise):
 
 
 class Tanh(_Elementwise):
+    """tanh(x) elementwise (the paper's activation); derivative 1 - tanh(x)^2, from the
+    cached output."""
+
     init_scheme = "glorot"
 
     def forward(self, params, x):

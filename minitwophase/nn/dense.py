@@ -13,6 +13,10 @@ from .layer import Layer
 
 
 class Dense(Layer):
+    """Fully connected: out = x @ W + b with W (n_in, n_out), b (n_out,) (as torch.nn.Linear
+    with weight W.T); acts on the last axis of (N, ..., n_in). Backward: dW = x^T dout,
+    db = sum of dout over the batch, dx = dout W^T."""
+
     def __init__(self, n_in, n_out):
         self.n_in = positive_int(n_in, "n_in")
         self.n_out = positive_int(n_out, "n_out")

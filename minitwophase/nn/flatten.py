@@ -9,6 +9,9 @@ from .layer import Layer
 
 
 class Flatten(Layer):
+    """(N, C, H, W) -> (N, C*H*W) in C order (= torch.nn.Flatten()); no parameters.
+    Backward reshapes dout to the input's shape."""
+
     def output_shape(self, in_shape):
         in_shape = tuple(in_shape)
         if len(in_shape) == 0:

@@ -15,6 +15,15 @@ _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 class Sequential:
+    """A network: layers applied in order, all parameters in one flat vector theta.
+
+    ``Sequential(layers, dtype=np.float64)``; ``size`` parameters; ``init(seed)`` a fresh
+    theta; ``unflatten(theta)`` one dict of views per layer; ``forward(theta, X)``;
+    ``loss_and_grad(theta, X, y, loss="mse" | "cross_entropy")`` -> (loss, grad), the mean
+    over the batch and its gradient by backprop (checked against finite differences and
+    PyTorch). No layer owns its parameters, so theta + alpha * d is a new network for free.
+    """
+
     def __init__(self, layers, dtype=np.float64):
         layers = list(layers) if not isinstance(layers, Layer) else None
         if not layers or not all(isinstance(layer, Layer) for layer in layers):

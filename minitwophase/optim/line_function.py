@@ -10,9 +10,27 @@ from __future__ import annotations
 import numpy as np
 
 
+def with_gradient(fun, jac=None):
+    """``fun`` as x -> (f, g), scipy's way: jac=None or True means fun already returns (f, g);
+    a callable jac means fun returns f alone and jac(x) returns g."""
+    if jac is None or jac is True:
+        return fun
+    if callable(jac):
+        if not callable(fun):
+            raise TypeError(f"fun must be callable x -> f, got {type(fun).__name__}")
+        return lambda x: (fun(x), jac(x))
+    raise TypeError(f"jac must be None, True or a callable x -> g, got {jac!r}")
+
+
 def call_fun(fun, x):
     """(f, g) = fun(x) as (float, float64 array), checking g's shape."""
-    f, g = fun(x)
+    out = fun(x)
+    try:
+        f, g = out
+    except (TypeError, ValueError):
+        raise TypeError("fun must return (f, g), the value and the gradient, got "
+                        f"{type(out).__name__} {np.shape(out)}; if fun returns f alone, "
+                        "pass its gradient as jac=grad (as scipy.optimize.minimize)") from None
     g = np.asarray(g, dtype=np.float64)
     if g.shape != x.shape:
         raise ValueError(f"fun(x) must return (f, g) with g of shape {x.shape}, got {g.shape}")

@@ -5,7 +5,9 @@ Solves A x = b, i.e. minimizes 0.5 x^T A x - b^T x, for symmetric positive defin
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import OptimizeResult
+from scipy.sparse.linalg import LinearOperator
 
 from .._validate import as_float_array, positive_int, real_number
 
@@ -16,7 +18,15 @@ _MESSAGES = {
 
 
 def _as_operator(A, n):
-    """Return v -> A v, checking shapes (and symmetry when A is an array)."""
+    """Return v -> A v, checking shapes (and symmetry when A is an array or sparse matrix)."""
+    if sp.issparse(A) or isinstance(A, LinearOperator):     # as scipy.sparse.linalg.cg takes
+        if A.shape != (n, n):
+            raise ValueError(f"A must have shape ({n}, {n}) to match b, got {A.shape}")
+        if sp.issparse(A):
+            diff = abs(A - A.T).max() if A.nnz else 0.0
+            if diff > 1e-10 * max(abs(A).max() if A.nnz else 0.0, np.finfo(float).tiny):
+                raise ValueError(f"A must be symmetric, got max |A - A^T| = {diff:.3g}")
+        return lambda v: np.asarray(A @ v, dtype=np.float64).reshape(n)
     if callable(A):
         def matvec(v):
             Av = np.asarray(A(v), dtype=np.float64)
@@ -34,7 +44,8 @@ def _as_operator(A, n):
 
 
 def linear_cg(A, b, x0=None, tol=1e-10, maxiter=None):
-    """Conjugate gradient for SPD ``A`` (ndarray or callable v -> A @ v).
+    """Conjugate gradient for SPD ``A``: an ndarray, a scipy sparse matrix or array, a
+    ``scipy.sparse.linalg.LinearOperator`` or a callable v -> A @ v.
 
     Stops when ||r|| <= tol * ||b|| (2-norms, r = A x - b). ``maxiter`` defaults to 10 n:
     in exact arithmetic n iterations suffice, in floating point a few more may be needed.

@@ -26,9 +26,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from .._validate import as_float_array, choice, positive_int, real_number
+from .._validate import as_float_array, name_choice, positive_int, real_number
 from .cg_beta import BETAS
-from .line_function import LineFunction, call_fun
+from .line_function import LineFunction, call_fun, with_gradient
 from .line_search import LINE_SEARCHES, RULES
 
 SCIPY_MESSAGES = {  # scipy's CG status messages (scipy.optimize._optimize._status_message)
@@ -67,12 +67,13 @@ class NonlinearCG:
 
     def __init__(self, fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf,
                  maxiter=None, *, c1=None, c2=None, xtol=np.sqrt(np.finfo(float).eps),
-                 sigma=0.01, powell_nu="auto", restart_every="auto", on_search=None):
+                 sigma=0.01, powell_nu="auto", restart_every="auto", on_search=None, jac=None):
         if not callable(fun):
             raise TypeError(f"fun must be callable x -> (f, g), got {type(fun).__name__}")
+        fun = with_gradient(fun, jac)
         self.fun, self.x = fun, as_float_array(x0, "x0", ndim=1).copy()
-        self.beta_name = choice(beta, "beta", set(BETAS))
-        self.line_search = choice(line_search, "line_search", LINE_SEARCHES)
+        self.beta_name = name_choice(beta, "beta", set(BETAS))
+        self.line_search = name_choice(line_search, "line_search", LINE_SEARCHES)
         self.gtol = real_number(gtol, "gtol", low=0.0)
         if isinstance(norm, bool) or not isinstance(norm, numbers.Real) or norm == 0 or norm != norm:
             raise ValueError(f"norm must be a nonzero real order (np.inf allowed), got {norm!r}")
@@ -222,8 +223,12 @@ class NonlinearCG:
 
 
 def minimize_cg(fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf,
-                maxiter=None, callback=None, **options):
+                maxiter=None, callback=None, *, jac=None, **options):
     """Minimize ``fun(x) -> (f, g)`` by nonlinear CG; see ``NonlinearCG`` for ``options``.
+
+    jac, as in scipy.optimize.minimize: None (the contract's default) or True: ``fun`` returns
+    (f, g); a callable: ``fun(x)`` returns f alone and ``jac(x)`` the gradient g.
+    beta and line_search are matched case-insensitively ("pr+" is "PR+").
 
     line_search: a key of ``LINE_SEARCHES`` ("wolfe", "golden", "scipy", "hager-zhang").
     ``callback(intermediate_result)`` is called after every iteration with an OptimizeResult
@@ -231,7 +236,7 @@ def minimize_cg(fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf
     (status 99, as scipy.optimize.minimize). The result's ``history`` holds the CGRecords.
     """
     cg = NonlinearCG(fun, x0, beta=beta, line_search=line_search, gtol=gtol, norm=norm,
-                     maxiter=maxiter, **options)
+                     maxiter=maxiter, jac=jac, **options)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     while not cg.done:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._validate import choice, positive_int, real_number
+from .._validate import choice, name_choice, positive_int, real_number
 from ..nn.losses import LOSSES
 from ..optim import LINE_SEARCHES, SGD, Adam
 from ..optim.cg_beta import BETAS
@@ -59,8 +59,8 @@ class TrainConfig:
         if self.check_every is not None:
             positive_int(self.check_every, "check_every")
         SwapDetector.check_options(self.swap_factor, self.swap_mode, "swap_factor", "swap_mode")
-        choice(self.cg_beta, "cg_beta", BETAS)
-        choice(self.cg_line_search, "cg_line_search", LINE_SEARCHES)
+        self.cg_beta = name_choice(self.cg_beta, "cg_beta", BETAS)          # any case, as
+        self.cg_line_search = name_choice(self.cg_line_search, "cg_line_search", LINE_SEARCHES)  # minimize_cg
         real_number(self.cg_gtol, "cg_gtol", low=0.0)
         SGD(lr=self.lr, momentum=self.momentum)       # SGD's own bounds (momentum in [0, 1))
         positive_int(self.lbfgs_memory, "lbfgs_memory")

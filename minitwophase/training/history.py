@@ -24,11 +24,12 @@ from .._json import jsonable
 COLUMNS = ("epoch", "phase", "train_loss", "grad_norm", "val_loss", "val_acc", "cost",
            "wall_time", "cg_alpha", "cg_beta", "cg_restart", "cg_nfev")
 
-#: How a run ended: "completed" (all epochs), "converged" (CG met its gradient tolerance),
-#: "diverged" (loss or gradient turned NaN/inf), "cg failed" (a line search failed; CG's
-#: message says why), "lbfgs failed" (the same for L-BFGS), "interrupted" (Ctrl-C). The
-#: parameters kept are always finite.
-STATUSES = ("running", "completed", "converged", "diverged", "cg failed", "lbfgs failed", "interrupted")
+#: How a run ended (README, "How a run ends"): "completed" (all epochs), "converged" (CG met
+#: its gradient tolerance), "diverged" (loss NaN/inf or above trainer.DIVERGENCE_FACTOR x the
+#: initial loss), "cg stalled" (CG's line search found no lower point along d nor along -g,
+#: scipy's status 2; CG's message says why), "lbfgs stalled" (the same for L-BFGS), "interrupted" (Ctrl-C or SIGTERM). "running":
+#: a partial results file written during a run. The parameters kept are always finite.
+STATUSES = ("running", "completed", "converged", "diverged", "cg stalled", "lbfgs stalled", "interrupted")
 
 
 @dataclass
@@ -40,8 +41,13 @@ class Run:
     status: str = "running"
     message: str = ""
     swap_epoch: int | None = None        # first CG epoch is swap_epoch + 1
-    peak_epoch: int | None = None        # epoch of the largest gradient norm in the Adam phase
+    peak_epoch: int | None = None        # epoch of the detector's largest checked |g| (epoch 0,
+                                         # the initial point, is never checked)
     peak_report: dict | None = None      # the single-peak safeguard over every epoch (peaks.py)
+    peak_passed: bool | None = None      # peak_epoch is a peak: checks rose to it (it is not the
+                                         # first check) and the safeguard found a peak passed
+    smoothed_grad_norm: list | None = None   # swap mode "smoothed": [epoch, loss, fitted |g|]
+                                             # per check (NaN before the window fills)
     best_epoch: int | None = None        # lowest train loss
     final_train_acc: float | None = None
     theta: np.ndarray | None = None      # parameters at the end

@@ -100,8 +100,10 @@ class AdamPhase:
 
 
 class CGPhase:
-    STATUS = {0: "converged", 1: "completed"}                  # NonlinearCG.status -> run status
-    FAILED = "cg failed"                                       # any other status
+    # NonlinearCG.status -> run status; any other (2: no step along d or -g lowers the loss)
+    # is FAILED
+    STATUS = {0: "converged", 1: "completed", 3: "diverged"}
+    FAILED = "cg stalled"
     LABEL = "CG"
 
     def __init__(self, config, objective, check, on_minibatch=None):   # no minibatches in CG
@@ -131,7 +133,7 @@ class SGDPhase(AdamPhase):
 
 
 class LBFGSPhase(CGPhase):
-    FAILED = "lbfgs failed"
+    FAILED = "lbfgs stalled"
     LABEL = "L-BFGS"
 
     def make_stepper(self, c, theta):

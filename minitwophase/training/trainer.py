@@ -36,6 +36,18 @@ from .methods import METHODS, at_swap
 from .objective import Objective
 from .phases import PHASES, SwapCheck
 
+# The blow-up rule: a run has diverged once its full-batch training loss is non-finite or
+# exceeds DIVERGENCE_FACTOR x its initial loss (a lr of 1e6 reaches ~1e13 x without a NaN).
+DIVERGENCE_FACTOR = 1e6
+
+
+def check_divergence(f, f0, epoch):
+    if not np.isfinite(f):
+        raise FloatingPointError(f"the training loss turned NaN/inf in epoch {epoch}")
+    if f0 > 0 and f > DIVERGENCE_FACTOR * f0:
+        raise FloatingPointError(f"the training loss {f:.3g} in epoch {epoch} exceeds "
+                                 f"{DIVERGENCE_FACTOR:g} x the initial loss {f0:.3g}")
+
 
 def evaluate(net, theta, X, y, loss):
     """(loss, accuracy) from one forward pass."""
@@ -72,8 +84,9 @@ class Recorder:
 def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), **overrides):
     """Train ``net`` on ``data`` (a datasets.Dataset) by ``config.method``; returns a Run.
 
-    NaN/inf ends the run with status "diverged", Ctrl-C with "interrupted"; either way the
-    rows so far and the best parameters are kept. Hooks: see the module docstring.
+    NaN/inf, or a loss above DIVERGENCE_FACTOR x the initial one, ends the run with status
+    "diverged", Ctrl-C with "interrupted"; either way the rows so far and the best
+    parameters are kept (statuses: history.STATUSES). Hooks: see the module docstring.
     """
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).validate()
     objective = Objective(net, data.X_train, data.y_train, cfg.loss, cfg.chunk_size)
@@ -99,6 +112,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
                 leave = stage + 1 < len(schedule) and ends(epoch, out.swapped, cfg)
                 if out.f is not None:
                     record(epoch, name, theta, out.f, out.grad_norm, out.cg_record, leave)
+                    check_divergence(out.f, f, epoch)
                 if leave:
                     stage += 1
                     run.swap_epoch = epoch if run.swap_epoch is None else run.swap_epoch
@@ -111,7 +125,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
         except FloatingPointError as exc:
             run.status, run.message = "diverged", str(exc) + "; keeping the best parameters seen"
         except KeyboardInterrupt:
-            run.status, run.message = "interrupted", f"interrupted by the user after {len(run.rows) - 1} epoch(s)"
+            run.status, run.message = "interrupted", f"interrupted (Ctrl-C or SIGTERM) after {len(run.rows) - 1} epoch(s)"
         _finish(run, net, data, check, theta, record.best, cfg.loss)
     return run
 
@@ -125,3 +139,17 @@ def _finish(run, net, data, check, theta, best, loss):
         run.peak_report = find_peaks_report(run.column("grad_norm")[1:], run.column("train_loss")[1:],
                                             count_from=1, unit="epoch").to_dict()
     run.final_train_acc = evaluate(net, run.theta, data.X_train, data.y_train, loss)[1]
+    det = check.detector
+    if det.smoothed is not None:
+        run.smoothed_grad_norm = [[e, l, s] for e, l, s in zip(check.epochs, det.losses, det.smoothed)]
+    run.peak_passed = _peak_passed(run, check)
+
+
+def _peak_passed(run, check):
+    """The detector's peak is a real one: not its first checked value (something rose to it)
+    and the single-peak safeguard saw a peak climbed and left."""
+    values = check.detector.smoothed or check.detector.grad_norms
+    first = next((check.epochs[i] for i, v in enumerate(values) if np.isfinite(v)), None)
+    status = (run.peak_report or {}).get("status")
+    return bool(run.peak_epoch is not None and first is not None and run.peak_epoch != first
+                and status in ("single", "multiple"))
