@@ -295,13 +295,13 @@ savefig(fig, "09_gradnorm_vs_loss_curvature.png")
 # ## What the measurements say
 # Full mode, measured (quick mode trains less; same picture):
 # - **Products.** Central differences with `curvature.hvp`'s step $u^{1/3} (1 + \|\theta\|)$ sit at
-#   the bottom of the central V curve: 4e-11 relative error against the Richardson reference
-#   (forward differences bottom out near 1e-8 at a step $\sim 10^{-7}$). Against PyTorch's double
+#   the bottom of the central V curve: $4 \times 10^{-11}$ relative error against the Richardson reference
+#   (forward differences bottom out near $10^{-8}$ at a step $\sim 10^{-7}$). Against PyTorch's double
 #   backward the tests see $\sim 10^{-10}$ on small networks and on the MNIST-5k MLP.
-# - **Twins.** For 13 steps CG's $\alpha$, $\beta$ give Lanczos' $T$ to 4e-11 and CG's residuals are
+# - **Twins.** For 13 steps CG's $\alpha$, $\beta$ give Lanczos' $T$ to $4 \times 10^{-11}$ and CG's residuals are
 #   Lanczos' vectors; then plain CG loses orthogonality (its Ritz values have converged),
 #   while `curvature.lanczos` reorthogonalises and keeps going.
-# - **Extremes on the toy** match `eigvalsh` of the dense Hessian to 1e-7 relative or
+# - **Extremes on the toy** match `eigvalsh` of the dense Hessian to $10^{-7}$ relative or
 #   better, but not for the same price: at the trained point $\lambda_{\min} = -4.06 \times 10^{-5}$ sits
 #   inside a cluster of near-zero eigenvalues, and restarted eigsh (ncv 20) had not converged after 1000
 #   products (nan, converged False), where the unrestarted Lanczos needed 531. Hutchinson's
@@ -311,12 +311,12 @@ savefig(fig, "09_gradnorm_vs_loss_curvature.png")
 # - **MNIST-5k MLP at init**: $\lambda_{\min} = -1.19$, $\lambda_{\max} = 17.0$, ratio $-0.07$, in 81
 #   products: a saddle region, as expected at a random start.
 # - **The hypothesis, on lesson 05's toy tasks: it does not hold here.** In all 10 runs (5
-#   tasks x 2 inits) the Hessian at the gradient-norm peak is indefinite ($\lambda_{\min} /
-#   \lambda_{\max}$ from $-0.3$ to $-0.7$), and at the 0.9 rule's swap it still is (-0.29 to -0.36): the swap
+#   tasks x 2 inits) the Hessian at the gradient-norm peak is indefinite
+#   ($\lambda_{\min} / \lambda_{\max}$ from $-0.3$ to $-0.7$), and at the 0.9 rule's swap it still is ($-0.29$ to $-0.36$): the swap
 #   happens in a clearly non-convex region. The ratio then climbs towards 0 but after 300 Adam
-#   epochs is still -0.002 to -0.004, outside the 1e-3 band: no run was ever measured convex
+#   epochs is still $-0.002$ to $-0.004$, outside the $10^{-3}$ band: no run was ever measured convex
 #   during Adam. Only the point polished by 1500 Adam steps and 400 CG iterations (section 3)
-#   is convex up to flat directions (ratio -1.7e-5, no negative mass). So the gradient-norm
+#   is convex up to flat directions (ratio $-1.7 \times 10^{-5}$, no negative mass). So the gradient-norm
 #   peak marks where the loss starts falling fast, not where it turns convex; here convexity
 #   at the measurement's resolution appears only very close to a minimum. (The main job on
 #   MNIST-5k says the same: `benchmarks/curvature_along_training.py`, README.)
