@@ -3,12 +3,12 @@
 #
 # You will learn:
 # 1. scaled dot-product attention (Vaswani et al. 2017, eq. 1) written out for one head,
-#    A = softmax(Q K^T / sqrt(d)), out = A V, on image patches as tokens;
+#    $A = \mathrm{softmax}(Q K^\top / \sqrt{d})$, $\mathrm{out} = A V$, on image patches as tokens;
 # 2. the backward pass step by step, the heart of it being the **softmax Jacobian**
-#    J = diag(a) - a a^T, applied row by row without ever forming J;
-# 3. why sharing one matrix for queries and keys (the paper's "wkewq", W_k = W_q) makes the
-#    gradient of W_q the **sum of two terms**, and what the gradient check says if you forget one;
-# 4. the four variants' parameter counts, against the Q = K*M/P column of the paper's Table 1.
+#    $J = \mathrm{diag}(a) - a a^\top$, applied row by row without ever forming $J$;
+# 3. why sharing one matrix for queries and keys (the paper's "wkewq", $W_k = W_q$) makes the
+#    gradient of $W_q$ the **sum of two terms**, and what the gradient check says if you forget one;
+# 4. the four variants' parameter counts, against the $Q = KM/P$ column of the paper's Table 1.
 
 # %%
 import numpy as np
@@ -26,7 +26,7 @@ rng = np.random.default_rng(0)
 # %% [markdown]
 # ## Tokens: patches of an image
 # A vision transformer cuts an image into patches and projects each to a vector: one *token*
-# per patch. Here: 4x4 patches of the 8x8 digits, so T = 4 tokens, projected to d = 6.
+# per patch. Here: 4x4 patches of the 8x8 digits, so $T = 4$ tokens, projected to $d = 6$.
 
 # %%
 embed = nn.PatchEmbedding(1, 4, 6, class_token=False)
@@ -36,9 +36,9 @@ print("tokens x:", x.shape, "(N, T, d)")
 
 # %% [markdown]
 # ## One head, forward by hand
-# Q = x W_q, K = x W_k, V = x W_v; scores S = Q K^T / sqrt(d) compare every query token with
-# every key token; each row of A = softmax(S) is a probability vector over the keys; the output
-# is the A-weighted mean of the value vectors, then projected by W_o.
+# $Q = x W_q$, $K = x W_k$, $V = x W_v$; scores $S = Q K^\top / \sqrt{d}$ compare every query token with
+# every key token; each row of $A = \mathrm{softmax}(S)$ is a probability vector over the keys; the output
+# is the $A$-weighted mean of the value vectors, then projected by $W_o$.
 
 # %%
 d = 6
@@ -56,9 +56,9 @@ print("max |by hand - nn.SelfAttention| =", np.abs(out - lib_out).max())
 
 # %% [markdown]
 # ## The softmax Jacobian
-# For one row, a = softmax(s) has da_i/ds_j = a_i (delta_ij - a_j), i.e. J = diag(a) - a a^T.
-# So ds = J^T da = a * (da - <da, a>): an elementwise product and one dot product per row,
-# O(T) instead of the O(T^2) matrix. Check it against the explicit J and finite differences.
+# For one row, $a = \mathrm{softmax}(s)$ has $\partial a_i/\partial s_j = a_i (\delta_{ij} - a_j)$, i.e. $J = \mathrm{diag}(a) - a a^\top$.
+# So $ds = J^\top da = a \odot (da - \langle da, a\rangle)$: an elementwise product and one dot product per row,
+# $O(T)$ instead of the $O(T^2)$ matrix. Check it against the explicit $J$ and finite differences.
 
 # %%
 s_row, g_row = rng.standard_normal(5), rng.standard_normal(5)
@@ -72,17 +72,17 @@ print("finite diff", numeric)
 
 # %% [markdown]
 # ## The backward pass, step by step
-# Take L = sum(out * R) for a fixed random R, so dL/dout = R. Walking back:
+# Take $L = \sum \mathrm{out} \odot R$ for a fixed random $R$, so $\partial L/\partial \mathrm{out} = R$. Walking back:
 #
 # | step | rule |
 # |---|---|
-# | out = O W_o | dW_o = O^T dout, dO = dout W_o^T |
-# | O = A V | dA = dO V^T, dV = A^T dO |
-# | A = softmax(S) | dS = A * (dA - rowsum(dA * A)) |
-# | S = Q K^T / sqrt(d) | dQ = dS K / sqrt(d), dK = dS^T Q / sqrt(d) |
-# | Q = x W_q etc. | dW_q = x^T dQ, dx = dQ W_q^T + dK W_k^T + dV W_v^T |
+# | $\mathrm{out} = O W_o$ | $dW_o = O^\top d\mathrm{out}$, $dO = d\mathrm{out}\, W_o^\top$ |
+# | $O = A V$ | $dA = dO\, V^\top$, $dV = A^\top dO$ |
+# | $A = \mathrm{softmax}(S)$ | $dS = A \odot (dA - \mathrm{rowsum}(dA \odot A))$ |
+# | $S = Q K^\top / \sqrt{d}$ | $dQ = dS\, K / \sqrt{d}$, $dK = dS^\top Q / \sqrt{d}$ |
+# | $Q = x W_q$ etc. | $dW_q = x^\top dQ$, $dx = dQ\, W_q^\top + dK\, W_k^\top + dV\, W_v^\top$ |
 #
-# (x^T dQ sums over samples and tokens: reshape (N, T, d) to (N*T, d) first.)
+# ($x^\top dQ$ sums over samples and tokens: reshape $(N, T, d)$ to $(N T, d)$ first.)
 
 # %%
 R = rng.standard_normal(out.shape)
@@ -101,9 +101,9 @@ for name in by_hand:
 print("layer against finite differences:", {k: f"{v:.1e}" for k, v in nn.check_layer(layer, x).items()})
 
 # %% [markdown]
-# ## Sharing W_q and W_k: the gradient has two terms
-# With W_k = W_q (symmetric similarity, Bermeitinger et al. 2024) the matrix appears twice in
-# S = (x W_q)(x W_q)^T / sqrt(d), so by the product rule dW_q = x^T dQ + x^T dK. A classic bug
+# ## Sharing $W_q$ and $W_k$: the gradient has two terms
+# With $W_k = W_q$ (symmetric similarity, Bermeitinger et al. 2024) the matrix appears twice in
+# $S = (x W_q)(x W_q)^\top / \sqrt{d}$, so by the product rule $dW_q = x^\top dQ + x^\top dK$. A classic bug
 # is to keep only the query term. The gradient check tells them apart at once.
 
 # %%
@@ -125,9 +125,9 @@ for name, err in errors.items():
     print(f"dWq, {name:16}: relative error vs finite differences {err:.1e}")
 
 # %% [markdown]
-# ## Without W_v and W_o ("wvwo")
-# With value=False each head returns A_h times its own slice of the input tokens: every output
-# token is a convex combination of input tokens (the rows of A are probability vectors).
+# ## Without $W_v$ and $W_o$ ("wvwo")
+# With `value=False` each head returns $A_h$ times its own slice of the input tokens: every output
+# token is a convex combination of input tokens (the rows of $A$ are probability vectors).
 
 # %%
 bare = nn.SelfAttention(d, heads=2, shared_qk=True, value=False)
@@ -136,10 +136,10 @@ inside = np.all(out_b <= x.max(axis=1, keepdims=True) + 1e-12) and np.all(out_b 
 print("every output inside the range of the input tokens:", inside)
 
 # %% [markdown]
-# ## The paper's four variants: parameter counts against Table 1's Q
-# Q = K M / P (training samples times outputs over parameters). Our architecture (8x8 patches
+# ## The paper's four variants: parameter counts against Table 1's $Q$
+# $Q = K M / P$ (training samples times outputs over parameters). Our architecture (8x8 patches
 # on images zero-padded to 32x32, class token, pre-LN, see `minitwophase.models`) reproduces
-# every Q of the table to its printed precision.
+# every $Q$ of the table to its printed precision.
 
 # %%
 PAPER_Q = {"vit-mlp": (3.9, 3.1, 29.7), "vit-nomlp": (11.0, 7.9, 72.6),
@@ -195,6 +195,6 @@ savefig(fig, "08_attention.png")
 # ## Exercises
 # 1. Drop `key_term` from the shared-matrix gradient in `minitwophase/nn/attention.py`
 #    (the line `dq += dk`) and run `nn.check_layer` on `SelfAttention(6, 2, shared_qk=True)`.
-# 2. Add a bias to the keys (`bias=True`): why is dL/db_k exactly zero? (Hint: what does
+# 2. Add a bias to the keys (`bias=True`): why is $\partial L/\partial b_k$ exactly zero? (Hint: what does
 #    adding the same number to every score of a row do to the softmax?)
-# 3. Count by hand the parameters of vit-nomlp on CIFAR-100 and check Q = 72.6.
+# 3. Count by hand the parameters of vit-nomlp on CIFAR-100 and check $Q = 72.6$.

@@ -1,16 +1,16 @@
 # %% [markdown]
 # # 09 Measuring convexity: Hessian-vector products, Lanczos, and the paper's hypothesis
 #
-# The paper (Hrycej et al. 2025) *infers* convexity from the gradient norm: |g| rises while
+# The paper (Hrycej et al. 2025) *infers* convexity from the gradient norm: $\|g\|$ rises while
 # the loss is non-convex, peaks, and falls once training enters a convex basin. With exact
-# gradients we can *measure* it: the loss is locally convex at theta exactly when the Hessian
-# H(theta) is positive semidefinite, i.e. when its smallest eigenvalue lambda_min >= 0.
-# For 100k parameters H has 10^10 entries, but we never need it: products H v cost two
+# gradients we can *measure* it: the loss is locally convex at $\theta$ exactly when the Hessian
+# $H(\theta)$ is positive semidefinite, i.e. when its smallest eigenvalue $\lambda_{\min} \ge 0$.
+# For 100k parameters $H$ has $10^{10}$ entries, but we never need it: products $H v$ cost two
 # gradients, and Lanczos turns products into eigenvalues.
 #
 # You will learn:
 # 1. Hessian-vector products by central differences of gradients (Nocedal & Wright §8.1),
-#    and why the step is ~u^(1/3) (the V curve of the error against the step);
+#    and why the step is $\sim u^{1/3}$ (the V curve of the error against the step);
 # 2. Lanczos as the eigenvalue twin of linear CG (N&W §5.1, Golub & Van Loan §10.1): the
 #    same Krylov space, the same recurrence, Ritz values converging to the extremes;
 # 3. `curvature.extreme_eigenvalues`, `trace` and `spectral_density` on lesson 05's toy task
@@ -70,14 +70,16 @@ print(f"{net.size} parameters, {N} samples")
 
 # %% [markdown]
 # ## 1. Hessian-vector products from two gradients
-# Taylor: g(x + h v) = g(x) + h H v + (h^2/2) D^3g[v, v] + O(h^3), so
+# Taylor: $g(x + h v) = g(x) + h H v + \frac{h^2}{2} D^3 g[v, v] + O(h^3)$, so
 #
-#     forward  (g(x + h v) - g(x)) / h          = H v + O(h)     + rounding ~ u |g| / h
-#     central  (g(x + h v) - g(x - h v)) / (2h) = H v + O(h^2)   + rounding ~ u |g| / h
+# $$\begin{aligned}
+# \text{forward:}\quad \frac{g(x + h v) - g(x)}{h} &= H v + O(h) + \text{rounding} \sim u \|g\| / h\\
+# \text{central:}\quad \frac{g(x + h v) - g(x - h v)}{2h} &= H v + O(h^2) + \text{rounding} \sim u \|g\| / h
+# \end{aligned}$$
 #
-# Balancing the two errors gives h ~ u^(1/2) for forward and h ~ u^(1/3) for central
-# differences (N&W §8.1), where u = 2^-53. As a reference we use Richardson extrapolation of
-# the central difference, (4 D(h/2) - D(h)) / 3 with h = 1e-3: error O(h^4) ~ 1e-12.
+# Balancing the two errors gives $h \sim u^{1/2}$ for forward and $h \sim u^{1/3}$ for central
+# differences (N&W §8.1), where $u = 2^{-53}$. As a reference we use Richardson extrapolation of
+# the central difference, $(4 D(h/2) - D(h)) / 3$ with $h = 10^{-3}$: error $O(h^4) \sim 10^{-12}$.
 
 # %%
 u = np.finfo(float).eps
@@ -114,15 +116,15 @@ savefig(fig, "09_hvp_error_vs_step.png")
 
 # %% [markdown]
 # ## 2. Lanczos is CG's twin
-# Linear CG on A x = b (lesson 03) and Lanczos on A from q1 = b / |b| build the *same*
-# Krylov space span{b, A b, A^2 b, ...}: CG's k-th residual is parallel to the (k+1)-th
-# Lanczos vector, and CG's step lengths alpha_k and betas beta_k are the tridiagonal T's
+# Linear CG on $A x = b$ (lesson 03) and Lanczos on $A$ from $q_1 = b / \|b\|$ build the *same*
+# Krylov space $\mathrm{span}\{b, A b, A^2 b, \dots\}$: CG's $k$-th residual is parallel to the $(k+1)$-th
+# Lanczos vector, and CG's step lengths $\alpha_k$ and betas $\beta_k$ are the tridiagonal $T$'s
 # entries in disguise (Golub & Van Loan §10.2):
 #
-#     T_kk = 1/alpha_k + beta_(k-1)/alpha_(k-1),   T_(k,k+1) = sqrt(beta_k) / alpha_k.
+# $$T_{kk} = \frac{1}{\alpha_k} + \frac{\beta_{k-1}}{\alpha_{k-1}}, \qquad T_{k,k+1} = \frac{\sqrt{\beta_k}}{\alpha_k}.$$
 #
 # CG uses the space to solve a system; Lanczos uses it to find eigenvalues: the eigenvalues
-# of T_k (Ritz values) approach A's extreme eigenvalues first, long before k = n.
+# of $T_k$ (Ritz values) approach $A$'s extreme eigenvalues first, long before $k = n$.
 
 # %%
 n = 300
@@ -170,7 +172,7 @@ savefig(fig, "09_lanczos_ritz_values.png")
 
 # %% [markdown]
 # ## 3. Extreme eigenvalues, trace and density on the toy task, against the dense Hessian
-# The toy has 1605 parameters, small enough to build H column by column (1605 products) and
+# The toy has 1605 parameters, small enough to build $H$ column by column (1605 products) and
 # hand it to `numpy.linalg.eigvalsh`: the ground truth for the product-only estimates.
 
 # %%
@@ -234,11 +236,11 @@ print(curvature.convex_verdict(rec).message)
 
 # %% [markdown]
 # ## 5. The hypothesis on the toy tasks: convex after the gradient-norm peak?
-# Lesson 05's training run: minibatch Adam (batch 100, lr 1e-3) on each task, full-batch |g|
-# into the 0.9 rule after every epoch; here we also measure lambda_min / lambda_max at every
-# checkpoint. Two starts: Glorot's init scaled by 0.1 (near the saddle at theta = 0, where
+# Lesson 05's training run: minibatch Adam (batch 100, $\mathrm{lr} = 10^{-3}$) on each task, full-batch $\|g\|$
+# into the 0.9 rule after every epoch; here we also measure $\lambda_{\min} / \lambda_{\max}$ at every
+# checkpoint. Two starts: Glorot's init scaled by 0.1 (near the saddle at $\theta = 0$, where
 # lesson 05 saw the paper's rise-then-fall) and the default init. The rule
-# `convex_verdict` uses: convex iff lambda_min >= -1e-3 lambda_max.
+# `convex_verdict` uses: convex iff $\lambda_{\min} \ge -10^{-3} \lambda_{\max}$.
 
 # %%
 EPOCHS = 20 if QUICK else 300
@@ -292,29 +294,29 @@ savefig(fig, "09_gradnorm_vs_loss_curvature.png")
 # %% [markdown]
 # ## What the measurements say
 # Full mode, measured (quick mode trains less; same picture):
-# - **Products.** Central differences with `curvature.hvp`'s step u^(1/3) (1 + |theta|) sit at
-#   the bottom of the central V curve: 4e-11 relative error against the Richardson reference
-#   (forward differences bottom out near 1e-8 at a step ~1e-7). Against PyTorch's double
-#   backward the tests see ~1e-10 on small networks and on the MNIST-5k MLP.
-# - **Twins.** For 13 steps CG's alpha, beta give Lanczos' T to 4e-11 and CG's residuals are
+# - **Products.** Central differences with `curvature.hvp`'s step $u^{1/3} (1 + \|\theta\|)$ sit at
+#   the bottom of the central V curve: $4 \times 10^{-11}$ relative error against the Richardson reference
+#   (forward differences bottom out near $10^{-8}$ at a step $\sim 10^{-7}$). Against PyTorch's double
+#   backward the tests see $\sim 10^{-10}$ on small networks and on the MNIST-5k MLP.
+# - **Twins.** For 13 steps CG's $\alpha$, $\beta$ give Lanczos' $T$ to $4 \times 10^{-11}$ and CG's residuals are
 #   Lanczos' vectors; then plain CG loses orthogonality (its Ritz values have converged),
 #   while `curvature.lanczos` reorthogonalises and keeps going.
-# - **Extremes on the toy** match `eigvalsh` of the dense Hessian to 1e-7 relative or
-#   better, but not for the same price: at the trained point lambda_min = -4.06e-5 sits
+# - **Extremes on the toy** match `eigvalsh` of the dense Hessian to $10^{-7}$ relative or
+#   better, but not for the same price: at the trained point $\lambda_{\min} = -4.06 \times 10^{-5}$ sits
 #   inside a cluster of near-zero eigenvalues, and restarted eigsh (ncv 20) had not converged after 1000
 #   products (nan, converged False), where the unrestarted Lanczos needed 531. Hutchinson's
 #   trace is within one standard error of the dense trace at both points. The SLQ density
 #   follows the dense histogram; its negative mass (0.58 at init, dense 0.53) carries the
 #   sampling error of 4 probes.
-# - **MNIST-5k MLP at init**: lambda_min = -1.19, lambda_max = 17.0, ratio -0.07, in 81
+# - **MNIST-5k MLP at init**: $\lambda_{\min} = -1.19$, $\lambda_{\max} = 17.0$, ratio $-0.07$, in 81
 #   products: a saddle region, as expected at a random start.
 # - **The hypothesis, on lesson 05's toy tasks: it does not hold here.** In all 10 runs (5
-#   tasks x 2 inits) the Hessian at the gradient-norm peak is indefinite (lambda_min /
-#   lambda_max -0.3 to -0.7), and at the 0.9 rule's swap it still is (-0.29 to -0.36): the swap
+#   tasks x 2 inits) the Hessian at the gradient-norm peak is indefinite
+#   ($\lambda_{\min} / \lambda_{\max}$ from $-0.3$ to $-0.7$), and at the 0.9 rule's swap it still is ($-0.29$ to $-0.36$): the swap
 #   happens in a clearly non-convex region. The ratio then climbs towards 0 but after 300 Adam
-#   epochs is still -0.002 to -0.004, outside the 1e-3 band: no run was ever measured convex
+#   epochs is still $-0.002$ to $-0.004$, outside the $10^{-3}$ band: no run was ever measured convex
 #   during Adam. Only the point polished by 1500 Adam steps and 400 CG iterations (section 3)
-#   is convex up to flat directions (ratio -1.7e-5, no negative mass). So the gradient-norm
+#   is convex up to flat directions (ratio $-1.7 \times 10^{-5}$, no negative mass). So the gradient-norm
 #   peak marks where the loss starts falling fast, not where it turns convex; here convexity
 #   at the measurement's resolution appears only very close to a minimum. (The main job on
 #   MNIST-5k says the same: `benchmarks/curvature_along_training.py`, README.)
