@@ -34,6 +34,8 @@ class TrainConfig:
     cg_gtol: float = 1e-5
     chunk_size: int | None = None
     check_every: int | None = None    # None: check the swap rule once per epoch; K: every K Adam steps
+    curvature_every: int | None = None  # None: off; K: Hessian extremes every K epochs, the swap, peak, end
+    save_checkpoints: int | None = None  # None: off; K: keep theta every K epochs (run.checkpoints)
 
     def validate(self):
         choice(self.method, "method", METHODS)
@@ -47,6 +49,9 @@ class TrainConfig:
             positive_int(self.chunk_size, "chunk_size")
         if self.check_every is not None:
             positive_int(self.check_every, "check_every")
+        for name in ("curvature_every", "save_checkpoints"):
+            if getattr(self, name) is not None:
+                positive_int(getattr(self, name), name)
         SwapDetector.check_options(self.swap_factor, self.swap_mode, "swap_factor", "swap_mode")
         choice(self.cg_beta, "cg_beta", BETAS)
         choice(self.cg_line_search, "cg_line_search", LINE_SEARCHES)
