@@ -26,11 +26,12 @@ def swap_sentence(run):
     if s is None:
         return f"{head}: no swap (nothing to judge); {len(run.curvature)} point(s) measured"
     where = "convex" if s["convex"] else "NON-CONVEX"
+    unsure = "" if s["converged"] else "; NOT converged within the product budget"
     return (f"{head}: swap after epoch {s['epoch']} in a region the measurement calls {where} "
             f"({s['verdict']}); margin {s['margin']:+.3g} lambda_max "
             f"(lambda_min/lambda_max = {s['ratio']:.3g} vs -{s['rel_tol']:g}; lambda_min = "
             f"{s['lambda_min']:.3g}, lambda_max = {s['lambda_max']:.3g}, negative mass "
-            f"{s['negative_mass']:.3g})")
+            f"{s['negative_mass']:.3g}{unsure})")
 
 
 def points_table(run):
@@ -43,7 +44,8 @@ def points_table(run):
         lines.append(f"| {s['epoch']} | {roles} | {s['phase']} | {_g(s['train_loss'], '.4g')} | "
                      f"{_g(s['grad_norm'], '.3g')} | {_g(s['lambda_min'], '.4g')} | "
                      f"{_g(s['lambda_max'], '.4g')} | {_g(s['ratio'], '.3g')} | "
-                     f"{_g(s['negative_mass'], '.3g')} | {s['verdict']} | {s['n_hvp']} |")
+                     f"{_g(s['negative_mass'], '.3g')} | {s['verdict']}{'' if s['converged'] else ' (not converged)'} | "
+                     f"{s['n_hvp']} |")
     return "\n".join(lines)
 
 
