@@ -117,9 +117,12 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
         except KeyboardInterrupt:
             run.status, run.message = "interrupted", f"interrupted by the user after {len(run.rows) - 1} epoch(s)"
         _finish(run, net, data, check, theta, record.best, cfg.loss)
-        for p in probes:                                # e.g. the curvature at the end
-            if hasattr(p, "finish"):
-                p.finish(run)
+        try:
+            for p in probes:                            # e.g. the curvature at the end
+                if hasattr(p, "finish"):
+                    p.finish(run)
+        except KeyboardInterrupt:                       # training is complete: keep it, stop the rest
+            run.status, run.message = "interrupted", run.message + "; interrupted in the final diagnostics"
     return run
 
 
