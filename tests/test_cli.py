@@ -87,7 +87,7 @@ def _corrupt_mnist(tmp_path):
     (["--epochs", "0"], "epochs must be >= 1, got 0"),
     (["--epochs", "ten"], "argument --epochs: expected an integer, got 'ten'"),
     (["--check-every", "0"], "check_every must be >= 1, got 0"),
-    (["--methods", "adam,sgd"], "method must be one of"),
+    (["--methods", "adam,rmsprop"], "method must be one of"),
     (["--seeds", "-1"], "seed must be >= 0, got -1"),
     (["--cg-gtol", "-1"], "cg_gtol must lie in [0.0, inf], got -1.0"),
     (["--model", "mlp:12,x"], "model widths must be positive integers"),

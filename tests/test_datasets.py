@@ -100,13 +100,32 @@ def test_bundled_counts_and_determinism():
 
 def test_package_data_and_checksums():
     files = {p.name for p in resources.files("minitwophase.data").iterdir()}
-    assert {"digits_8x8.npz", "mnist_5k.npz", "README.md"} <= files
+    assert {"digits_8x8.npz", "mnist_5k.npz", "mnist_full.npz", "README.md"} <= files
     sums = D.verify_bundled()
     assert sums["mnist_5k.npz"].startswith("246e0c30")
+    assert sums["mnist_full.npz"].startswith("06af5dfe")
+
+
+def test_bundled_full_mnist_official_split(tmp_path):
+    """load("mnist") = the official 60k/10k split; the same arrays as IDX files through mnist:DIR."""
+    ds = D.load("mnist")
+    assert ds.name == "mnist" and ds.image_shape == (1, 28, 28)
+    assert ds.X_train.shape == (60000, 784) and ds.X_val.shape == (10000, 784)
+    # the canonical MNIST class counts (LeCun et al.'s training and test sets)
+    assert np.bincount(ds.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(ds.y_val).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    x_tr, y_tr, x_te, y_te = D.read_bundled_split("mnist")
+    assert abs(x_tr.mean() - 33.32) < 0.01 and abs(x_tr.std() - 78.57) < 0.01
+    for name, arr in [("train-images-idx3-ubyte", x_tr[:50]), ("train-labels-idx1-ubyte", y_tr[:50]),
+                      ("t10k-images-idx3-ubyte", x_te[:20]), ("t10k-labels-idx1-ubyte", y_te[:20])]:
+        (tmp_path / name).write_bytes(idx_bytes(arr))
+    via_idx = D.load(f"mnist:{tmp_path}", layout="image")
+    np.testing.assert_array_equal(via_idx.X_train, ds.X_train[:50].reshape(50, 1, 28, 28))
+    np.testing.assert_array_equal(via_idx.y_val, ds.y_val[:20])
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"spec": "digitz"}, "spec"), ({"spec": "mnist"}, "spec"), ({"spec": "mnist:"}, "spec"),
+    ({"spec": "digitz"}, "spec"), ({"spec": "mnist5"}, "spec"), ({"spec": "mnist:"}, "spec"),
     ({"spec": "cifar10"}, "spec"), ({"spec": "digits", "layout": "nchw"}, "layout"),
     ({"spec": "digits", "val_fraction": 1.0}, "val_fraction"),
 ])

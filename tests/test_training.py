@@ -122,7 +122,7 @@ def test_ctrl_c_keeps_the_rows_so_far():
 
 
 @pytest.mark.parametrize("bad, pattern", [
-    (dict(method="sgd"), "method must be one of"),
+    (dict(method="rmsprop"), "method must be one of"),
     (dict(epochs=0), "epochs must be >= 1, got 0"),
     (dict(lr=-1.0), "lr must lie in"),
     (dict(swap_factor=1.5), "factor"),

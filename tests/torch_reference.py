@@ -1,11 +1,75 @@
 """The same network in PyTorch's functional API (float64), for cross-checks only.
 
 Parameters are read from our flat theta in the contract's layout, so a match here checks the
-layout as well as the arithmetic.
+layout as well as the arithmetic. Token layers use torch's own kernels where torch has one
+(F.layer_norm, F.scaled_dot_product_attention, a strided F.conv2d for the patches).
 """
 import numpy as np
 
 from minitwophase import nn
+
+
+def _inner(p, i):
+    prefix = f"{i}."
+    return {k[len(prefix):]: v for k, v in p.items() if k.startswith(prefix)}
+
+
+def torch_attention(layer, p, h):
+    """Multi-head self-attention from torch's scaled_dot_product_attention."""
+    import torch.nn.functional as F
+
+    n, t, d = h.shape
+
+    def proj(name, x):
+        y = x @ p["W" + name]
+        return y + p["b" + name] if layer.bias else y
+
+    def heads(y):
+        return y.reshape(n, t, layer.heads, d // layer.heads).transpose(1, 2)
+
+    q = proj("q", h)
+    k = q if layer.shared_qk else proj("k", h)
+    v = proj("v", h) if layer.value else h
+    o = F.scaled_dot_product_attention(heads(q), heads(k), heads(v))
+    o = o.transpose(1, 2).reshape(n, t, d)
+    return proj("o", o) if layer.value else o
+
+
+def torch_layer(layer, p, h):
+    import torch
+    import torch.nn.functional as F
+
+    if isinstance(layer, nn.Dense):
+        return h @ p["W"] + p["b"]
+    if isinstance(layer, nn.Conv2D):
+        return F.conv2d(h, p["W"], p["b"], stride=layer.stride, padding=layer.padding)
+    if isinstance(layer, nn.MaxPool2D):
+        return F.max_pool2d(h, layer.kernel_size, layer.stride)
+    if isinstance(layer, nn.AvgPool2D):
+        return F.avg_pool2d(h, layer.kernel_size, layer.stride)
+    if isinstance(layer, nn.Flatten):
+        return torch.flatten(h, 1)
+    if isinstance(layer, nn.ZeroPad2D):
+        return F.pad(h, (layer.left, layer.right, layer.top, layer.bottom))
+    if isinstance(layer, nn.LayerNorm):
+        return F.layer_norm(h, (layer.dim,), p["gamma"], p["beta"], layer.eps)
+    if isinstance(layer, nn.SelfAttention):
+        return torch_attention(layer, p, h)
+    if isinstance(layer, nn.Residual):
+        out = h
+        for i, inner in enumerate(layer.layers):
+            out = torch_layer(inner, _inner(p, i), out)
+        return h + out
+    if isinstance(layer, nn.PatchEmbedding):
+        c, s, d = layer.channels, layer.patch, layer.dim
+        e = F.conv2d(h, p["W"].T.reshape(d, c, s, s), p["b"], stride=s).flatten(2).transpose(1, 2)
+        if layer.class_token:
+            e = torch.cat([p["cls"].expand(len(h), 1, d), e], dim=1)
+        return e + p["pos"] if layer.positions is not None else e
+    if isinstance(layer, nn.TokenPool):
+        return h[:, 0] if layer.mode == "class" else h.mean(dim=1)
+    return {nn.ReLU: torch.relu, nn.Tanh: torch.tanh, nn.Sigmoid: torch.sigmoid,
+            nn.GELU: F.gelu}[type(layer)](h)
 
 
 def _torch_loss(net, params, X, y, loss):
@@ -15,19 +79,7 @@ def _torch_loss(net, params, X, y, loss):
 
     h = torch.tensor(X)
     for layer, p in zip(net.layers, params):
-        if isinstance(layer, nn.Dense):
-            h = h @ p["W"] + p["b"]
-        elif isinstance(layer, nn.Conv2D):
-            h = F.conv2d(h, p["W"], p["b"], stride=layer.stride, padding=layer.padding)
-        elif isinstance(layer, nn.MaxPool2D):
-            h = F.max_pool2d(h, layer.kernel_size, layer.stride)
-        elif isinstance(layer, nn.AvgPool2D):
-            h = F.avg_pool2d(h, layer.kernel_size, layer.stride)
-        elif isinstance(layer, nn.Flatten):
-            h = torch.flatten(h, 1)
-        else:
-            h = {nn.ReLU: torch.relu, nn.Tanh: torch.tanh, nn.Sigmoid: torch.sigmoid,
-                 nn.GELU: F.gelu}[type(layer)](h)
+        h = torch_layer(layer, p, h)
     target = torch.tensor(y)
     if loss == "cross_entropy":
         return F.cross_entropy(h, target)

@@ -140,10 +140,17 @@ def add_training_options(group, epochs=DEFAULT_EPOCHS,
                        help=_table_help(LINE_SEARCHES))
     group.add_argument("--cg-gtol", type=number, default=d.cg_gtol, metavar="TOL",
                        help="CG stops when the gradient's max-norm falls below TOL")
+    group.add_argument("--momentum", type=number, default=d.momentum, metavar="MU",
+                       help="momentum of method sgd (v = MU v - lr g, theta += v)")
+    group.add_argument("--lbfgs-memory", type=integer, default=d.lbfgs_memory, metavar="M",
+                       help="pairs (s, y) L-BFGS keeps (method adam+lbfgs)")
+    group.add_argument("--init-scale", type=number, default=d.init_scale, metavar="S",
+                       help="multiply the initial parameters by S (small initialisation: lesson 05)")
 
 
 TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "loss", "swap_factor", "swap_mode", "check_every",
-                 "split", "cg_beta", "cg_line_search", "cg_gtol")
+                 "split", "cg_beta", "cg_line_search", "cg_gtol", "momentum", "lbfgs_memory",
+                 "init_scale")
 
 
 def train_options(args):

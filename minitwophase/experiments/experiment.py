@@ -142,7 +142,7 @@ def _callback(progress, log, every):
     def callback(run, row):
         if log is not None:
             epoch = row["epoch"]
-            if row["phase"] == "cg" and (len(run.rows) < 2 or run.rows[-2]["phase"] != "cg"):
+            if row["phase"] in SECOND and (len(run.rows) < 2 or run.rows[-2]["phase"] != row["phase"]):
                 log(swap_line(run))
             if epoch % every == 0 or epoch == run.config["epochs"]:
                 log(progress_line(run, row))
@@ -165,6 +165,9 @@ def progress_line(run, row):
             f"cost {row['cost']:.1f}  {row['wall_time']:.1f} s")
 
 
+SECOND = {"cg": "CG", "lbfgs": "L-BFGS"}      # second phases: the swap line names them
+
+
 def swap_line(run):
     """Announces the swap, with the gradient-norm peak of the Adam phase (raw, full batch)."""
     adam = [r for r in run.rows if r["phase"] == "adam"]
@@ -172,9 +175,11 @@ def swap_line(run):
         return f"[{run.method} seed {run.seed}] CG from the start (no Adam phase)"
     last = adam[-1]
     peak = max(adam, key=lambda r: r["grad_norm"])
-    why = {"adam+cg": f"|g| {last['grad_norm']:.3g} <= {run.config['swap_factor']:g} x peak",
+    rule = f"|g| {last['grad_norm']:.3g} <= {run.config['swap_factor']:g} x peak"
+    why = {"adam+cg": rule, "adam+lbfgs": rule,
            "fixed-split": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
-    return (f"[{run.method} seed {run.seed}] swap to CG after epoch {last['epoch']} ({why}; "
+    to = SECOND.get(run.rows[-1]["phase"], "CG")
+    return (f"[{run.method} seed {run.seed}] swap to {to} after epoch {last['epoch']} ({why}; "
             f"raw peak |g| {peak['grad_norm']:.3g} at epoch {peak['epoch']}, loss {peak['train_loss']:.4g})")
 
 

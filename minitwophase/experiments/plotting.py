@@ -22,7 +22,8 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 METHOD_COLORS = {"adam": "tab:blue", "adam+cg": "tab:orange", "fixed-split": "tab:green",
                  "cg": "tab:red"}
-PHASE_COLORS = {"adam": METHOD_COLORS["adam"], "cg": METHOD_COLORS["cg"]}
+PHASE_COLORS = {"adam": METHOD_COLORS["adam"], "cg": METHOD_COLORS["cg"]}   # first / second phase
+PHASE_NAMES = {"adam": "Adam", "sgd": "SGD", "cg": "CG", "lbfgs": "L-BFGS"}
 FIGURES = {"gradnorm_vs_loss": "fig_gradnorm_vs_loss.png", "loss_vs_cost": "fig_loss_vs_cost.png",
            "accuracy": "fig_accuracy.png"}
 _EXTRA = ("tab:purple", "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan")
@@ -89,17 +90,18 @@ def gradnorm_vs_loss_figure(runs):
         for k, run in enumerate(group):
             loss, gnorm = _positive(run.column("train_loss")), _positive(run.column("grad_norm"))
             phases = [r["phase"] for r in run.rows]
-            cg = np.array([p == "cg" for p in phases])
+            cg = np.array([p in ("cg", "lbfgs") for p in phases])      # the second phase
             # the CG curve starts at the last Adam point so the two phases join up
             first_cg = int(np.argmax(cg)) if cg.any() else len(cg)
             adam_idx = np.arange(0, first_cg)
             cg_idx = np.arange(max(first_cg - 1, 0), len(cg)) if cg.any() else np.array([], int)
             label = (lambda s: s if k == 0 else None)
+            first = "SGD" if "sgd" in phases else "Adam"
             ax.plot(loss[adam_idx], gnorm[adam_idx], "-", marker=".", ms=3, lw=1.2, alpha=alpha,
-                    color=PHASE_COLORS["adam"], label=label("Adam phase"))
+                    color=PHASE_COLORS["adam"], label=label(first + " phase"))
             if cg_idx.size:
                 ax.plot(loss[cg_idx], gnorm[cg_idx], "--", marker=".", ms=3, lw=1.2, alpha=alpha,
-                        color=PHASE_COLORS["cg"], label=label("CG phase"))
+                        color=PHASE_COLORS["cg"], label=label(PHASE_NAMES[phases[-1]] + " phase"))
             peak = None if run.peak_epoch is None else _row_of(run, run.peak_epoch)
             if peak is not None:
                 ax.plot(loss[peak], gnorm[peak], "*", ms=14, mec="black", color="gold",

@@ -1,4 +1,8 @@
-"""Fully connected layer: out = x @ W + b, W of shape (n_in, n_out) as in the contract."""
+"""Fully connected layer: out = x @ W + b, W of shape (n_in, n_out) as in the contract.
+
+Acts on the last axis of any (N, ..., n_in) input, as torch.nn.Linear: a token array
+(N, T, n_in) is one (N*T, n_in) matrix product, and dW sums over every leading axis.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -17,29 +21,33 @@ class Dense(Layer):
         return {"W": (self.n_in, self.n_out), "b": (self.n_out,)}
 
     def output_shape(self, in_shape):
-        if tuple(in_shape) != (self.n_in,):
+        in_shape = tuple(in_shape)
+        if not in_shape or in_shape[-1] != self.n_in:
             raise ValueError(
                 f"{self!r} expects inputs of shape (N, {self.n_in}), got (N, {', '.join(map(str, in_shape))})"
+                f" (it acts on the last axis, which must be {self.n_in})"
                 + (" (add nn.Flatten() before it)" if len(in_shape) > 1 else "")
             )
-        return (self.n_out,)
+        return in_shape[:-1] + (self.n_out,)
 
     def init_params(self, params, rng, scheme):
         fill_weights(params["W"], self.n_in, self.n_out, rng, scheme)
         params["b"][...] = 0.0
 
     def forward(self, params, x):
-        out = x @ params["W"]
+        # One (N*T, n_in) @ (n_in, n_out) product: matmul on a 3-D x would loop over N small ones.
+        out = x.reshape(-1, self.n_in) @ params["W"]
         out += params["b"]
-        return out, x
+        return out.reshape(*x.shape[:-1], self.n_out), x
 
     def backward(self, params, dout, cache, grads=None, need_dx=True):
-        x = cache
+        x = cache.reshape(-1, self.n_in)          # leading axes as one batch axis
+        d = dout.reshape(-1, self.n_out)
         if grads is None:
             grads = {k: np.empty(s, dtype=dout.dtype) for k, s in self.param_shapes().items()}
-        np.matmul(x.T, dout, out=grads["W"])  # dL/dW = x^T dL/dout
-        np.sum(dout, axis=0, out=grads["b"])
-        dx = dout @ params["W"].T if need_dx else None
+        np.matmul(x.T, d, out=grads["W"])  # dL/dW = x^T dL/dout
+        np.sum(d, axis=0, out=grads["b"])
+        dx = (d @ params["W"].T).reshape(cache.shape) if need_dx else None
         return dx, grads
 
     def __repr__(self):

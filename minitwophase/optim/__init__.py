@@ -1,7 +1,10 @@
-"""Optimizers: textbook Adam, linear CG, nonlinear CG with its line searches (LINE_SEARCHES)."""
+"""Optimizers: textbook Adam, SGD with momentum, linear CG, nonlinear CG with its line searches
+(LINE_SEARCHES), L-BFGS on the same searches."""
 from .adam import Adam
 from .line_search import LINE_SEARCHES
+from .lbfgs import LBFGS, minimize_lbfgs
 from .linear_cg import linear_cg
 from .nonlinear_cg import CGRecord, NonlinearCG, minimize_cg
+from .sgd import SGD
 
-__all__ = ["Adam", "linear_cg", "minimize_cg", "NonlinearCG", "CGRecord", "LINE_SEARCHES"]
+__all__ = ["Adam", "SGD", "LBFGS", "minimize_lbfgs", "linear_cg", "minimize_cg", "NonlinearCG", "CGRecord", "LINE_SEARCHES"]

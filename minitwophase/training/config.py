@@ -4,7 +4,8 @@ Each check uses the rule of the object that will use the option, read from that 
 from its one table: methods from ``methods.METHODS``, losses from ``nn.losses.LOSSES``, the lr
 from ``optim.Adam`` itself (lr >= 0), swap factor and mode from ``SwapDetector.check_options``,
 betas from ``optim.cg_beta.BETAS``, line searches from ``optim.LINE_SEARCHES``, the gradient
-tolerance with ``optim.NonlinearCG``'s bound (>= 0).
+tolerance with ``optim.NonlinearCG``'s bound (>= 0), momentum from ``optim.SGD`` ([0, 1)),
+the L-BFGS memory as ``optim.LBFGS``'s m (>= 1), init_scale > 0.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from .._validate import choice, positive_int, real_number
 from ..nn.losses import LOSSES
-from ..optim import LINE_SEARCHES, Adam
+from ..optim import LINE_SEARCHES, SGD, Adam
 from ..optim.cg_beta import BETAS
 from ..swap import SwapDetector
 from .methods import METHODS
@@ -34,8 +35,18 @@ class TrainConfig:
     cg_gtol: float = 1e-5
     chunk_size: int | None = None
     check_every: int | None = None    # None: check the swap rule once per epoch; K: every K Adam steps
+    momentum: float = 0.9             # method "sgd" (optim.SGD)
+    lbfgs_memory: int = 10            # method "adam+lbfgs": pairs (s, y) kept (optim.LBFGS's m)
+    init_scale: float = 1.0           # theta_0 = init_scale x net.init(seed) (lesson 05's small init)
     curvature_every: int | None = None  # None: off; K: Hessian extremes every K epochs, the swap, peak, end
     save_checkpoints: int | None = None  # None: off; K: keep theta every K epochs (run.checkpoints)
+
+    def initial_theta(self, net):
+        """theta_0 of a run: the network's seeded initialisation, scaled (exactly so at 1.0)."""
+        theta = net.init(seed=self.seed)
+        if self.init_scale != 1.0:
+            theta *= self.init_scale
+        return theta
 
     def validate(self):
         choice(self.method, "method", METHODS)
@@ -56,4 +67,7 @@ class TrainConfig:
         choice(self.cg_beta, "cg_beta", BETAS)
         choice(self.cg_line_search, "cg_line_search", LINE_SEARCHES)
         real_number(self.cg_gtol, "cg_gtol", low=0.0)
+        SGD(lr=self.lr, momentum=self.momentum)       # SGD's own bounds (momentum in [0, 1))
+        positive_int(self.lbfgs_memory, "lbfgs_memory")
+        real_number(self.init_scale, "init_scale", low=0.0, low_open=True)
         return self

@@ -3,13 +3,13 @@
 Rows are plain dicts so a run round-trips through JSON (``to_dict``/``from_dict``) and CSV.
 Row keys (None where a key does not apply):
   epoch       0 for the initial point, then 1, 2, ...
-  phase       "init", "adam" or "cg"
+  phase       "init" or a phase of phases.PHASES ("adam", "sgd", "cg", "lbfgs")
   train_loss  full training-set loss at the end of the epoch
   grad_norm   2-norm of the full training-set gradient there (what the detector sees)
   val_loss, val_acc   on the validation set (measurement only: not in cost or wall_time)
   cost        cumulative epoch-equivalents of forward+backward work (see objective.py)
   wall_time   cumulative seconds of training work (Adam steps, gradient-norm measurement, CG)
-  cg_alpha, cg_beta, cg_restart, cg_nfev   the CG iteration of this epoch (NonlinearCG record)
+  cg_alpha, cg_beta, cg_restart, cg_nfev   the CG (or L-BFGS: beta nan) iteration of this epoch
   lambda_min, lambda_max, curvature_ratio, negative_mass, diag_cost   only with curvature_every
               (curvature_probe.py: CURVATURE_COLUMNS; diag_cost is the probe's own work)
 
@@ -28,8 +28,9 @@ COLUMNS = ("epoch", "phase", "train_loss", "grad_norm", "val_loss", "val_acc", "
 
 #: How a run ended: "completed" (all epochs), "converged" (CG met its gradient tolerance),
 #: "diverged" (loss or gradient turned NaN/inf), "cg failed" (a line search failed; CG's
-#: message says why), "interrupted" (Ctrl-C). The parameters kept are always finite.
-STATUSES = ("running", "completed", "converged", "diverged", "cg failed", "interrupted")
+#: message says why), "lbfgs failed" (the same for L-BFGS), "interrupted" (Ctrl-C). The
+#: parameters kept are always finite.
+STATUSES = ("running", "completed", "converged", "diverged", "cg failed", "lbfgs failed", "interrupted")
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The methods compared, each a schedule of phases: the one table of methods (``METHODS``).
 
 A schedule is a tuple of steps ``(phase, ends)``: ``phase`` names a phase of phases.py
-("adam": one Adam epoch on minibatches, "cg": one CG iteration on the full batch), run once
+("adam" / "sgd": one epoch on minibatches, "cg" / "lbfgs": one iteration on the full batch), run once
 per epoch until ``ends(epoch, swapped, config)`` is True after an epoch, then the next step
 takes over (one-way). The last step runs to the end of the budget. ``swapped`` is the swap
 rule's verdict at that epoch (swap.SwapDetector, fed by phases.SwapCheck).
@@ -10,6 +10,9 @@ rule's verdict at that epoch (swap.SwapDetector, fed by phases.SwapCheck).
   "adam+cg"      Adam until the swap rule fires, then nonlinear CG: the paper's Algorithm 1.
   "fixed-split"  Adam for round(split x epochs) epochs, then CG (the paper's experiments: 0.3).
   "cg"           CG from the first epoch.
+  "adam+lbfgs"   Adam until the swap rule fires, then L-BFGS: does CG matter after the swap,
+                 or would any curvature-aware method do?
+  "sgd"          SGD with classical momentum every epoch (--lr, --momentum): the textbook baseline.
 
 A new method is a new row here (and, if it needs one, a new phase in phases.py).
 """
@@ -44,4 +47,7 @@ METHODS = {
     "fixed-split": Method("Adam for a fixed share (--split) of the epochs, then CG",
                           (("adam", at_split), ("cg", never))),
     "cg": Method("nonlinear CG from the first epoch", (("cg", never),)),
+    "adam+lbfgs": Method("Adam until the gradient-norm swap rule fires, then L-BFGS",
+                         (("adam", at_swap), ("lbfgs", never))),
+    "sgd": Method("SGD with classical momentum every epoch (--lr, --momentum)", (("sgd", never),)),
 }

@@ -9,6 +9,9 @@ A new phase: a class with that interface, registered in ``PHASES``.
              full-batch loss and gradient norm at its end (the epoch's row).
   CGPhase    one nonlinear CG iteration on the full batch (N&W Alg. 5.4, optim.NonlinearCG);
              its state (direction, previous gradient, restarts) carries over between epochs.
+  SGDPhase   as AdamPhase with SGD + classical momentum (optim.SGD; lr, momentum).
+  LBFGSPhase one L-BFGS iteration on the full batch (N&W Alg. 7.5, optim.LBFGS, memory
+             ``lbfgs_memory``, strong Wolfe search, gtol ``cg_gtol``); its pairs carry over.
   SwapCheck  feeds the swap rule (swap.SwapDetector) and remembers in which epoch each check
              happened. Checks: once per Adam epoch on the row's measurement (default), or with
              ``check_every=K`` after every K-th Adam step on a full-batch gradient of its own
@@ -21,7 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..optim import Adam
+from ..optim import SGD, Adam
+from ..optim.lbfgs import LBFGS
 from ..optim.nonlinear_cg import NonlinearCG
 
 
@@ -61,8 +65,12 @@ class AdamPhase:
     def __init__(self, config, objective, check, on_minibatch=None):
         self.objective, self.check, self.on_minibatch = objective, check, on_minibatch
         self.batch_size, self.check_every = config.batch_size, config.check_every
-        self.adam = Adam(lr=config.lr)
+        self.adam = self.make_optimizer(config)     # Adam; SGDPhase swaps in its optimizer
         self.shuffle = np.random.default_rng([config.seed, 1])   # independent of the init stream
+
+    @staticmethod
+    def make_optimizer(config):
+        return Adam(lr=config.lr)
 
     def _measure(self, theta, epoch):
         f, g = self.objective(theta)
@@ -93,6 +101,8 @@ class AdamPhase:
 
 class CGPhase:
     STATUS = {0: "converged", 1: "completed"}                  # NonlinearCG.status -> run status
+    FAILED = "cg failed"                                       # any other status
+    LABEL = "CG"
 
     def __init__(self, config, objective, check, on_minibatch=None):   # no minibatches in CG
         self.config, self.objective, self.check = config, objective, check
@@ -100,16 +110,32 @@ class CGPhase:
 
     def run(self, theta, epoch, stop_at_swap=False):
         if self.cg is None:   # its first evaluation reuses the last measurement (cached, free)
-            c = self.config
-            self.cg = NonlinearCG(self.objective, theta, beta=c.cg_beta,
-                                  line_search=c.cg_line_search, gtol=c.cg_gtol)
+            self.cg = self.make_stepper(self.config, theta)
         cg = self.cg
         rec = cg.step() if not cg.done else None
         theta = cg.x.copy()
         swapped = self.check(epoch, cg.f, rec.gnorm) if rec is not None else self.check.detector.swapped
-        status = self.STATUS.get(cg.status, "cg failed") if cg.done else ""
+        status = self.STATUS.get(cg.status, self.FAILED) if cg.done else ""
         return EpochResult(theta, None if rec is None else cg.f, None if rec is None else rec.gnorm,
                            swapped, rec, cg.done, status, cg.message if cg.done else "")
 
+    def make_stepper(self, c, theta):
+        return NonlinearCG(self.objective, theta, beta=c.cg_beta, line_search=c.cg_line_search,
+                           gtol=c.cg_gtol)
 
-PHASES = {"adam": AdamPhase, "cg": CGPhase}
+
+class SGDPhase(AdamPhase):
+    @staticmethod
+    def make_optimizer(config):
+        return SGD(lr=config.lr, momentum=config.momentum)
+
+
+class LBFGSPhase(CGPhase):
+    FAILED = "lbfgs failed"
+    LABEL = "L-BFGS"
+
+    def make_stepper(self, c, theta):
+        return LBFGS(self.objective, theta, m=c.lbfgs_memory, gtol=c.cg_gtol)
+
+
+PHASES = {"adam": AdamPhase, "sgd": SGDPhase, "cg": CGPhase, "lbfgs": LBFGSPhase}

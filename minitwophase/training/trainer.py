@@ -80,7 +80,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
     """
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).validate()
     objective = Objective(net, data.X_train, data.y_train, cfg.loss, cfg.chunk_size)
-    theta = net.init(seed=cfg.seed)
+    theta = cfg.initial_theta(net)
     run = Run(method=cfg.method, seed=cfg.seed, config=asdict(cfg))
     probes = tuple(probes) + _config_probes(cfg)
     check = SwapCheck(SwapDetector(cfg.swap_factor, mode=cfg.swap_mode))
@@ -108,7 +108,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
                     run.swap_epoch = epoch if run.swap_epoch is None else run.swap_epoch
                     run.peak_epoch = check.peak_epoch    # the peak the swap was judged on
                 if out.done:
-                    run.status, run.message = out.status, f"CG stopped in epoch {epoch}: {out.message}"
+                    run.status, run.message = out.status, f"{phases[name].LABEL} stopped in epoch {epoch}: {out.message}"
                     break
             else:
                 run.status, run.message = "completed", f"all {cfg.epochs} epochs run"

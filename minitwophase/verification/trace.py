@@ -17,7 +17,10 @@ Files (``save_trace(trace, "run.json")`` writes all three; ``load_trace`` reads 
 
 Header: format_version, minitwophase version, ``config`` (dataset spec, val_fraction,
 data_seed, model spec, activation, loss, method, seed, epochs, batch_size, lr, adam_betas,
-adam_eps, swap_factor, swap_mode, split, cg_beta, cg_line_search, cg_gtol), n_train,
+adam_eps, swap_factor, swap_mode, split, cg_beta, cg_line_search, cg_gtol, ...), ``constants``
+(every constant a reimplementation needs: Adam's update, the minibatch-order and theta0 rules,
+the swap rule, and CG's beta, line search with c1, c2, its limits and first trial step, the
+descent test, restart rules, stopping test and failure rule; see ``constants``), n_train,
 n_params, ``data_sha256`` (of X_train float64 C-order bytes, then y_train int64 bytes),
 ``layout`` (the flat parameter vector: per parameter its layer index, layer type, name,
 shape, offset, size), swap_epoch, status, message, inputs_file.
@@ -48,6 +51,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import inspect
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -60,7 +64,10 @@ from .._version import __version__
 from ..experiments.experiment import Experiment, load_data
 from ..models import build_model
 from ..optim import Adam
-from ..training import TrainConfig, train
+from ..optim.cg_beta import BETAS
+from ..optim.line_search import RULES
+from ..optim.nonlinear_cg import NonlinearCG
+from ..training import METHODS, TrainConfig, train
 
 FORMAT, FORMAT_VERSION = "minitwophase-trace", 1
 RECORD_KEYS = ("step", "epoch", "phase", "kind", "loss", "grad_norm", "step_size", "beta")
@@ -133,7 +140,11 @@ def record_trace(net, data, config=None, spec=None, include_data=False, **overri
     ``on_minibatch`` hook, so the trace is of the very loop every other run uses.
     """
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).validate()
-    theta0 = net.init(seed=cfg.seed)
+    phases = {name for name, _ in METHODS[cfg.method].schedule}
+    if not phases <= {"adam", "cg"}:
+        raise ValueError(f"method must be one whose phases are Adam and CG (the trace schema's), "
+                         f"got {cfg.method!r} (phases {sorted(phases)})")
+    theta0 = cfg.initial_theta(net)
     steps = {}                                   # epoch -> [(index, loss, |g|, |step|), ...]
     last = [theta0.copy()]
 
@@ -188,9 +199,59 @@ def _header(net, data, cfg, spec):
     adam = Adam(lr=cfg.lr)
     config = {**spec, **{k: v for k, v in asdict(cfg).items() if k != "chunk_size"},
               "adam_betas": list(adam.betas), "adam_eps": adam.eps}
-    return {"minitwophase_version": __version__, "config": config,
+    return {"minitwophase_version": __version__, "config": config, "constants": constants(cfg),
             "n_train": int(len(data.y_train)), "n_params": int(net.size),
             "data_sha256": data_fingerprint(data.X_train, data.y_train), "layout": layout(net)}
+
+
+def constants(cfg):
+    """Every constant a reimplementation needs, read from the objects the run uses (so they
+    cannot drift from the code): Adam's, the minibatch order, the swap rule's and nonlinear
+    CG's with its line search (c1, c2, the search's own limits, the first trial step, the
+    descent test, the restart rules, the stopping test). Lesson 07 builds a CG from these alone."""
+    adam = Adam(lr=cfg.lr)
+    cg = NonlinearCG(lambda x: (0.5 * float(x @ x), x), np.ones(1), beta=cfg.cg_beta,
+                     line_search=cfg.cg_line_search, gtol=cfg.cg_gtol)     # resolves the defaults
+    rule = RULES[cfg.cg_line_search]
+    own = {k: v for k, v in vars(rule).items()
+           if not k.startswith("_") and k not in ("c1", "c2") and isinstance(v, (bool, int, float))}
+    search = {"name": cfg.cg_line_search, "c1": cg.c1, "c2": cg.c2, **own,
+              "rule": inspect.getdoc(rule)}
+    if cfg.cg_line_search in ("wolfe", "golden"):
+        search["first_trial_step"] = (
+            "alpha_0 = min(1, 1.01 * 2 * (f_k - f_{k-1}) / (g_k . d_k)), f_{-1} = f_0 + ||g_0||_2 / 2 "
+            "(if that is not finite and > 0: 1 / ||d_k||_2); this is scipy.optimize.line_search's own first "
+            "step when called with old_old_fval = f_{k-1}")
+    if cfg.cg_line_search == "golden":
+        search["xtol"] = cg.xtol
+    if cfg.cg_line_search == "wolfe":
+        search.update(implementation="scipy.optimize.line_search", amax=None,
+                      accept="extra_condition: accept alpha only if ||g(x + alpha d)||_inf <= gtol or "
+                      "the next direction -g_new + beta d passes the descent test; if it refused every "
+                      "Wolfe step, the same search is run again without it (and d is then reset to -g)")
+    return {
+        "adam": {"lr": adam.lr, "betas": list(adam.betas), "eps": adam.eps,
+                 "epsilon_hat": adam.epsilon_hat,
+                 "update": "m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; theta -= lr m_hat / "
+                           "(sqrt(v_hat) + eps), bias-corrected (Kingma & Ba Alg. 1, torch.optim.Adam)"},
+        "minibatch_order": "rng = numpy.random.default_rng([seed, 1]); each Adam epoch "
+                           "order = rng.permutation(n_train); minibatch b = order[b*B:(b+1)*B] "
+                           "(also stored: the .npz's permutations)",
+        "theta0": "net.init(seed) * init_scale (also stored: the .npz's theta0)",
+        "swap": {"factor": cfg.swap_factor, "mode": cfg.swap_mode, "check_every": cfg.check_every,
+                 "rule": "after each Adam epoch (or every check_every steps), on the full-batch "
+                         "2-norm gn: peak = max(peak, gn); leave Adam once gn <= factor * peak"},
+        "cg": {"beta": cfg.cg_beta, "beta_formula": inspect.getdoc(BETAS[cfg.cg_beta]),
+               "direction": "d_0 = -g_0; d_{k+1} = -g_{k+1} + beta d_k (N&W (5.40)), "
+                            "y = g_{k+1} - g_k; x_{k+1} = x_k + alpha_k d_k",
+               "line_search": search, "gtol": cg.gtol,
+               "norm": "inf" if cg.norm == np.inf else cg.norm,
+               "stop": "||g||_norm <= gtol", "sigma": cg.sigma,
+               "descent_test": "restart d = -g (beta 0) unless g_new . d_new <= -sigma ||g_new||_2^2",
+               "powell_nu": cg.powell_nu, "restart_every": cg.restart_every,
+               "on_failure": "a failed search along a CG direction is retried once along -g; "
+                             "if that fails too, CG stops", "one_iteration_per_epoch": True},
+    }
 
 
 def data_fingerprint(X, y):

@@ -1,0 +1,65 @@
+"""Layer normalisation over the last axis (Ba, Kiros & Hinton 2016; = torch.nn.LayerNorm(dim, eps)).
+
+    xhat = (x - mean(x)) / sqrt(var(x) + eps)      (biased variance, over the last axis)
+    out  = gamma * xhat + beta
+
+Backward (per row, D = dim, g = dL/dxhat = dout * gamma):
+    dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import positive_int, real_number
+from .layer import Layer
+
+
+class LayerNorm(Layer):
+    """``LayerNorm(dim, eps=1e-5)``; params ``gamma`` (dim,) initialised to 1, ``beta`` (dim,) to 0."""
+
+    def __init__(self, dim, eps=1e-5):
+        self.dim = positive_int(dim, "LayerNorm dim")
+        self.eps = real_number(eps, "LayerNorm eps", low=0.0, low_open=True)
+
+    def param_shapes(self):
+        return {"gamma": (self.dim,), "beta": (self.dim,)}
+
+    def output_shape(self, in_shape):
+        in_shape = tuple(in_shape)
+        if not in_shape or in_shape[-1] != self.dim:
+            raise ValueError(f"{self!r} normalises the last axis, which must be {self.dim}; "
+                             f"got inputs of shape (N, {', '.join(map(str, in_shape))})")
+        return in_shape
+
+    def init_params(self, params, rng, scheme):
+        params["gamma"][...] = 1.0
+        params["beta"][...] = 0.0
+
+    def forward(self, params, x):
+        if x.shape[-1] != self.dim:
+            raise ValueError(f"{self!r} expects the last axis to be {self.dim}, got shape {x.shape}")
+        xc = x - x.mean(axis=-1, keepdims=True)
+        rstd = 1.0 / np.sqrt(np.mean(xc * xc, axis=-1, keepdims=True) + self.eps)
+        xhat = xc
+        xhat *= rstd  # in place: xc is not needed again
+        out = xhat * params["gamma"]
+        out += params["beta"]
+        return out, (xhat, rstd)
+
+    def backward(self, params, dout, cache, grads=None, need_dx=True):
+        xhat, rstd = cache
+        if grads is None:
+            grads = {k: np.empty(s, dtype=dout.dtype) for k, s in self.param_shapes().items()}
+        d2 = dout.reshape(-1, self.dim)
+        np.einsum("ij,ij->j", d2, xhat.reshape(-1, self.dim), out=grads["gamma"])
+        np.sum(d2, axis=0, out=grads["beta"])
+        if not need_dx:
+            return None, grads
+        g = dout * params["gamma"]
+        dx = g - g.mean(axis=-1, keepdims=True)
+        dx -= xhat * np.mean(g * xhat, axis=-1, keepdims=True)
+        dx *= rstd
+        return dx, grads
+
+    def __repr__(self):
+        return f"LayerNorm({self.dim}, eps={self.eps:g})"

@@ -1,0 +1,42 @@
+"""Zero padding of NCHW images (= torch.nn.ZeroPad2d); backward crops the gradient back."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import positive_int
+from .layer import Layer
+
+
+class ZeroPad2D(Layer):
+    """``ZeroPad2D(padding)``: an int (all four sides) or (left, right, top, bottom) as torch."""
+
+    def __init__(self, padding):
+        sides = (padding,) * 4 if not isinstance(padding, (tuple, list)) else tuple(padding)
+        if len(sides) != 4:
+            raise ValueError(f"ZeroPad2D padding must be an int or (left, right, top, bottom), got {padding!r}")
+        self.left, self.right, self.top, self.bottom = (
+            positive_int(s, f"ZeroPad2D padding {side}", minimum=0)
+            for s, side in zip(sides, ("left", "right", "top", "bottom")))
+
+    def output_shape(self, in_shape):
+        in_shape = tuple(in_shape)
+        if len(in_shape) != 3:
+            raise ValueError(f"{self!r} expects images of shape (N, C, H, W), got "
+                             f"(N, {', '.join(map(str, in_shape))})")
+        c, h, w = in_shape
+        return (c, h + self.top + self.bottom, w + self.left + self.right)
+
+    def forward(self, params, x):
+        if x.ndim != 4:
+            raise ValueError(f"{self!r} expects images of shape (N, C, H, W), got shape {x.shape}")
+        pads = ((0, 0), (0, 0), (self.top, self.bottom), (self.left, self.right))
+        return np.pad(x, pads), x.shape
+
+    def backward(self, params, dout, cache, grads=None, need_dx=True):
+        if not need_dx:
+            return None, {}
+        h, w = cache[2], cache[3]
+        return dout[:, :, self.top:self.top + h, self.left:self.left + w], {}
+
+    def __repr__(self):
+        return f"ZeroPad2D(({self.left}, {self.right}, {self.top}, {self.bottom}))"

@@ -1,0 +1,48 @@
+"""Stochastic gradient descent with classical (heavy-ball) momentum, in place on a flat vector.
+
+    v_{t+1} = mu v_t - lr g_t,    theta_{t+1} = theta_t + v_{t+1}
+
+Polyak (1964); in this form Sutskever, Martens, Dahl & Hinton (ICML 2013), eq. (1);
+Goodfellow, Bengio & Courville, Deep Learning (2016), Algorithm 8.2. ``momentum=0`` is plain
+SGD. torch.optim.SGD(momentum=mu) keeps b = mu b + g and steps theta -= lr b instead: the same
+iterates while lr is constant (v = -lr b), equal to rounding (tests/test_sgd.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import real_number
+
+
+class SGD:
+    """``opt.step(theta, grad)`` updates ``theta`` in place. State: ``t`` (steps taken) and
+    ``velocity`` (v, None before the first step); ``reset()`` forgets them."""
+
+    def __init__(self, lr=1e-2, momentum=0.9):
+        self.lr = real_number(lr, "lr", low=0.0)
+        self.momentum = real_number(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+        self.reset()
+
+    def reset(self):
+        self.t, self.velocity = 0, None
+
+    def step(self, theta, grad):
+        """One momentum update of ``theta`` in place; returns ``theta``."""
+        if not isinstance(theta, np.ndarray) or not np.issubdtype(theta.dtype, np.floating):
+            kind = theta.dtype if isinstance(theta, np.ndarray) else type(theta).__name__
+            raise TypeError(f"theta must be a float ndarray (updated in place), got {kind}")
+        grad = np.asarray(grad)
+        if grad.shape != theta.shape:
+            raise ValueError(f"grad must have theta's shape {theta.shape}, got {grad.shape}")
+        if not np.all(np.isfinite(grad)):
+            raise ValueError("grad must be finite, got NaN/inf value(s)")
+        if self.velocity is None:
+            self.velocity = np.zeros_like(theta)
+        self.t += 1
+        self.velocity *= self.momentum
+        self.velocity -= self.lr * grad.astype(theta.dtype, copy=False)   # v = mu v - lr g
+        theta += self.velocity                                            # theta += v
+        return theta
+
+    def __repr__(self):
+        return f"SGD(lr={self.lr}, momentum={self.momentum}, t={self.t})"
