@@ -5,6 +5,7 @@
     trace.py      minitwophase trace          record a verification trace
                   minitwophase compare-trace  compare two traces
     reproduce.py  minitwophase reproduce      the paper's Table 1 protocol at laptop scale
+    curvature.py  minitwophase curvature      Hessian extremes and convex verdict at saved parameters
 
 Every error in the user's options or files ends in one line ``minitwophase: error: ...`` on
 stderr and exit code 2 (no traceback); Ctrl-C writes the results so far and exits 130.
@@ -17,10 +18,10 @@ import os
 import sys
 
 from .._version import __version__
-from . import reproduce, run, trace
+from . import curvature, reproduce, run, trace
 from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError, as_flags
 
-VERBS = (run, trace, reproduce)
+VERBS = (run, trace, reproduce, curvature)
 
 __all__ = ["main", "build_parser", "VERBS", "PROG", "EXIT_USAGE", "EXIT_INTERRUPTED", "UsageError"]
 

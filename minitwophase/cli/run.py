@@ -48,6 +48,14 @@ def add_commands(subparsers):
     add_training_options(train)
     train.add_argument("--chunk-size", type=integer, default=None, metavar="N",
                        help="process full-batch passes in chunks of N samples (bounds memory)")
+    diag = run.add_argument_group("diagnostics (paid in diag_cost, never in the method's cost)")
+    diag.add_argument("--curvature-every", type=integer, default=None, metavar="K",
+                      help="measure the Hessian's lambda_min, lambda_max and negative spectral mass "
+                      "every K epochs (epoch 0 included), at the gradient-norm peak, at the swap and "
+                      "at the end; adds history columns, a swap-time convex verdict and three figures")
+    diag.add_argument("--save-checkpoints", type=integer, default=None, metavar="K",
+                      help="also save theta every K epochs (epoch 0 included) to params.npz as "
+                      "<method>_seed<seed>_epoch_<N>, for `minitwophase curvature`")
     out = run.add_argument_group("output")
     out.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                      help="output directory (created; files in it are overwritten)")
@@ -59,7 +67,8 @@ def add_commands(subparsers):
 
 
 def experiment_from_args(args):
-    train = TrainConfig(**train_options(args), chunk_size=args.chunk_size)
+    train = TrainConfig(**train_options(args), chunk_size=args.chunk_size,
+                        curvature_every=args.curvature_every, save_checkpoints=args.save_checkpoints)
     exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation,
                      val_fraction=args.val_fraction, data_seed=args.data_seed,
                      methods=args.methods, seeds=args.seeds, train=train)

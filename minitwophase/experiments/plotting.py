@@ -208,8 +208,9 @@ def accuracy_figure(runs):
 
 
 def plot_all(runs, out_dir):
-    """All three figures into ``out_dir``; returns their paths."""
+    """All three figures (and the curvature figures of measured runs) into ``out_dir``; returns their paths."""
+    from .curvature_plots import plot_curvature     # only runs measured with --curvature-every
     out = Path(out_dir)
     return [plot_gradnorm_vs_loss(runs, out / FIGURES["gradnorm_vs_loss"]),
             plot_loss_vs_cost(runs, out / FIGURES["loss_vs_cost"]),
-            plot_accuracy(runs, out / FIGURES["accuracy"])]
+            plot_accuracy(runs, out / FIGURES["accuracy"])] + plot_curvature(runs, out)

@@ -4,8 +4,10 @@ Files written by ``save_results(outcome, out_dir)``:
   results.json  {"minitwophase": version, "versions": {...}, "config": the experiment and the
                 equivalent command line, "dataset": description, "interrupted": bool,
                 "runs": [Run.to_dict()], "summary": summarize(runs)}; NaN/inf become null
-  history.csv   one row per method, seed and epoch: method, seed, then training.COLUMNS
-  params.npz    per run "<method>_seed<seed>_theta" and "..._best_theta"
+  history.csv   one row per method, seed and epoch: method, seed, then training.COLUMNS (and
+                training.CURVATURE_COLUMNS when curvature was measured)
+  params.npz    per run "<method>_seed<seed>_theta" and "..._best_theta" (and "..._epoch_<N>"
+                with save_checkpoints)
   summary.md    the tables below, the peak reports, the figures (if drawn)
 
 Comparisons (the summary): per method, mean and sample std (ddof=1) over seeds of
@@ -31,7 +33,8 @@ import numpy as np
 
 from .._json import jsonable, write_atomic
 from .._version import __version__
-from ..training import COLUMNS, Run
+from ..training import COLUMNS, CURVATURE_COLUMNS, Run
+from .curvature_report import curvature_digest, curvature_markdown
 
 RESULTS, HISTORY, PARAMS, SUMMARY = "results.json", "history.csv", "params.npz", "summary.md"
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
@@ -114,7 +117,8 @@ def summarize(runs):
             "best_epoch": r.best_epoch, "single_peak": report.get("single_peak"),
             "peak_message": report.get("message"), "final": {k: r.rows[-1][k] for k in COLUMNS},
             "final_train_acc": r.final_train_acc,
-            "at_budget": None if at is None else {k: at[k] for k in COLUMNS}})
+            "at_budget": None if at is None else {k: at[k] for k in COLUMNS},
+            "curvature": curvature_digest(r)})
     return {"equal_epochs": equal_epochs,
             "equal_cost": {"budget": budget, "rows": equal_cost,
                            "short_of_budget": [f"{r.method} seed {r.seed}" for r in short]},
@@ -190,6 +194,10 @@ def format_tables(summary):
     parts += ["", "Runs (swap epoch = last Adam epoch; peak epoch = the swap detector's peak):",
               runs_table(summary), "", "Gradient-norm peak report (single-peak safeguard):"]
     parts += [f"  {d['method']} seed {d['seed']}: {d['peak_message'] or 'none'}" for d in summary["runs"]]
+    sentences = [d["curvature"]["sentence"] for d in summary["runs"] if d.get("curvature")]
+    if sentences:       # --curvature-every: experiments/curvature_report.py
+        parts += ["", "Curvature at the swap (convex: lambda_min >= -1e-3 lambda_max; margin in "
+                  "units of lambda_max):"] + [f"  {s}" for s in sentences]
     return "\n".join(parts)
 
 
@@ -211,10 +219,11 @@ def write_history_csv(runs, path):
     def write(tmp):
         with open(tmp, "w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(("method", "seed") + COLUMNS)
+            columns = COLUMNS + (CURVATURE_COLUMNS if any(r.curvature is not None for r in runs) else ())
+            w.writerow(("method", "seed") + columns)
             for r in runs:
                 for row in r.rows:
-                    w.writerow([r.method, r.seed] + ["" if row.get(k) is None else row[k] for k in COLUMNS])
+                    w.writerow([r.method, r.seed] + ["" if row.get(k) is None else row[k] for k in columns])
     write_atomic(Path(path), write)
 
 
@@ -224,6 +233,8 @@ def write_params(runs, path):
         for name in ("theta", "best_theta"):
             if getattr(r, name) is not None:
                 arrays[f"{r.method}_seed{r.seed}_{name}"] = np.asarray(getattr(r, name))
+        for epoch, theta in (r.checkpoints or {}).items():       # --save-checkpoints
+            arrays[f"{r.method}_seed{r.seed}_epoch_{epoch}"] = np.asarray(theta)
 
     def write(tmp):
         with open(tmp, "wb") as fh:         # a file object: np.savez would append ".npz" to tmp
@@ -231,7 +242,7 @@ def write_params(runs, path):
     write_atomic(Path(path), write)
 
 
-def summary_markdown(doc, figures=()):
+def summary_markdown(doc, figures=(), runs=None):
     cfg, summary = doc["config"], doc["summary"]
     lines = ["# minitwophase comparison", "",
              f"Repeat with: `{cfg['command']}`", "",
@@ -261,6 +272,7 @@ def summary_markdown(doc, figures=()):
     for d in summary["runs"]:
         lines.append(f"- {d['method']} seed {d['seed']}: {d['peak_message'] or 'no peak report'}; "
                      f"{d['status']}: {d['message']}")
+    lines += ([""] + curvature_markdown(runs)) if runs else []
     if figures:
         lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({Path(f).name})" for f in figures]
     lines += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in doc["versions"].items()]
@@ -290,7 +302,7 @@ def save_results(outcome, out_dir, plots=True):
         from .plotting import plot_all
         figures = plot_all(outcome.runs, out)
         paths.update({Path(f).stem: Path(f) for f in figures})
-    md = summary_markdown(doc, figures)
+    md = summary_markdown(doc, figures, outcome.runs)
     write_atomic(paths["summary"], lambda tmp: tmp.write_text(md))
     if stale:
         paths["removed"] = stale

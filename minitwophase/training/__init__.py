@@ -3,9 +3,10 @@ loop that runs them, and the run record. Layer: training (above nn/, optim/, swa
 the application packages). Where things go: a new method is a row of methods.METHODS, a new
 phase a class in phases.py, a new option a TrainConfig field checked in config.py."""
 from .config import TrainConfig
+from .curvature_probe import CURVATURE_COLUMNS, CheckpointProbe, CurvatureProbe
 from .history import COLUMNS, STATUSES, Run
 from .methods import METHODS
 from .objective import Objective
 from .trainer import evaluate, train
 
-__all__ = ["Objective", "Run", "COLUMNS", "STATUSES", "METHODS", "TrainConfig", "evaluate", "train"]
+__all__ = ["Objective", "Run", "COLUMNS", "CURVATURE_COLUMNS", "CurvatureProbe", "CheckpointProbe", "STATUSES", "METHODS", "TrainConfig", "evaluate", "train"]

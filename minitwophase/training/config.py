@@ -38,6 +38,8 @@ class TrainConfig:
     momentum: float = 0.9             # method "sgd" (optim.SGD)
     lbfgs_memory: int = 10            # method "adam+lbfgs": pairs (s, y) kept (optim.LBFGS's m)
     init_scale: float = 1.0           # theta_0 = init_scale x net.init(seed) (lesson 05's small init)
+    curvature_every: int | None = None  # None: off; K: Hessian extremes every K epochs, the swap, peak, end
+    save_checkpoints: int | None = None  # None: off; K: keep theta every K epochs (run.checkpoints)
 
     def initial_theta(self, net):
         """theta_0 of a run: the network's seeded initialisation, scaled (exactly so at 1.0)."""
@@ -58,6 +60,9 @@ class TrainConfig:
             positive_int(self.chunk_size, "chunk_size")
         if self.check_every is not None:
             positive_int(self.check_every, "check_every")
+        for name in ("curvature_every", "save_checkpoints"):
+            if getattr(self, name) is not None:
+                positive_int(getattr(self, name), name)
         SwapDetector.check_options(self.swap_factor, self.swap_mode, "swap_factor", "swap_mode")
         self.cg_beta = name_choice(self.cg_beta, "cg_beta", BETAS)          # any case, as
         self.cg_line_search = name_choice(self.cg_line_search, "cg_line_search", LINE_SEARCHES)  # minimize_cg

@@ -10,6 +10,8 @@ Row keys (None where a key does not apply):
   cost        cumulative epoch-equivalents of forward+backward work (see objective.py)
   wall_time   cumulative seconds of training work (Adam steps, gradient-norm measurement, CG)
   cg_alpha, cg_beta, cg_restart, cg_nfev   the CG (or L-BFGS: beta nan) iteration of this epoch
+  lambda_min, lambda_max, curvature_ratio, negative_mass, diag_cost   only with curvature_every
+              (curvature_probe.py: CURVATURE_COLUMNS; diag_cost is the probe's own work)
 
 Layer: training (above nn/, optim/, swap.py); map: README "Where things go".
 """
@@ -52,6 +54,9 @@ class Run:
     final_train_acc: float | None = None
     theta: np.ndarray | None = None      # parameters at the end
     best_theta: np.ndarray | None = None
+    curvature: list | None = None        # curvature snapshots (curvature_probe.py), if measured
+    swap_curvature: dict | None = None   # the swap-time measurement and its convex verdict
+    checkpoints: dict | None = None      # {epoch: theta} with save_checkpoints (not in JSON)
 
     def column(self, key):
         """One row key over the epochs as a float array (None -> nan)."""
@@ -67,7 +72,7 @@ class Run:
 
     def to_dict(self):
         """JSON-ready: NaN/inf become None; parameters are left out (saved as .npz)."""
-        skip = ("theta", "best_theta")
+        skip = ("theta", "best_theta", "checkpoints")
         out = {k: v for k, v in self.__dict__.items() if k not in skip}
         return jsonable(out)
 

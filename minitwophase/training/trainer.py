@@ -19,6 +19,8 @@ is True at the epoch after which the method leaves its first phase). A probe is 
 its time is not in ``wall_time``, and it must pay for its own passes over data with its own
 counter (e.g. ``Objective(objective.net, objective.X, objective.y, objective.loss)``) and
 store them in its own row keys, never through ``objective``, whose count is the method's cost.
+A probe with a ``finish(run)`` method is called once more after the run. ``curvature_every``
+and ``save_checkpoints`` add the probes of curvature_probe.py.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from ..nn.losses import LOSSES
 from ..peaks import find_peaks_report
 from ..swap import SwapDetector
 from .config import TrainConfig
+from .curvature_probe import CheckpointProbe, CurvatureProbe
 from .history import Run
 from .methods import METHODS, at_swap
 from .objective import Objective
@@ -92,6 +95,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
     objective = Objective(net, data.X_train, data.y_train, cfg.loss, cfg.chunk_size)
     theta = cfg.initial_theta(net)
     run = Run(method=cfg.method, seed=cfg.seed, config=asdict(cfg))
+    probes = tuple(probes) + _config_probes(cfg)
     check = SwapCheck(SwapDetector(cfg.swap_factor, mode=cfg.swap_mode))
     schedule = METHODS[cfg.method].schedule
     phases = {name: PHASES[name](cfg, objective, check, on_minibatch) for name, _ in schedule}
@@ -127,7 +131,23 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
         except KeyboardInterrupt:
             run.status, run.message = "interrupted", f"interrupted (Ctrl-C or SIGTERM) after {len(run.rows) - 1} epoch(s)"
         _finish(run, net, data, check, theta, record.best, cfg.loss)
+        try:
+            for p in probes:                            # e.g. the curvature at the end
+                if hasattr(p, "finish"):
+                    p.finish(run)
+        except KeyboardInterrupt:                       # training is complete: keep it, stop the rest
+            run.status, run.message = "interrupted", run.message + "; interrupted in the final diagnostics"
     return run
+
+
+def _config_probes(cfg):
+    """The diagnostics asked for in the config (curvature_probe.py)."""
+    out = ()
+    if cfg.curvature_every is not None:
+        out += (CurvatureProbe(cfg.curvature_every, seed=cfg.seed),)
+    if cfg.save_checkpoints is not None:
+        out += (CheckpointProbe(cfg.save_checkpoints),)
+    return out
 
 
 def _finish(run, net, data, check, theta, best, loss):

@@ -1,0 +1,131 @@
+"""The ``curvature`` verb: the Hessian's extremes and convex verdict at saved parameters.
+
+    minitwophase curvature PARAMS.npz [--dataset mnist5k --model mlp] [--run adam+cg_seed0]
+                           [--key final|best|epoch_N] [--density FIG.png] [--json]
+
+Reads theta from a ``params.npz`` written by ``minitwophase run`` (keys
+"<method>_seed<seed>_theta", "..._best_theta", "..._epoch_<N>" with --save-checkpoints),
+rebuilds the model on the same data (same --dataset, --model, --activation, --loss,
+--val-fraction, --data-seed as the run) and measures the full training loss's Hessian with
+``curvature.probe``, the measurement ``run --curvature-every`` makes: lambda_min, lambda_max,
+their ratio, the negative spectral mass, ``convex_verdict`` and the products used.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .. import curvature
+from ..experiments.experiment import Experiment, load_data
+from ..models import build_model
+from ..training import Objective
+from .options import HelpFormatter, UsageError, add_data_options, headless, integer, number
+
+SUFFIX = {"final": "theta", "best": "best_theta"}
+
+
+def add_commands(subparsers):
+    cu = subparsers.add_parser(
+        "curvature", formatter_class=HelpFormatter,
+        help="measure the Hessian's extreme eigenvalues and convexity at saved parameters",
+        description="Load theta from a params.npz of `minitwophase run` and measure the Hessian "
+        "of the full training loss there (Lanczos on finite-difference Hessian-vector products, "
+        "as `run --curvature-every`): lambda_min, lambda_max, their ratio, the negative "
+        "spectral mass, the convex verdict (lambda_min >= -1e-3 lambda_max) and the number of "
+        "products. Give the data and model options the run used.",
+        epilog="Bad options or files: one error line, exit 2.")
+    cu.add_argument("params", metavar="PARAMS.npz", help="params.npz written by `minitwophase run`")
+    add_data_options(cu)
+    cu.add_argument("--chunk-size", type=integer, default=None, metavar="N",
+                    help="process full-batch passes in chunks of N samples (bounds memory)")
+    pick = cu.add_argument_group("which parameters")
+    pick.add_argument("--run", default=None, metavar="METHOD_seedN",
+                      help="the run in the file, e.g. adam+cg_seed0; default: the only one")
+    pick.add_argument("--key", default="final", metavar="KEY",
+                      help="final | best | epoch_N (a checkpoint) | a full array name of the file")
+    m = cu.add_argument_group("measurement")
+    m.add_argument("--seed", type=integer, default=0, metavar="N", help="seed of the probe vectors")
+    m.add_argument("--tol", type=number, default=1e-3, help="relative residual of the extreme Ritz pairs")
+    m.add_argument("--max-hvp", type=integer, default=300, metavar="N", help="budget of Hessian-vector products")
+    m.add_argument("--n-vectors", type=integer, default=2, metavar="N", help="probe vectors of the density")
+    m.add_argument("--steps", type=integer, default=40, metavar="N", help="Lanczos steps per density probe")
+    o = cu.add_argument_group("output")
+    o.add_argument("--density", default=None, metavar="FIG.png", help="also write the spectral-density figure")
+    o.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
+    cu.set_defaults(func=cmd_curvature)
+
+
+def select_key(keys, run=None, key="final"):
+    """The array name in a params file for ``run`` and ``key`` (UsageError naming the choices)."""
+    keys = list(keys)
+    if key in keys:
+        return key
+    suffix = SUFFIX.get(key, key if key.startswith("epoch_") else None)
+    if suffix is None:
+        raise UsageError(f"--key must be final, best, epoch_N or an array of the file, got {key!r}")
+    runs = sorted({k[:-len("_best_theta")] if k.endswith("_best_theta") else k[:-len("_theta")]
+                   for k in keys if k.endswith("_theta")})
+    if run is None:
+        if len(runs) != 1:
+            raise UsageError(f"the file holds {len(runs)} runs ({', '.join(runs) or 'none'}); choose one with --run")
+        run = runs[0]
+    name = f"{run}_{suffix}"
+    if name not in keys:
+        raise UsageError(f"no array {name!r} in the file; it holds {', '.join(keys)}")
+    return name
+
+
+def _load_theta(args):
+    path = Path(args.params)
+    try:
+        with np.load(path) as npz:
+            name = select_key(npz.files, args.run, args.key)
+            theta = np.asarray(npz[name], dtype=np.float64)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    return name, theta
+
+
+def cmd_curvature(args):
+    name, theta = _load_theta(args)
+    try:
+        exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation,
+                         val_fraction=args.val_fraction, data_seed=args.data_seed).validate()
+        data = load_data(exp)
+        net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation)
+        if theta.shape != (net.size,):
+            raise ValueError(f"{name} holds {theta.size} parameters, the model {exp.model!r} on "
+                             f"{args.dataset} needs {net.size}: give the run's --model/--dataset")
+        objective = Objective(net, data.X_train, data.y_train, args.loss, args.chunk_size)
+        rec = curvature.probe(objective, theta, seed=args.seed, tol=args.tol, n_vectors=args.n_vectors,
+                              steps=args.steps, max_hvp=args.max_hvp)
+    except (ValueError, TypeError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    f, g = objective(theta)
+    verdict = curvature.convex_verdict(rec)
+    out = {"params": str(args.params), "key": name, "n_params": int(theta.size), "train_loss": float(f),
+           "grad_norm": float(np.linalg.norm(g)), **rec.row(), "threshold": rec.threshold,
+           "converged": rec.converged, "convex": verdict.convex, "verdict": verdict.label,
+           "margin": verdict.margin}
+    if args.density:
+        headless()
+        from ..curvature.plots import density_figure
+        density_figure([rec.density], [f"{name} ({verdict.label})"]).savefig(args.density, dpi=110)
+        out["density"] = args.density
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"{name} ({theta.size} parameters) on {data.description}")
+    print(f"train loss {f:.6g}, gradient norm {out['grad_norm']:.4g}")
+    print(f"lambda_min      {rec.lambda_min:.6g}")
+    print(f"lambda_max      {rec.lambda_max:.6g}")
+    print(f"ratio           {rec.ratio:.4g}")
+    print(f"negative mass   {rec.negative_mass:.4g} (density weight below -{rec.threshold:.3g})")
+    print(f"verdict         {verdict.message}; margin {verdict.margin:+.3g}")
+    print(f"n_hvp           {rec.n_hvp} ({rec.n_evals} gradient evaluations, "
+          f"{'converged' if rec.converged else 'NOT converged: raise --max-hvp'}, {rec.seconds:.1f} s)")
+    if args.density:
+        print(f"density figure  {args.density}")
+    return 0
