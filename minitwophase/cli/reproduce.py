@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..experiments.reproduce import CELL_NAMES, reproduce, select_cells
+from ..experiments.protocols import DEFAULT, PROTOCOLS, run_protocol
+from ..experiments.reproduce import CELL_NAMES, select_cells
 from .options import EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, headless, integers, names
 
 
@@ -18,8 +19,13 @@ def add_commands(subparsers):
         "digits with an MLP and a small VGG-style CNN, MSE loss, batch 512, 3 seeds. Writes "
         "table1.md, table1.json and reproduction/<cell>/ figures into --out.",
         epilog=f"Cells: {', '.join(CELL_NAMES)}. Ctrl-C keeps the finished cells and exits 130.")
+    p.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT,
+                   help="laptop: the table above (table1.md); granularity: swap checks every 8/32/118 "
+                   "Adam steps on mnist5k (granularity.md, ~10 min); vit: the four ViT variants and vgg5 "
+                   "(table1_vit.md, ~60 min); paper-row: full MNIST vit-nomlp-wkewq-wvwo, Adam vs "
+                   "Adam+CG at the paper's 30/70 split (paper_row.md, ~90 min)")
     p.add_argument("--quick", action="store_true",
-                   help="digits only, a few epochs, one seed (for tests)")
+                   help="a few epochs on small data, one seed (seconds; for tests)")
     p.add_argument("--out", default="figures", metavar="DIR", help="output directory")
     p.add_argument("--seeds", type=integers, default=None, metavar="LIST",
                    help="comma-separated seeds (default: 0,1,2; with --quick: 0)")
@@ -37,6 +43,8 @@ def cmd_reproduce(args):
             raise ValueError(f"--seeds must not repeat, got {list(args.seeds)}")
         if args.seeds is not None and min(args.seeds) < 0:
             raise ValueError(f"--seeds must be >= 0, got {min(args.seeds)}")
+        if args.cells is not None and args.protocol != "laptop":
+            raise ValueError(f"--cells applies to --protocol laptop only, got --protocol {args.protocol}")
         select_cells(args.cells, args.quick)
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -44,9 +52,9 @@ def cmd_reproduce(args):
         raise UsageError(str(exc)) from None
     headless()
     try:
-        doc = reproduce(out, cells=args.cells, seeds=args.seeds, quick=args.quick, log=say)
+        doc = run_protocol(args.protocol, out, quick=args.quick, seeds=args.seeds, cells=args.cells, log=say)
     except KeyboardInterrupt:      # outside training (loading, plotting): finished cells are on disk
-        print(f"{PROG}: interrupted; table1.md holds the cells finished so far", file=sys.stderr)
+        print(f"{PROG}: interrupted; the table in {args.out} holds the cells finished so far", file=sys.stderr)
         return EXIT_INTERRUPTED
     if not doc["complete"]:
         print(f"{PROG}: interrupted: partial results in {out}/", file=sys.stderr)
