@@ -100,3 +100,17 @@ def test_table_protocols_quick_write_files_and_tables(tmp_path, capsys, name, mo
 def test_cli_rejects_cells_for_other_protocols(tmp_path, capsys):
     assert cli.main(["reproduce", "--protocol", "vit", "--cells", "digits-mlp", "--quick", "--out", str(tmp_path)]) == 2
     assert "--cells applies to --protocol laptop only" in capsys.readouterr().err
+
+
+def test_swap_probe_leaves_the_methods_cost_and_path_alone():
+    from minitwophase.experiments.protocols.swap_curvature import SwapCurvature
+    data = datasets.load("digits", layout=layout_for("vit-nomlp"))
+    spec = "vit-nomlp-wkewq-wvwo:width=8,heads=2,depth=1,patch=4"
+    cfg = TrainConfig(method="fixed-split", epochs=4, split=0.5)
+    runs = []
+    for probes in ([], [SwapCurvature(samples=200, n_vectors=1, steps=5, max_hvp=10)]):
+        runs.append(train(build_model(spec, data.image_shape, data.n_classes), data, config=cfg, probes=probes))
+    plain, probed = runs
+    assert probes[0].records and "curv_lambda_max" in probed.rows[plain.swap_epoch]
+    assert probed.column("cost").tolist() == plain.column("cost").tolist()
+    np.testing.assert_array_equal(probed.theta, plain.theta)

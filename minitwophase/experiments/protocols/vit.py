@@ -12,8 +12,10 @@ Budget arithmetic (fixed before any result). Measured, one thread, on the shared
 (+-50 %): seconds per minibatch step of 512 (STEP). An Adam epoch on mnist5k is 8 steps plus
 the epoch-end full-batch gradient (4,000 images in chunks of 512, ~8 steps' work):
 A = 16 STEP; a CG epoch is one PR+ iteration, ~3 full-batch evaluations (measured nfev 7, 2, 2,
-1 for vit-nomlp-wkewq-wvwo): C = 24 STEP. (A direct measurement under heavier load gave
-A = 5.9 s, C = 7.7 s for vit-nomlp-wkewq-wvwo, against 3.3 / 5.0 from STEP.) Per seed the
+1 for vit-nomlp-wkewq-wvwo): C = 24 STEP. (Direct measurements of whole epochs under
+heavier load (load average 6-8 on 2 cores), A / C in s: vit-nomlp-wkewq-wvwo 5.9 / 7.7, vit-nomlp
+7.4 / 19.5, vit-nomlp-wkewq 14.1 / 25.4, CG nfev 2-7, mean ~2.8: 2-4x the STEP estimates, which
+assume a quiet machine as when two protocols run side by side, one core each.) Per seed the
 three methods cost E*A (adam) + E*(0.3 A + 0.7 C) (fixed split) + at most E*max(A, C)
 (adam+cg, swap unknown) = E * W; three seeds 3 E W. The swap probes (seed 0 only: 2 per cell,
 each <= 2 (max_hvp + steps) = 120 gradient evaluations on 500 images ~ 15 A) add 30 A per
