@@ -1,5 +1,5 @@
-"""The ``reproduce`` verb: the paper's Table 1 protocol at laptop scale
-(experiments/reproduce.py holds the protocol, this module only its command line)."""
+"""The ``reproduce`` verb: the paper's Table 1 protocols (experiments/reproduce.py holds the
+laptop one, experiments/protocols/ the others; this module only the command line)."""
 from __future__ import annotations
 
 import sys
@@ -15,12 +15,13 @@ def add_commands(subparsers):
     p = subparsers.add_parser(
         "reproduce", formatter_class=HelpFormatter,
         help="the paper's Table 1 protocol at laptop scale (10-45 min on 2 cores; --quick: seconds)",
-        description="Adam vs the fixed 30 percent split vs Adam+CG (0.9 detector) on mnist5k and "
-        "digits with an MLP and a small VGG-style CNN, MSE loss, batch 512, 3 seeds. Writes "
-        "table1.md, table1.json and reproduction/<cell>/ figures into --out.",
+        description="Default protocol (laptop): Adam vs the fixed 30 percent split vs Adam+CG (0.9 "
+        "detector) on mnist5k and digits with an MLP and a small VGG-style CNN, MSE loss, batch 512, "
+        "3 seeds. Writes table1.md, table1.json and reproduction/<cell>/ figures into --out. Other "
+        "protocols (--protocol) are described in minitwophase/experiments/protocols/.",
         epilog=f"Cells: {', '.join(CELL_NAMES)}. Ctrl-C keeps the finished cells and exits 130.")
     p.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT,
-                   help="laptop: the table above (table1.md); granularity: swap checks every 8/32/118 "
+                   help="laptop: as described above (table1.md); granularity: swap checks every 8/32/118 "
                    "Adam steps on mnist5k (granularity.md, ~10 min); vit: the four ViT variants and vgg5 "
                    "(table1_vit.md, ~60 min); paper-row: full MNIST vit-nomlp-wkewq-wvwo, Adam vs "
                    "Adam+CG at the paper's 30/70 split (paper_row.md, ~90 min)")
