@@ -5,14 +5,18 @@ vit-nomlp-wkewq-wvwo (the cheapest variant), MSE, batch 512, lr 1e-3, seed 0: Ad
 epochs against the paper's fixed split, Adam 0.3 N then CG 0.7 N. On full MNIST an epoch is
 118 Adam steps, the paper's check interval already. Writes paper_row.md/.json and paper_row/<cell>/.
 
-Budget arithmetic (fixed before any result). Measured on full MNIST, one thread, machine
-loaded by other jobs (+-50 %): MEASURED_ADAM s per Adam epoch (118 steps + the epoch-end
-full-batch gradient over 60,000 images, chunk 512, + validation on 10,000) and MEASURED_CG s per
-CG epoch (one PR+ iteration, ~3 full-batch evaluations with the strong Wolfe search). The two
-runs cost N A + N (0.3 A + 0.7 C) = N (1.3 A + 0.7 C); the swap probe (one, 2 x 60 gradient
-evaluations on 500 images, ~1 Adam epoch) is negligible. The row's share is 90 min on one
-core (run beside the vit protocol): N = 5400 / (1.3 A + 0.7 C), rounded down to a multiple of
-10 so that 0.3 N is whole. The paper's N = 1000 takes 1000 (1.3 A + 0.7 C) s: FULL_BUDGET_HOURS.
+Budget arithmetic (fixed before any result). Measured, one thread, on the shared 2-core
+machine: a minibatch step of 512 takes STEP = 0.207 s (protocols/vit.py). A full-MNIST Adam
+epoch is 118 steps plus the epoch-end full-batch gradient over 60,000 images (chunks of 512,
+~118 steps' work) plus validation on 10,000 (forward only, 0.15 ms per image, 1.5 s):
+A = 236 STEP + 1.5 = 50 s. A CG epoch is one PR+ iteration, ~3 full-batch evaluations (nfev
+measured on mnist5k: mean ~2.8): C = 354 STEP + 1.5 = 75 s. (These assume a quiet core, as when
+this protocol runs beside the vit one; under a load average of 6-8 an mnist5k epoch took 2-4x
+longer.) The two runs cost N A + N (0.3 A + 0.7 C) = N (1.3 A + 0.7 C) = 117.5 N s; the swap
+probe (one, <= 120 gradient evaluations on 500 images, ~1 Adam epoch) is negligible. The row's
+share is 90 min on one core: N = 5400 / 117.5 = 45, rounded down to a multiple of 10 so that
+0.3 N is whole: N = 40 (Adam 40 against Adam 12 + CG 28). The paper's N = 1000 takes
+1000 x 117.5 s = 33 h on one core (FULL_BUDGET_HOURS).
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from .table import Cell, Protocol
 from .vit import PAPER_ROWS
 
 MODEL = "vit-nomlp-wkewq-wvwo"
-MEASURED_ADAM, MEASURED_CG = 90.0, 120.0       # s per epoch, full MNIST (see the docstring)
+STEP = 0.207                                   # s per minibatch step of 512 (measured)
+MEASURED_ADAM, MEASURED_CG = 236 * STEP + 1.5, 354 * STEP + 1.5   # s per full-MNIST epoch (see above)
 SHARE = 90 * 60
 
 
@@ -38,8 +43,8 @@ PAPER_COMMAND = (f"minitwophase run --dataset mnist --model {MODEL} --methods ad
 BUDGET_NOTE = (
     f"full MNIST; N = {EPOCHS} epochs (Adam {EPOCHS} against Adam {round(0.3 * EPOCHS)} + CG "
     f"{EPOCHS - round(0.3 * EPOCHS)}), the largest multiple of 10 that fits 90 min on one core by the "
-    f"measured epoch times (Adam {MEASURED_ADAM:g} s, CG {MEASURED_CG:g} s per full-MNIST epoch, loaded "
-    f"machine): N (1.3 A + 0.7 C) <= 5400 s. The paper's 1000 epochs would take about "
+    f"measured step time (Adam {MEASURED_ADAM:.0f} s, CG {MEASURED_CG:.0f} s per full-MNIST epoch, one quiet "
+    f"core): N (1.3 A + 0.7 C) <= 5400 s. The paper's 1000 epochs would take about "
     f"{FULL_BUDGET_HOURS:.0f} h on one core: `{PAPER_COMMAND}`.")
 
 PROTOCOL = Protocol(name="paper_row", title=f"One Table 1 row at the paper's scale: MNIST {MODEL}",
