@@ -22,7 +22,7 @@ def add_commands(subparsers):
         epilog=f"Cells: {', '.join(CELL_NAMES)}. Ctrl-C keeps the finished cells and exits 130.")
     p.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT,
                    help="laptop: as described above (table1.md); granularity: swap checks every 8/32/118 "
-                   "Adam steps on mnist5k (granularity.md, ~10 min); vit: the four ViT variants and vgg5 "
+                   "Adam steps on mnist5k (granularity.md, ~20 min); vit: the four ViT variants and vgg5 "
                    "(table1_vit.md, ~60 min); paper-row: full MNIST vit-nomlp-wkewq-wvwo, Adam vs "
                    "Adam+CG at the paper's 30/70 split (paper_row.md, ~90 min)")
     p.add_argument("--quick", action="store_true",
