@@ -12,7 +12,10 @@ epoch is 118 steps plus the epoch-end full-batch gradient over 60,000 images (ch
 A = 236 STEP + 1.5 = 50 s. A CG epoch is one PR+ iteration, ~3 full-batch evaluations (nfev
 measured on mnist5k: mean ~2.8): C = 354 STEP + 1.5 = 75 s. (These assume a quiet core, as when
 this protocol runs beside the vit one; under a load average of 6-8 an mnist5k epoch took 2-4x
-longer.) The two runs cost N A + N (0.3 A + 0.7 C) = N (1.3 A + 0.7 C) = 117.5 N s; the swap
+longer. A direct full-MNIST measurement at a load average of 6-8, the process getting ~25 %
+of a core: Adam epoch 209 s, CG epochs 410 s wall with nfev 9 then 2; scaled by the CPU share
+~52 s and ~100 s: A as estimated; the first CG iteration's line search needs more evaluations,
+~6 x 25 s = 150 s extra once, which still fits below.) The two runs cost N A + N (0.3 A + 0.7 C) = N (1.3 A + 0.7 C) = 117.5 N s; the swap
 probe (one, <= 120 gradient evaluations on 500 images, ~1 Adam epoch) is negligible. The row's
 share is 90 min on one core: N = 5400 / 117.5 = 45, rounded down to a multiple of 10 so that
 0.3 N is whole: N = 40 (Adam 40 against Adam 12 + CG 28). The paper's N = 1000 takes
