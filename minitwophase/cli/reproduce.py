@@ -1,11 +1,12 @@
-"""The ``reproduce`` verb: the paper's Table 1 protocol at laptop scale
-(experiments/reproduce.py holds the protocol, this module only its command line)."""
+"""The ``reproduce`` verb: the paper's Table 1 protocols (experiments/reproduce.py holds the
+laptop one, experiments/protocols/ the others; this module only the command line)."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from ..experiments.reproduce import CELL_NAMES, reproduce, select_cells, written_by_full_run
+from ..experiments.protocols import DEFAULT, PROTOCOLS, run_protocol
+from ..experiments.reproduce import CELL_NAMES, select_cells, written_by_full_run
 from .options import (EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, headless, integers,
                       names, path_error)
 
@@ -16,16 +17,22 @@ def add_commands(subparsers):
     """Register ``minitwophase reproduce`` on the command's subparsers."""
     p = subparsers.add_parser(
         "reproduce", formatter_class=HelpFormatter,
-        help="the paper's Table 1 protocol at laptop scale (12 min measured on two cores for "
-        "the committed table; --quick: seconds)",
-        description="Adam vs the fixed 30 percent split vs Adam+CG (0.9 detector) on mnist5k and "
-        "digits with an MLP and a small VGG-style CNN, MSE loss, batch 512, 3 seeds. Writes "
-        "table1.md, table1.json and reproduction/<cell>/ figures into --out (default "
-        "minitwophase-reproduce/; the repository's committed results are regenerated only "
-        "with an explicit --out figures).",
+        help="the paper's Table 1 protocols (laptop: 12-18 min measured on two cores; "
+        "--quick: seconds)",
+        description="Default protocol (laptop): Adam vs the fixed 30 percent split vs Adam+CG (0.9 "
+        "detector) on mnist5k and digits with an MLP and a small VGG-style CNN, MSE loss, batch 512, "
+        "3 seeds. Writes table1.md, table1.json and reproduction/<cell>/ figures into --out (default "
+        "minitwophase-reproduce/; the repository's committed results are regenerated only with an "
+        "explicit --out figures). Other protocols (--protocol) are described in "
+        "minitwophase/experiments/protocols/.",
         epilog=f"Cells: {', '.join(CELL_NAMES)}. Ctrl-C keeps the finished cells and exits 130.")
+    p.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT,
+                   help="laptop: as described above (table1.md); granularity: swap checks every 8/32/118 "
+                   "Adam steps on mnist5k (granularity.md, ~20 min); vit: the four ViT variants and vgg5 "
+                   "(table1_vit.md, ~60 min); paper-row: full MNIST vit-nomlp-wkewq-wvwo, Adam vs "
+                   "Adam+CG at the paper's 30/70 split (paper_row.md, ~90 min)")
     p.add_argument("--quick", action="store_true",
-                   help="digits only, a few epochs, one seed (for tests)")
+                   help="a few epochs on small data, one seed (seconds; for tests)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="output directory")
     p.add_argument("--overwrite", action="store_true",
                    help="allow a --quick run to replace a full run's table1 in --out")
@@ -45,6 +52,8 @@ def cmd_reproduce(args):
             raise ValueError(f"--seeds must not repeat, got {list(args.seeds)}")
         if args.seeds is not None and min(args.seeds) < 0:
             raise ValueError(f"--seeds must be >= 0, got {min(args.seeds)}")
+        if args.cells is not None and args.protocol != "laptop":
+            raise ValueError(f"--cells applies to --protocol laptop only, got --protocol {args.protocol}")
         select_cells(args.cells, args.quick)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -58,9 +67,9 @@ def cmd_reproduce(args):
         raise path_error("--out", out, exc) from None
     headless()
     try:
-        doc = reproduce(out, cells=args.cells, seeds=args.seeds, quick=args.quick, log=say)
+        doc = run_protocol(args.protocol, out, quick=args.quick, seeds=args.seeds, cells=args.cells, log=say)
     except KeyboardInterrupt:      # outside training (loading, plotting): finished cells are on disk
-        print(f"{PROG}: interrupted; table1.md holds the cells finished so far", file=sys.stderr)
+        print(f"{PROG}: interrupted; the table in {args.out} holds the cells finished so far", file=sys.stderr)
         return EXIT_INTERRUPTED
     if not doc["complete"]:
         print(f"{PROG}: interrupted: partial results in {out}/", file=sys.stderr)

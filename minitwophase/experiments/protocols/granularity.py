@@ -1,0 +1,212 @@
+"""What the check interval does to the swap (``minitwophase reproduce --protocol granularity``).
+
+The paper checks its swap rule once per epoch of full MNIST: 60,000 / 512 = 118 Adam steps.
+On mnist5k (4,000 training images) an epoch is 8 steps, so checking once per epoch looks about
+15 times more often. This protocol measures, on one Adam trajectory per cell, where the paper's
+0.9 rule (swap.SwapDetector, mode "paper") would swap and what the single-peak safeguard
+(peaks.find_peaks_report) says when the rule sees the full-batch gradient norm every K = 8, 32
+and 118 Adam steps.
+
+One trajectory serves every K: the checks never change theta or the minibatch order, so the
+Adam trajectory of "adam+cg" with ``check_every=K`` is the "adam" trajectory up to its swap
+(tests/test_protocols.py checks the replayed swap epoch against the trainer's). A check at a
+step that ends an epoch is the trainer's own row (the same full-batch measurement); the others
+are measured by an on_minibatch hook on an Objective of its own, so they never enter the
+method's cost. The safeguard judges the whole Adam record at each interval (the run goes on
+past the swap, so a passed peak can be told from noise).
+
+Writes into ``out``: granularity.md, granularity.json, granularity.png.
+Layer: experiments; map: README "Where things go".
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..._json import jsonable, write_atomic
+from ...models import build_model
+from ...peaks import find_peaks_report
+from ...swap import SwapDetector
+from ...training import TrainConfig, train
+from ...training.objective import Objective
+from ..experiment import Experiment, load_data
+from ..report import markdown_table
+
+PAPER_STEPS = 118          # one full-MNIST epoch at batch 512: ceil(60000 / 512) - the paper's check
+INTERVALS = (8, 32, PAPER_STEPS)
+SETUP = dict(loss="mse", batch_size=512, lr=1e-3, swap_factor=0.9, swap_mode="paper")
+
+
+@dataclass(frozen=True)
+class Cell:
+    dataset: str
+    model: str
+    epochs: int
+    chunk_size: int | None = None
+
+    @property
+    def name(self):
+        return f"{self.dataset}-{self.model}"
+
+
+# Budgets from measured epoch times (one thread, machine loaded by other jobs):
+#   mnist5k mlp: ~0.1 s per Adam epoch (+ a check every 118 steps, 1/15 epoch-equivalent of work)
+#     -> 400 epochs = 3200 steps = 27 checks at K=118, ~1 min.
+#   mnist5k vit-nomlp-wkewq-wvwo: Adam epoch 1.7 s (0.21 s per step x 8) + the epoch-end
+#     full-batch measurement 2.7 s (chunked) + validation ~0.2 s -> ~5 s per epoch;
+#     100 epochs = 800 steps (6 checks at K=118), ~8-10 min estimated; measured 18.5 min at a load
+#     average of 6-8 on 2 cores (the MLP cell 1.2 min).
+CELLS = (Cell("mnist5k", "mlp", 400), Cell("mnist5k", "vit-nomlp-wkewq-wvwo", 100, chunk_size=1000))
+QUICK_CELLS = (Cell("digits", "mlp", 30),)
+
+
+def steps_per_epoch(n_train, batch_size):
+    return -(-n_train // batch_size)
+
+
+class CheckRecorder:
+    """on_minibatch hook: the full-batch (loss, |g|) at every step that is a multiple of some K
+    and does not end an epoch (those come from the trainer's rows). Its own Objective pays."""
+
+    def __init__(self, net, data, cell, intervals):
+        self.objective = Objective(net, data.X_train, data.y_train, SETUP["loss"], cell.chunk_size)
+        self.per_epoch = steps_per_epoch(len(data.y_train), SETUP["batch_size"])
+        self.intervals, self.step, self.values = intervals, 0, {}
+
+    def __call__(self, epoch, index, loss, grad, theta):
+        self.step += 1
+        s = self.step
+        if s % self.per_epoch and any(s % k == 0 for k in self.intervals):
+            f, g = self.objective(theta)
+            self.values[s] = (f, float(np.linalg.norm(g)))
+
+
+def replay(values, k, per_epoch, factor):
+    """The paper's rule fed every k-th step's measurement; swap step/epoch and the safeguard."""
+    steps = sorted(s for s in values if s % k == 0)
+    det = SwapDetector(factor, mode="paper")
+    swap_step = next((s for s in steps if det.update(values[s][1], loss=values[s][0])), None)
+    norms = [values[s][1] for s in steps]
+    report = find_peaks_report(norms, [values[s][0] for s in steps], count_from=1, unit="check") \
+        if len(steps) > 1 else None
+    peak = steps[int(np.argmax(norms))] if steps else None
+    return {"interval": k, "n_checks": len(steps), "swap_step": swap_step,
+            "swap_epoch": None if swap_step is None else math.ceil(swap_step / per_epoch),
+            "peak_step": peak, "peak_epoch": None if peak is None else math.ceil(peak / per_epoch),
+            "single_peak": None if report is None else report.single_peak,
+            "peak_status": None if report is None else report.status,
+            "peak_message": "fewer than two checks" if report is None else report.message,
+            "steps": steps, "grad_norms": norms, "losses": [values[s][0] for s in steps]}
+
+
+def run_cell(cell, seed=0, intervals=INTERVALS, log=print):
+    exp = Experiment(dataset=cell.dataset, model=cell.model, methods=("adam",), seeds=(seed,),
+                     train=TrainConfig(epochs=cell.epochs, chunk_size=cell.chunk_size, **SETUP)).validate()
+    data = load_data(exp)
+    net = build_model(cell.model, data.image_shape, data.n_classes)
+    rec = CheckRecorder(net, data, cell, intervals)
+    start = time.perf_counter()
+    run = train(net, data, config=exp.train, method="adam", seed=seed, on_minibatch=rec)
+    wall = time.perf_counter() - start
+    values = dict(rec.values)
+    for row in run.rows[1:]:                       # epoch ends: the trainer's own measurement
+        values[row["epoch"] * rec.per_epoch] = (row["train_loss"], row["grad_norm"])
+    results = [replay(values, k, rec.per_epoch, SETUP["swap_factor"]) for k in intervals]
+    for r in results:
+        log(f"  {cell.name} K={r['interval']:>3}: {r['n_checks']} checks, swap epoch {r['swap_epoch']}, "
+            f"single peak {r['single_peak']} ({r['peak_status']})")
+    return {"cell": cell.name, **asdict(cell), "seed": seed, "n_train": len(data.y_train),
+            "steps_per_epoch": rec.per_epoch, "n_params": net.size, "wall_time": wall,
+            "extra_checks_cost": rec.objective.cost, "status": run.status,
+            "epoch_loss": run.column("train_loss").tolist(), "epoch_grad_norm": run.column("grad_norm").tolist(),
+            "command": exp.command_line(), "intervals": results}
+
+
+def run(out, quick=False, seeds=None, log=print):
+    seed = (tuple(seeds) if seeds else (0,))[0]
+    cells = QUICK_CELLS if quick else CELLS
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {"protocol": "granularity", "quick": quick, "setup": SETUP, "intervals": list(INTERVALS),
+           "paper_steps": PAPER_STEPS, "cells": [], "complete": False}
+    start = time.perf_counter()
+    for cell in cells:
+        log(f"== granularity {cell.name}: {cell.epochs} Adam epochs, checks every {INTERVALS} steps")
+        doc["cells"].append(run_cell(cell, seed, log=log))
+        doc["wall_time"] = time.perf_counter() - start
+        write(doc, out)
+    doc["complete"] = True
+    doc["wall_time"] = time.perf_counter() - start
+    write(doc, out)
+    log(f"granularity done in {doc['wall_time'] / 60:.1f} min; wrote {out / 'granularity.md'}")
+    return doc
+
+
+def markdown(doc):
+    lines = ["# Swap-check granularity", "",
+             f"Written by `minitwophase reproduce --protocol granularity{' --quick' if doc['quick'] else ''}` "
+             f"(`minitwophase/experiments/protocols/granularity.py`). Status: "
+             f"{'complete' if doc['complete'] else 'in progress'}; measured runtime "
+             f"{doc.get('wall_time', 0) / 60:.1f} min on a 2-core machine shared with other jobs.", "",
+             f"One Adam run per cell (MSE, batch 512, lr 1e-3, seed {doc['cells'][0]['seed'] if doc['cells'] else 0}); "
+             "the paper's 0.9 rule and the single-peak safeguard replayed on the full-batch gradient "
+             f"norm seen every K Adam steps. K = {PAPER_STEPS} is the paper's (one full-MNIST epoch); "
+             "on mnist5k one epoch is 8 steps. Swap epoch = the epoch in which the check that swaps "
+             "falls; \"-\" = the rule never fired within the budget.", ""]
+    rows = []
+    for c in doc["cells"]:
+        for r in c["intervals"]:
+            rows.append([c["cell"], c["epochs"], r["interval"], r["n_checks"],
+                         "-" if r["swap_epoch"] is None else r["swap_epoch"],
+                         "-" if r["peak_epoch"] is None else r["peak_epoch"],
+                         {True: "yes", False: "no", None: "-"}[r["single_peak"]], r["peak_status"] or "-"])
+    lines += [markdown_table(["cell", "epochs", "K (steps)", "checks", "swap epoch", "peak epoch (largest |g|)",
+                              "single peak", "safeguard status"], rows), "", "## Safeguard messages", ""]
+    for c in doc["cells"]:
+        for r in c["intervals"]:
+            lines.append(f"- {c['cell']} K={r['interval']}: {r['peak_message']}")
+    lines += ["", "Figure: [granularity.png](granularity.png) (gradient norm against Adam steps, "
+              "one panel per cell, the checks of each K marked, its swap as a vertical line).", "",
+              "Repeat the Adam run of a cell with `minitwophase run`:", ""]
+    lines += [f"- `{c['command']}`" for c in doc["cells"]]
+    return "\n".join(lines) + "\n"
+
+
+def figure(doc):
+    import matplotlib.pyplot as plt            # lazy: the command chooses the backend
+    cells = doc["cells"]
+    fig, axes = plt.subplots(1, max(1, len(cells)), figsize=(5.5 * max(1, len(cells)), 4), squeeze=False)
+    colors = {8: "tab:blue", 32: "tab:green", PAPER_STEPS: "tab:red"}
+    for ax, c in zip(axes[0], cells):
+        for r in c["intervals"]:
+            col = colors.get(r["interval"], "tab:gray")
+            ax.plot(r["steps"], r["grad_norms"], "o-", ms=3, lw=1, color=col,
+                    label=f"every {r['interval']} steps: swap epoch {r['swap_epoch'] or '-'}, "
+                          f"single peak {'-' if r['single_peak'] is None else ('yes' if r['single_peak'] else 'no')}")
+            if r["swap_step"] is not None:
+                ax.axvline(r["swap_step"], color=col, ls="--", lw=1)
+        ax.set_yscale("log")
+        ax.set_xlabel(f"Adam step ({c['steps_per_epoch']} per epoch)")
+        ax.set_ylabel("full-batch gradient norm")
+        ax.set_title(c["cell"])
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def write(doc, out):
+    out = Path(out)
+    text = json.dumps(jsonable(doc), indent=1, allow_nan=False)
+    write_atomic(out / "granularity.json", lambda tmp: tmp.write_text(text))
+    md = markdown(doc)
+    write_atomic(out / "granularity.md", lambda tmp: tmp.write_text(md))
+    if doc["cells"]:
+        import matplotlib.pyplot as plt
+        fig = figure(doc)
+        write_atomic(out / "granularity.png", lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+        plt.close(fig)
