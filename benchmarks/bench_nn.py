@@ -14,16 +14,15 @@ from __future__ import annotations
 import argparse
 import ctypes
 import resource
-import statistics
 import subprocess
 import sys
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
 from minitwophase import nn
+
+from _timing import median_time, traced_peak
 
 DATA = Path(__file__).resolve().parent.parent / "minitwophase" / "data" / "mnist_5k.npz"
 GiB = 2.0 ** 30
@@ -106,30 +105,6 @@ def torch_grad_flat(model):
             w = mod.weight.grad.numpy()
             grads += [(w.T if w.ndim == 2 else w).ravel(), mod.bias.grad.numpy().ravel()]
     return np.concatenate(grads)
-
-
-def median_time(fn, repeats):
-    """Median seconds of ``repeats`` calls after one warm-up call.
-
-    One library at a time: interleaving makes each pay for the other's spinning worker
-    threads (OpenBLAS and OpenMP both busy-wait after a parallel call).
-    """
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def traced_peak(fn):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
 
 
 def rss_child(which, chunk):

@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _timing import median_time, traced_peak  # noqa: E402
 from bench_nn import GiB, blas_threads  # noqa: E402
 
 from minitwophase import Adam, datasets  # noqa: E402
@@ -81,26 +81,6 @@ class TorchTwin:
 
     def grad(self):
         return np.concatenate([t.grad.numpy().ravel() for p in self.params for t in p.values()])
-
-
-def median_time(fn, repeats):
-    """Median seconds of ``repeats`` calls after one warm-up call (one library at a time)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def traced_peak(fn):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
 
 
 def rss_child(model, chunk):

@@ -19,7 +19,7 @@ LAYERS = (
     ("training", ("models", "training")),
     ("experiments", ("experiments",)),
     ("verification", ("verification",)),
-    ("teaching", ("exercises", "tutorial_support")),
+    ("teaching", ("exercises", "tutorial_support", "toy_tanh")),
     ("cli", ("cli", "__main__")),
 )
 LEVEL = {top: i for i, (_, tops) in enumerate(LAYERS) for top in tops}

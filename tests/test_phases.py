@@ -10,6 +10,8 @@ from minitwophase import datasets, nn
 from minitwophase.training import METHODS, Objective, TrainConfig, train
 from minitwophase.training.phases import PHASES
 
+from counting_net import CountingNet
+
 DATA = datasets.load("digits")
 N = len(DATA.y_train)
 B = 128
@@ -27,21 +29,6 @@ def run(method, epochs=6, net=None, **kw):
 
 def numbers(r):
     return [{k: v for k, v in row.items() if k != "wall_time"} for row in r.rows]
-
-
-class CountingNet:
-    """Counts the samples every loss_and_grad call sees, and the full-batch calls (independent tally)."""
-
-    def __init__(self, net):
-        self.net, self.samples, self.full_calls = net, 0, 0
-
-    def __getattr__(self, name):
-        return getattr(self.net, name)
-
-    def loss_and_grad(self, theta, X, y, **kw):
-        self.samples += len(X)
-        self.full_calls += len(X) == N
-        return self.net.loss_and_grad(theta, X, y, **kw)
 
 
 def test_every_method_is_a_schedule_of_known_phases():
@@ -68,7 +55,7 @@ def test_check_every_epoch_length_is_the_per_epoch_check_bit_for_bit():
 
 @pytest.mark.parametrize("k", [1, 5, 30])
 def test_check_every_pays_for_each_check(k):
-    counting = CountingNet(small_net())
+    counting = CountingNet(small_net(), N)
     epochs = 4
     r = run("adam", epochs=epochs, net=counting, check_every=k)
     ends = {e * STEPS for e in range(1, epochs + 1)}

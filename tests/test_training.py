@@ -6,6 +6,8 @@ import minitwophase as mtp
 from minitwophase import datasets, nn
 from minitwophase.training import Objective, TrainConfig, train
 
+from counting_net import CountingNet
+
 DATA = datasets.load("digits")
 N = len(DATA.y_train)
 
@@ -52,24 +54,9 @@ def test_swap_epoch_follows_the_papers_rule_recomputed_from_the_history():
     assert run.peak_report["status"] in ("single", "multiple", "falling_from_start", "not_passed", "no_peak")
 
 
-class CountingNet:
-    """Wraps a network and counts the samples every loss_and_grad call sees (independent tally)."""
-
-    def __init__(self, net):
-        self.net, self.samples, self.full_calls = net, 0, 0
-
-    def __getattr__(self, name):
-        return getattr(self.net, name)
-
-    def loss_and_grad(self, theta, X, y, **kw):
-        self.samples += len(X)
-        self.full_calls += len(X) == N
-        return self.net.loss_and_grad(theta, X, y, **kw)
-
-
 @pytest.mark.parametrize("method", ["adam", "adam+cg", "fixed-split", "cg"])
 def test_cost_counts_every_sample_passed_forward_and_backward(method):
-    counting = CountingNet(small_net())
+    counting = CountingNet(small_net(), N)
     run = train(counting, DATA, TrainConfig(method=method, epochs=10, batch_size=128, lr=1e-2))
     assert run.rows[-1]["cost"] == counting.samples / N       # one fwd+bwd over N = 1 epoch-equivalent
     costs = np.diff(run.column("cost"))

@@ -7,8 +7,8 @@
 # rule: run Adam, and swap to CG once |g| <= 0.9 x its peak so far.
 #
 # You will learn:
-# 1. to build the paper's toy (one hidden tanh layer, 100 units, 5 random tasks) and write a
-#    real-valued MSE by hand on top of the layer protocol, checked by finite differences;
+# 1. to build the paper's toy (one hidden tanh layer, 100 units, 5 random tasks) and read a
+#    real-valued MSE written by hand on top of the layer protocol, checked by finite differences;
 # 2. to read loss and gradient norm along a scaling parameter s, and why in one dimension the
 #    peak of |dL/ds| *is* the concave -> convex swap;
 # 3. to feed a training run into `mtp.SwapDetector` and `find_peaks_report`, and to see where
@@ -20,11 +20,11 @@ import matplotlib.pyplot as plt
 
 from minitwophase.tutorial_support import QUICK, savefig
 import minitwophase as mtp
-from minitwophase import nn
+from minitwophase import nn, toy_tanh
 from minitwophase.peaks import find_peaks_report
+from minitwophase.toy_tanh import D, HIDDEN, M, N    # inputs, hidden tanh units, outputs, samples
 
-D, HIDDEN, M, N = 10, 100, 5, 500          # inputs, hidden tanh units, outputs, samples
-net = nn.Sequential([nn.Dense(D, HIDDEN), nn.Tanh(), nn.Dense(HIDDEN, M)])
+net = toy_tanh.toy_net(D, HIDDEN, M)        # Dense(D, HIDDEN), Tanh, Dense(HIDDEN, M)
 print(net)
 
 # %% [markdown]
@@ -35,31 +35,15 @@ print(net)
 # one-hot labels does not fit; we write $\mathrm{MSE}(\theta)$ = the mean over all $N M$ entries
 # of $(\mathrm{net}(X) - Y)^2$ ourselves, with $\partial L / \partial\,\mathrm{out} = 2 (\mathrm{out} - Y) / (N M)$, and backpropagate it through
 # the layers' own `forward`/`backward` (lesson 01), writing gradients into views of one vector.
+# Both live in `minitwophase/toy_tanh.py` (one screen, read it: `make_task` and
+# `mse_and_grad`), shared with lesson 09.
 
 # %%
-def make_task(seed):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, D))
-    teacher = nn.Sequential([nn.Dense(D, 20), nn.Tanh(), nn.Dense(20, M)])
-    Y = teacher.forward(teacher.init(seed=1000 + seed), X)
-    return X, (Y - Y.mean(axis=0)) / Y.std(axis=0)
-
-
 def mse_and_grad(theta, X, Y):
-    params, grad = net.unflatten(theta), np.zeros_like(theta)
-    h, caches = X, []
-    for layer, p in zip(net.layers, params):
-        h, cache = layer.forward(p, h)
-        caches.append(cache)
-    diff = h - Y
-    dout = 2.0 * diff / diff.size
-    for i in reversed(range(len(net.layers))):          # backward writes into views of grad
-        dout, _ = net.layers[i].backward(params[i], dout, caches[i],
-                                         grads=net.unflatten(grad)[i], need_dx=i > 0)
-    return float(np.mean(diff ** 2)), grad
+    return toy_tanh.mse_and_grad(net, theta, X, Y)
 
 
-tasks = [make_task(seed) for seed in range(5)]
+tasks = [toy_tanh.make_task(seed) for seed in range(5)]
 X, Y = tasks[0]
 theta = net.init(seed=0)
 numeric = nn.numerical_gradient(lambda t: mse_and_grad(t, X[:20], Y[:20])[0], theta)
@@ -217,7 +201,8 @@ savefig(fig, "05_training_swap.png")
 # ## What to try next
 # - Replace the teacher by pure-noise targets (`Y = rng.standard_normal((N, M))`): a
 #   memorisation task with a harder, rougher minimum.
-# - Scale the teacher's weights by 3: targets more nonlinear, is the hump still single?
+# - Scale the teacher's weights by 3 (copy `make_task` from `minitwophase/toy_tanh.py` here):
+#   targets more nonlinear, is the hump still single?
 # - Walk the ray through a *different* point, e.g. theta(s) = s * net.init(seed): is there
 #   still a hump without a minimum at s = 1?
 # - `SwapDetector(mode="smoothed")` on the same run, and `factor=0.5`.

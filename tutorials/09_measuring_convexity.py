@@ -25,44 +25,27 @@ import matplotlib.pyplot as plt
 
 from minitwophase.tutorial_support import QUICK, savefig
 import minitwophase as mtp
-from minitwophase import curvature, datasets, nn
+from minitwophase import curvature, datasets, toy_tanh
 from minitwophase.curvature import plots
 from minitwophase.models import build_model
+from minitwophase.toy_tanh import N
 from minitwophase.training.objective import Objective
 
 # %% [markdown]
 # ## The toy task of lesson 05
 # One hidden tanh layer of 100 units, 10 inputs, 5 real-valued outputs from a random teacher
-# network, MSE written by hand on top of the layers (see lesson 05 for the details).
+# network, MSE written by hand on top of the layers (`minitwophase/toy_tanh.py`; see lesson 05
+# for the details).
 
 # %%
-D, HIDDEN, M, N = 10, 100, 5, 500
-net = nn.Sequential([nn.Dense(D, HIDDEN), nn.Tanh(), nn.Dense(HIDDEN, M)])
-
-
-def make_task(seed):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, D))
-    teacher = nn.Sequential([nn.Dense(D, 20), nn.Tanh(), nn.Dense(20, M)])
-    Y = teacher.forward(teacher.init(seed=1000 + seed), X)
-    return X, (Y - Y.mean(axis=0)) / Y.std(axis=0)
+net = toy_tanh.toy_net()
 
 
 def mse_and_grad(theta, X, Y):
-    params, grad = net.unflatten(theta), np.zeros_like(theta)
-    h, caches = X, []
-    for layer, p in zip(net.layers, params):
-        h, cache = layer.forward(p, h)
-        caches.append(cache)
-    diff = h - Y
-    dout = 2.0 * diff / diff.size
-    for i in reversed(range(len(net.layers))):
-        dout, _ = net.layers[i].backward(params[i], dout, caches[i],
-                                         grads=net.unflatten(grad)[i], need_dx=i > 0)
-    return float(np.mean(diff ** 2)), grad
+    return toy_tanh.mse_and_grad(net, theta, X, Y)
 
 
-tasks = [make_task(seed) for seed in range(5)]
+tasks = [toy_tanh.make_task(seed) for seed in range(5)]
 X, Y = tasks[0]
 fun = lambda t: mse_and_grad(t, X, Y)
 theta0 = net.init(seed=0)

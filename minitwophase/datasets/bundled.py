@@ -34,18 +34,23 @@ def _resource(filename):
     return resources.files("minitwophase.data").joinpath(filename)
 
 
-def read_bundled(name):
-    """Raw (images uint8 (N, H, W), labels uint8 (N,)) of a bundled set, shapes verified."""
-    filename, shape, max_value, _, _ = BUNDLED[name]
+def _read_npz(filename, keys):
+    """The arrays ``keys`` of a bundled .npz; a missing or damaged file says to reinstall."""
     try:
         with _resource(filename).open("rb") as f, np.load(f) as npz:
-            images, labels = npz["images"], npz["labels"]
+            return [npz[k] for k in keys]
     except FileNotFoundError:
         raise FileNotFoundError(f"bundled data file {filename} is missing from the installed "
                                 "package minitwophase.data; reinstall minitwophase") from None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise DatasetError(f"bundled data file {filename} is corrupt or truncated ({exc}); "
                            "reinstall minitwophase") from None
+
+
+def read_bundled(name):
+    """Raw (images uint8 (N, H, W), labels uint8 (N,)) of a bundled set, shapes verified."""
+    filename, shape, max_value, _, _ = BUNDLED[name]
+    images, labels = _read_npz(filename, ("images", "labels"))
     return _checked(filename, images, labels, shape, max_value)
 
 
@@ -66,15 +71,7 @@ def _checked(filename, images, labels, shape, max_value):
 def read_bundled_split(name="mnist"):
     """Raw official split of a bundled set: (train_images, train_labels, test_images, test_labels)."""
     filename, shapes, _, _ = BUNDLED_SPLIT[name]
-    try:
-        with _resource(filename).open("rb") as f, np.load(f) as npz:
-            arrays = [npz[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    except FileNotFoundError:
-        raise FileNotFoundError(f"bundled data file {filename} is missing from the installed "
-                                "package minitwophase.data; reinstall minitwophase") from None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise DatasetError(f"bundled data file {filename} is corrupt or truncated ({exc}); "
-                           "reinstall minitwophase") from None
+    arrays = _read_npz(filename, ("x_train", "y_train", "x_test", "y_test"))
     return (*_checked(filename, arrays[0], arrays[1], shapes[0], 255),
             *_checked(filename, arrays[2], arrays[3], shapes[1], 255))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .chain import chain_output_shape, scheme_after
 from .layer import Layer
 
 
@@ -29,12 +30,7 @@ class Residual(Layer):
         return {name[len(prefix):]: value for name, value in params.items() if name.startswith(prefix)}
 
     def output_shape(self, in_shape):
-        shape = tuple(in_shape)
-        for i, layer in enumerate(self.layers):
-            try:
-                shape = tuple(layer.output_shape(shape))
-            except ValueError as err:
-                raise ValueError(f"Residual inner layer {i} {err}") from None
+        shape = chain_output_shape(self.layers, in_shape, "Residual inner layer")
         if shape != tuple(in_shape):
             raise ValueError(f"Residual: the inner layers map (N, {', '.join(map(str, in_shape))}) to "
                              f"(N, {', '.join(map(str, shape))}); x + f(x) needs the same shape")
@@ -44,16 +40,7 @@ class Residual(Layer):
         for i, layer in enumerate(self.layers):
             inner = self._inner(params, i)
             if inner:
-                layer.init_params(inner, rng, self._scheme_after(i))
-
-    def _scheme_after(self, i):
-        """As Sequential: the first nonlinearity after inner layer i, before the next weights."""
-        for layer in self.layers[i + 1:]:
-            if layer.param_shapes():
-                break
-            if layer.init_scheme is not None:
-                return layer.init_scheme
-        return "glorot"
+                layer.init_params(inner, rng, scheme_after(self.layers, i))
 
     def forward(self, params, x):
         caches = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import as_float_array, as_labels, choice, positive_int
+from .chain import chain_output_shape, scheme_after
 from .layer import Layer
 from .losses import LOSSES
 
@@ -50,17 +51,8 @@ class Sequential:
         theta = np.zeros(self.size, dtype=self.dtype)
         for i, (layer, params) in enumerate(zip(self.layers, self.unflatten(theta))):
             if params:
-                layer.init_params(params, rng, self._scheme_after(i))
+                layer.init_params(params, rng, scheme_after(self.layers, i))
         return theta
-
-    def _scheme_after(self, i):
-        """The init scheme of the first nonlinearity after layer i, before the next weights."""
-        for layer in self.layers[i + 1:]:
-            if layer.param_shapes():
-                break
-            if layer.init_scheme is not None:
-                return layer.init_scheme
-        return "glorot"  # linear output layer
 
     def unflatten(self, theta):
         """One dict per layer, name -> ndarray VIEW into theta (writes go through)."""
@@ -81,13 +73,7 @@ class Sequential:
     # -- shapes and inputs ----------------------------------------------------------------
     def output_shape(self, in_shape):
         """Per-sample output shape for per-sample input shape (errors name the layer)."""
-        shape = tuple(in_shape)
-        for i, layer in enumerate(self.layers):
-            try:
-                shape = tuple(layer.output_shape(shape))
-            except ValueError as err:
-                raise ValueError(f"layer {i} {err}") from None
-        return shape
+        return chain_output_shape(self.layers, in_shape)
 
     def _check_input(self, X):
         X = as_float_array(X, "X", dtype=self.dtype, finite=False)

@@ -18,18 +18,16 @@ trainer can run one per epoch); ``minimize_lbfgs`` is a loop over it.
 """
 from __future__ import annotations
 
-import numbers
 from collections import deque
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from .._validate import as_float_array, choice, positive_int, real_number
 from .line_function import LineFunction, call_fun
 from .line_search import LINE_SEARCHES, wolfe
 from .more_thuente import more_thuente
-from .nonlinear_cg import SCIPY_MESSAGES
+from .stepper import Stepper, run
 
 
 def _wolfe(line, alpha0, c1, c2):
@@ -83,7 +81,7 @@ def two_loop(g, pairs, gamma=None):
     return r
 
 
-class LBFGS:
+class LBFGS(Stepper):
     """Resumable L-BFGS: ``opt = LBFGS(fun, x0, ...)``, then ``opt.step()`` until ``opt.done``;
     ``opt.result()`` is the OptimizeResult. Arguments as ``minimize_lbfgs``, plus c1, c2 (the
     Wolfe constants; N&W's 1e-4 and 0.9 for quasi-Newton methods).
@@ -101,38 +99,14 @@ class LBFGS:
         self.fun, self.x = fun, as_float_array(x0, "x0", ndim=1).copy()
         self.m = positive_int(m, "m")
         self.line_search = choice(line_search, "line_search", LBFGS_LINE_SEARCHES)
-        self.gtol = real_number(gtol, "gtol", low=0.0)
-        if isinstance(norm, bool) or not isinstance(norm, numbers.Real) or norm == 0 or norm != norm:
-            raise ValueError(f"norm must be a nonzero real order (np.inf allowed), got {norm!r}")
-        self.norm = norm
-        self.maxiter = 200 * self.x.size if maxiter is None else positive_int(maxiter, "maxiter", 0)
+        self._stop_tests(gtol, norm, maxiter)
         self.c1 = real_number(c1, "c1", low=0.0, high=1.0, low_open=True, high_open=True)
         self.c2 = real_number(c2, "c2", low=self.c1, high=1.0, low_open=True, high_open=True)
         self.pairs = deque(maxlen=self.m)
         self.f, self.g = call_fun(fun, self.x)
         self.nfev = self.njev = 1
         self.nit, self.restart = 0, "initial"
-        self.x_best, self.f_best, self.g_best = self.x, self.f, self.g
-        self.status, self.message = None, None
-        self.history = [LBFGSRecord(0, self.f, float(np.linalg.norm(self.g)), np.nan, "", 1, 0)]
-        if not (np.isfinite(self.f) and np.all(np.isfinite(self.g))):
-            self._finish(3, "fun(x0) returned a non-finite f or gradient.")
-        else:
-            self._check_stop()
-
-    @property
-    def done(self):
-        return self.status is not None
-
-    def _finish(self, status, detail=""):
-        self.status = status
-        self.message = (SCIPY_MESSAGES[status] + " " + detail).strip()
-
-    def _check_stop(self):
-        if np.linalg.norm(self.g, ord=self.norm) <= self.gtol:
-            self._finish(0)
-        elif self.nit >= self.maxiter:
-            self._finish(1)
+        self._start(LBFGSRecord(0, self.f, float(np.linalg.norm(self.g)), np.nan, "", 1, 0))
 
     def direction(self):
         """d_k = -H_k g_k (Algorithm 7.4)."""
@@ -143,9 +117,7 @@ class LBFGS:
         if alpha0 is None:                                        # N&W: 1; no pairs: L-BFGS-B's
             alpha0 = 1.0 if self.pairs else min(1.0, 1.0 / np.linalg.norm(d))
         alpha, why = SEARCHES[self.line_search](line, alpha0, self.c1, self.c2)
-        a, f, g = line.best
-        if f < self.f_best:
-            self.x_best, self.f_best, self.g_best = self.x + a * d, f, g
+        self._keep_best(line, d)
         return line, alpha, why
 
     def step(self):
@@ -171,12 +143,7 @@ class LBFGS:
         self.nfev += nfev
         self.njev = self.nfev
         if alpha is None:                                         # keep the best point seen
-            self.x, self.f, self.g = self.x_best, self.f_best, self.g_best
-            nan = line.nonfinite > 0
-            self._finish(3 if nan else 2,
-                         f"Line search failed in iteration {self.nit + 1}: {why}"
-                         + (f" ({line.nonfinite} NaN/inf evaluation(s))" if nan else "")
-                         + f"; returning the best point seen (f = {self.f:.17g}).")
+            self._give_up(line, why)
             return self._record(np.nan, restart, nfev)
         f_new, g_new = line.phi(alpha), line.grad(alpha)
         x_new = self.x + alpha * d
@@ -194,15 +161,6 @@ class LBFGS:
         self.history.append(rec)
         return rec
 
-    def result(self):
-        """The run so far as a scipy OptimizeResult plus ``history`` and ``restarts``."""
-        return OptimizeResult(
-            x=self.x, fun=self.f, jac=self.g, nit=self.nit, nfev=self.nfev, njev=self.njev,
-            status=self.status, success=self.status == 0,
-            message=self.message or "Running: no stopping test met yet.",
-            history=list(self.history),
-            restarts=sum(1 for r in self.history if r.restart not in ("", "initial")))
-
 
 def minimize_lbfgs(fun, x0, m=10, line_search="wolfe", gtol=1e-5, maxiter=None, callback=None,
                    **options):
@@ -212,16 +170,4 @@ def minimize_lbfgs(fun, x0, m=10, line_search="wolfe", gtol=1e-5, maxiter=None, 
     ``minimize_cg`` (an OptimizeResult with x, fun, jac, nit, record; StopIteration or True
     stops the run with status 99)."""
     opt = LBFGS(fun, x0, m=m, line_search=line_search, gtol=gtol, maxiter=maxiter, **options)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
-    while not opt.done:
-        rec = opt.step()
-        if callback is not None:
-            try:
-                stop = callback(OptimizeResult(x=opt.x.copy(), fun=opt.f, jac=opt.g.copy(),
-                                               nit=opt.nit, record=rec))
-            except StopIteration:
-                stop = True
-            if stop is True and not opt.done:
-                opt._finish(99)
-    return opt.result()
+    return run(opt, callback)

@@ -20,24 +20,15 @@ beta = 0), recorded in the history with their reason:
 """
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from .._validate import as_float_array, name_choice, positive_int, real_number
 from .cg_beta import BETAS
 from .line_function import LineFunction, call_fun, with_gradient
 from .line_search import LINE_SEARCHES, RULES
-
-SCIPY_MESSAGES = {  # scipy's CG status messages (scipy.optimize._optimize._status_message)
-    0: "Optimization terminated successfully.",
-    1: "Maximum number of iterations has been exceeded.",
-    2: "Desired error not necessarily achieved due to precision loss.",
-    3: "NaN result encountered.",
-    99: "`callback` raised `StopIteration`.",
-}
+from .stepper import Stepper, run
 
 
 class CGRecord(NamedTuple):
@@ -51,7 +42,7 @@ class CGRecord(NamedTuple):
     nfev: int       # fresh evaluations of fun in this row (cache hits not counted)
 
 
-class NonlinearCG:
+class NonlinearCG(Stepper):
     """Resumable nonlinear CG: ``cg = NonlinearCG(fun, x0, ...)``, then ``cg.step()`` until
     ``cg.done``; ``cg.result()`` is the OptimizeResult. Arguments as ``minimize_cg``, plus
     c1, c2 (the search's Wolfe constants; None: the rule's own), xtol (golden-section
@@ -74,11 +65,7 @@ class NonlinearCG:
         self.fun, self.x = fun, as_float_array(x0, "x0", ndim=1).copy()
         self.beta_name = name_choice(beta, "beta", set(BETAS))
         self.line_search = name_choice(line_search, "line_search", LINE_SEARCHES)
-        self.gtol = real_number(gtol, "gtol", low=0.0)
-        if isinstance(norm, bool) or not isinstance(norm, numbers.Real) or norm == 0 or norm != norm:
-            raise ValueError(f"norm must be a nonzero real order (np.inf allowed), got {norm!r}")
-        self.norm = norm
-        self.maxiter = 200 * self.x.size if maxiter is None else positive_int(maxiter, "maxiter", 0)
+        self._stop_tests(gtol, norm, maxiter)
         rule = RULES[self.line_search]
         c1 = rule.c1 if c1 is None else c1
         c2 = rule.c2 if c2 is None else c2
@@ -107,39 +94,17 @@ class NonlinearCG:
         self.nit, self._since_restart = 0, 0
         self.d, self.beta, self.restart = -self.g, 0.0, "initial"   # d_0 = -g_0
         self.f_prev = self.f + np.linalg.norm(self.g) / 2   # scipy's: first trial ~ 1/||g||
-        self.x_best, self.f_best, self.g_best = self.x, self.f, self.g
-        self.status, self.message = None, None
-        self.history = [CGRecord(0, self.f, float(np.linalg.norm(self.g)), np.nan, np.nan, "", 1)]
-        if not (np.isfinite(self.f) and np.all(np.isfinite(self.g))):
-            self._finish(3, "fun(x0) returned a non-finite f or gradient.")
-        else:
-            self._check_stop()
+        self._start(CGRecord(0, self.f, float(np.linalg.norm(self.g)), np.nan, np.nan, "", 1))
 
     def make_rule(self, rule):
         """The line-search rule object for this run (a subclass may substitute its own)."""
         return rule(self)
 
-    @property
-    def done(self):
-        return self.status is not None
-
-    def _finish(self, status, detail=""):
-        self.status = status
-        self.message = (SCIPY_MESSAGES[status] + " " + detail).strip()
-
-    def _check_stop(self):
-        if np.linalg.norm(self.g, ord=self.norm) <= self.gtol:
-            self._finish(0)
-        elif self.nit >= self.maxiter:
-            self._finish(1)
-
     def _search(self):
         """Line search along self.d; keeps the best point any search has seen."""
         line = LineFunction(self.fun, self.x, self.f, self.g, self.d)
         alpha, why = self.search(line)
-        a, f, g = line.best
-        if f < self.f_best:
-            self.x_best, self.f_best, self.g_best = self.x + a * self.d, f, g
+        self._keep_best(line, self.d)
         if self.on_search is not None:
             self.on_search(self, line, alpha)
         return line, alpha, why
@@ -186,12 +151,7 @@ class NonlinearCG:
         self.nfev += nfev
         self.njev = self.nfev
         if alpha is None:                                      # keep the best point seen
-            self.x, self.f, self.g = self.x_best, self.f_best, self.g_best
-            nan = line.nonfinite > 0
-            self._finish(3 if nan else 2,
-                         f"Line search failed in iteration {self.nit + 1}: {why}"
-                         + (f" ({line.nonfinite} NaN/inf evaluation(s))" if nan else "")
-                         + f"; returning the best point seen (f = {self.f:.17g}).")
+            self._give_up(line, why)
             return self._record(np.nan, nfev)
         x_new = self.x + alpha * self.d                        # x_{k+1} = x_k + alpha_k d_k
         rec_beta, rec_restart = self.beta, self.restart
@@ -211,16 +171,6 @@ class NonlinearCG:
         self.history.append(rec)
         return rec
 
-    def result(self):
-        """The run so far as a scipy OptimizeResult, plus ``history`` (the CGRecords) and
-        ``restarts`` (directions reset after d_0). While running, status is None."""
-        return OptimizeResult(
-            x=self.x, fun=self.f, jac=self.g, nit=self.nit, nfev=self.nfev, njev=self.njev,
-            status=self.status, success=self.status == 0,
-            message=self.message or "Running: no stopping test met yet.",
-            history=list(self.history),
-            restarts=sum(1 for r in self.history if r.restart not in ("", "initial")))
-
 
 def minimize_cg(fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf,
                 maxiter=None, callback=None, *, jac=None, **options):
@@ -237,16 +187,4 @@ def minimize_cg(fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf
     """
     cg = NonlinearCG(fun, x0, beta=beta, line_search=line_search, gtol=gtol, norm=norm,
                      maxiter=maxiter, jac=jac, **options)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
-    while not cg.done:
-        rec = cg.step()
-        if callback is not None:
-            try:
-                stop = callback(OptimizeResult(x=cg.x.copy(), fun=cg.f, jac=cg.g.copy(),
-                                               nit=cg.nit, record=rec))
-            except StopIteration:
-                stop = True
-            if stop is True and not cg.done:
-                cg._finish(99)
-    return cg.result()
+    return run(cg, callback)

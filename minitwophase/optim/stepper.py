@@ -1,0 +1,100 @@
+"""What the resumable line-search optimizers (NonlinearCG, LBFGS) share: the stop tests, the
+best point any search has seen, giving up after a failed search, the scipy-style result, and
+the ``minimize_*`` loop with its callback. Each algorithm's own step stays in its own file."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from .._validate import positive_int, real_number
+
+SCIPY_MESSAGES = {  # scipy's CG status messages (scipy.optimize._optimize._status_message)
+    0: "Optimization terminated successfully.",
+    1: "Maximum number of iterations has been exceeded.",
+    2: "Desired error not necessarily achieved due to precision loss.",
+    3: "NaN result encountered.",
+    99: "`callback` raised `StopIteration`.",
+}
+
+
+class Stepper:
+    """Mixin; the subclass sets fun, x, calls ``_stop_tests``, sets f, g, nit, nfev, njev,
+    then calls ``_start``."""
+
+    def _stop_tests(self, gtol, norm, maxiter):
+        """Validate and keep the stop tests: ||g||_norm <= gtol, nit >= maxiter (None: 200 n)."""
+        self.gtol = real_number(gtol, "gtol", low=0.0)
+        if isinstance(norm, bool) or not isinstance(norm, numbers.Real) or norm == 0 or norm != norm:
+            raise ValueError(f"norm must be a nonzero real order (np.inf allowed), got {norm!r}")
+        self.norm = norm
+        self.maxiter = 200 * self.x.size if maxiter is None else positive_int(maxiter, "maxiter", 0)
+
+    def _start(self, first_record):
+        """After f(x_0), g(x_0): the best point so far, history row 0, the stop tests."""
+        self.x_best, self.f_best, self.g_best = self.x, self.f, self.g
+        self.status, self.message = None, None
+        self.history = [first_record]
+        if not (np.isfinite(self.f) and np.all(np.isfinite(self.g))):
+            self._finish(3, "fun(x0) returned a non-finite f or gradient.")
+        else:
+            self._check_stop()
+
+    @property
+    def done(self):
+        return self.status is not None
+
+    def _finish(self, status, detail=""):
+        self.status = status
+        self.message = (SCIPY_MESSAGES[status] + " " + detail).strip()
+
+    def _check_stop(self):
+        if np.linalg.norm(self.g, ord=self.norm) <= self.gtol:
+            self._finish(0)
+        elif self.nit >= self.maxiter:
+            self._finish(1)
+
+    def _keep_best(self, line, d):
+        """Remember the lowest f the search along d evaluated (trial points included)."""
+        a, f, g = line.best
+        if f < self.f_best:
+            self.x_best, self.f_best, self.g_best = self.x + a * d, f, g
+
+    def _give_up(self, line, why):
+        """A failed search (after its retry): back to the best point seen, status 2 (3 if the
+        search met NaN/inf)."""
+        self.x, self.f, self.g = self.x_best, self.f_best, self.g_best
+        nan = line.nonfinite > 0
+        self._finish(3 if nan else 2,
+                     f"Line search failed in iteration {self.nit + 1}: {why}"
+                     + (f" ({line.nonfinite} NaN/inf evaluation(s))" if nan else "")
+                     + f"; returning the best point seen (f = {self.f:.17g}).")
+
+    def result(self):
+        """The run so far as a scipy OptimizeResult, plus ``history`` (the records) and
+        ``restarts`` (directions reset after d_0). While running, status is None."""
+        return OptimizeResult(
+            x=self.x, fun=self.f, jac=self.g, nit=self.nit, nfev=self.nfev, njev=self.njev,
+            status=self.status, success=self.status == 0,
+            message=self.message or "Running: no stopping test met yet.",
+            history=list(self.history),
+            restarts=sum(1 for r in self.history if r.restart not in ("", "initial")))
+
+
+def run(opt, callback):
+    """Step ``opt`` until done; ``callback(OptimizeResult(x, fun, jac, nit, record))`` after
+    every iteration, StopIteration or True stops with status 99 (as scipy.optimize.minimize)."""
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    while not opt.done:
+        rec = opt.step()
+        if callback is not None:
+            try:
+                stop = callback(OptimizeResult(x=opt.x.copy(), fun=opt.f, jac=opt.g.copy(),
+                                               nit=opt.nit, record=rec))
+            except StopIteration:
+                stop = True
+            if stop is True and not opt.done:
+                opt._finish(99)
+    return opt.result()
