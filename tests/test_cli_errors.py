@@ -61,3 +61,13 @@ def test_trace_output_path_errors_are_sentences(tmp_path, capsys):
                             "--out", str(blocker / "ref.json")], capsys)
     assert code == 2 and "Errno" not in err, err
     assert "cannot read or write" in err and str(blocker) in err
+
+
+def test_cg_names_on_the_command_line_take_any_case_as_the_library_does(tmp_path, capsys):
+    code, _, err = run_cli(["run", "--dataset", "digits", "--model", "mlp:8", "--epochs", "2",
+                            "--methods", "adam+cg", "--cg-beta", "pr+", "--cg-line-search", "Wolfe",
+                            "--no-plots", "--out", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    import json
+    train = json.loads((tmp_path / "o" / "results.json").read_text())["config"]["train"]
+    assert (train["cg_beta"], train["cg_line_search"]) == ("PR+", "wolfe")

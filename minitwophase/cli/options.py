@@ -163,8 +163,9 @@ def add_training_options(group, epochs=DEFAULT_EPOCHS,
                        "gradient, paid for in the cost); default: once per epoch")
     group.add_argument("--split", type=number, default=d.split, metavar="F",
                        help="share of Adam epochs for method fixed-split (paper: 0.3)")
-    group.add_argument("--cg-beta", choices=tuple(BETAS), default=d.cg_beta, help="CG beta formula")
-    group.add_argument("--cg-line-search", choices=tuple(LINE_SEARCHES), default=d.cg_line_search,
+    group.add_argument("--cg-beta", type=str.upper, choices=tuple(BETAS), default=d.cg_beta,
+                       help="CG beta formula (any case, as the library)")
+    group.add_argument("--cg-line-search", type=str.lower, choices=tuple(LINE_SEARCHES), default=d.cg_line_search,
                        help=_table_help(LINE_SEARCHES))
     group.add_argument("--cg-gtol", type=number, default=d.cg_gtol, metavar="TOL",
                        help="CG stops when the gradient's max-norm falls below TOL")
