@@ -9,7 +9,7 @@ from minitwophase import problems as P
 from minitwophase.optim.line_function import LineFunction
 from minitwophase.optim.nonlinear_cg import NonlinearCG
 
-from line_functions import counted, wave, waves
+from line_functions import counted, nan_beyond_two, wave, waves
 
 DELTA, SIGMA = 0.1, 0.5
 
@@ -57,10 +57,7 @@ def test_first_iteration_rule_I0():
 
 
 def test_nan_region_is_backed_off():
-    def fun(x):                                  # finite only for x < 2; minimum at 1.5
-        if x[0] >= 2:
-            return np.nan, np.full(1, np.nan)
-        return float((x[0] - 1.5) ** 2), 2 * (x - 1.5)
+    fun = nan_beyond_two
     f, calls = counted(fun)
     line = LineFunction(f, np.zeros(1), 2.25, np.array([-3.0]), np.ones(1))
     alpha, why = approximate_wolfe(line, 10.0, 0.0)

@@ -10,7 +10,7 @@ import minitwophase
 from minitwophase.optim.line_function import LineFunction
 from minitwophase.optim.more_thuente import dcstep, more_thuente
 
-from line_functions import counted, wave, waves
+from line_functions import counted, nan_beyond_two, wave, waves
 
 
 def minpack_port():
@@ -60,10 +60,7 @@ def test_same_steps_as_scipys_dcsrch_and_strong_wolfe(fun, stp0, c2):
 
 
 def test_nan_region_is_backed_off():
-    def fun(x):                                  # finite only for x < 2; minimum at 1.5
-        if x[0] >= 2:
-            return np.nan, np.full(1, np.nan)
-        return float((x[0] - 1.5) ** 2), 2 * (x - 1.5)
+    fun = nan_beyond_two
     f, calls = counted(fun)
     line = LineFunction(f, np.zeros(1), 2.25, np.array([-3.0]), np.ones(1))
     alpha, why = more_thuente(line, 10.0, stpmax=100.0)

@@ -9,16 +9,9 @@ from minitwophase import problems as P
 from minitwophase.optim.cg_beta import BETAS
 from minitwophase.optim.nonlinear_cg import NonlinearCG
 
+from line_functions import counted
+
 BETA_NAMES = ["FR", "PR", "PR+", "HS", "DY", "HZ"]
-
-
-def counted(fun):
-    calls = []
-
-    def f(x):
-        calls.append(np.array(x, copy=True))
-        return fun(x)
-    return f, calls
 
 
 def uniform_quadratic(n, cond, seed):

@@ -139,13 +139,14 @@ class LBFGS(Stepper):
             self.pairs.clear()
             d, restart = -self.g, "line search"
             line, alpha, why = self._search(d, alpha0)
+        if alpha is not None:                                     # before counting: a dropped
+            f_new, g_new = line.phi(alpha), line.grad(alpha)      # g is re-evaluated (as CG)
         nfev += line.nfev
         self.nfev += nfev
         self.njev = self.nfev
         if alpha is None:                                         # keep the best point seen
             self._give_up(line, why)
             return self._record(np.nan, restart, nfev)
-        f_new, g_new = line.phi(alpha), line.grad(alpha)
         x_new = self.x + alpha * d
         s, y = x_new - self.x, g_new - self.g
         if s @ y > np.finfo(float).eps * (y @ y):                 # curvature condition s^T y > 0
