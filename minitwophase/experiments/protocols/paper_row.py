@@ -5,21 +5,22 @@ vit-nomlp-wkewq-wvwo (the cheapest variant), MSE, batch 512, lr 1e-3, seed 0: Ad
 epochs against the paper's fixed split, Adam 0.3 N then CG 0.7 N. On full MNIST an epoch is
 118 Adam steps, the paper's check interval already. Writes paper_row.md/.json and paper_row/<cell>/.
 
-Budget arithmetic (fixed before any result). Measured, one thread, on the shared 2-core
-machine: a minibatch step of 512 takes STEP = 0.207 s (protocols/vit.py). A full-MNIST Adam
+Budget arithmetic (fixed before any result). Measured, one thread, on a quiet machine with two
+such processes side by side: a minibatch step of 512 takes STEP = 0.120 s (protocols/vit.py;
+an earlier measurement under load gave 0.207 s). A full-MNIST Adam
 epoch is 118 steps plus the epoch-end full-batch gradient over 60,000 images (chunks of 512,
 ~118 steps' work) plus validation on 10,000 (forward only, 0.15 ms per image, 1.5 s):
-A = 236 STEP + 1.5 = 50 s. A CG epoch is one PR+ iteration, ~3 full-batch evaluations (nfev
-measured on mnist5k: mean ~2.8): C = 354 STEP + 1.5 = 75 s. (These assume a quiet core, as when
+A = 236 STEP + 1.5 = 30 s. A CG epoch is one PR+ iteration, ~3 full-batch evaluations (nfev
+measured on mnist5k: mean ~2.8): C = 354 STEP + 1.5 = 44 s. (These assume a quiet core, as when
 this protocol runs beside the vit one; under a load average of 6-8 an mnist5k epoch took 2-4x
 longer. A direct full-MNIST measurement at a load average of 6-8, the process getting ~25 %
 of a core: Adam epoch 209 s, CG epochs 410 s wall with nfev 9 then 2; scaled by the CPU share
 ~52 s and ~100 s: A as estimated; the first CG iteration's line search needs more evaluations,
-~6 x 25 s = 150 s extra once, which still fits below.) The two runs cost N A + N (0.3 A + 0.7 C) = N (1.3 A + 0.7 C) = 117.5 N s; the swap
+~6 x 25 s = 150 s extra once, which still fits below.) The two runs cost N A + N (0.3 A + 0.7 C) = N (1.3 A + 0.7 C) = 70 N s; the swap
 probe (one, <= 120 gradient evaluations on 500 images, ~1 Adam epoch) is negligible. The row's
-share is 90 min on one core: N = 5400 / 117.5 = 45, rounded down to a multiple of 10 so that
-0.3 N is whole: N = 40 (Adam 40 against Adam 12 + CG 28). The paper's N = 1000 takes
-1000 x 117.5 s = 33 h on one core (FULL_BUDGET_HOURS).
+share is 90 min on one core: N = 5400 / 70 = 77, rounded down to a multiple of 10 so that
+0.3 N is whole: N = 70 (Adam 70 against Adam 21 + CG 49). The paper's N = 1000 takes
+1000 x 70 s = 19 h on one core (FULL_BUDGET_HOURS).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from .table import Cell, Protocol
 from .vit import PAPER_ROWS
 
 MODEL = "vit-nomlp-wkewq-wvwo"
-STEP = 0.207                                   # s per minibatch step of 512 (measured)
+STEP = 0.120                                   # s per minibatch step of 512 (measured)
 MEASURED_ADAM, MEASURED_CG = 236 * STEP + 1.5, 354 * STEP + 1.5   # s per full-MNIST epoch (see above)
 SHARE = 90 * 60
 

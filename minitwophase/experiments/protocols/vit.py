@@ -8,8 +8,10 @@ Data: mnist5k (4,000 training images), not full MNIST, because the budget forces
 epoch of full MNIST (118 steps + the full-batch measurement) costs 15x one of mnist5k, and
 45 runs x tens of epochs of full MNIST would take days on one core (see the arithmetic below).
 
-Budget arithmetic (fixed before any result). Measured, one thread, on the shared 2-core machine
-(+-50 %): seconds per minibatch step of 512 (STEP). An Adam epoch on mnist5k is 8 steps plus
+Budget arithmetic (fixed before any result). Measured, one thread, seconds per minibatch step of
+512 (STEP): the median of 3 loss_and_grad calls per model on a quiet machine, two such processes
+side by side as the two protocols run (2026-11-22; an earlier measurement under load was 1.2-1.7x
+slower: 0.207 / 0.278 / 0.243 / 0.605 / 1.167 s). An Adam epoch on mnist5k is 8 steps plus
 the epoch-end full-batch gradient (4,000 images in chunks of 512, ~8 steps' work):
 A = 16 STEP; a CG epoch is one PR+ iteration, ~3 full-batch evaluations (measured nfev 7, 2, 2,
 1 for vit-nomlp-wkewq-wvwo): C = 24 STEP. (Direct measurements of whole epochs under
@@ -20,9 +22,9 @@ three methods cost E*A (adam) + E*(0.3 A + 0.7 C) (fixed split) + at most E*max(
 (adam+cg, swap unknown) = E * W; three seeds 3 E W. The swap probes (seed 0 only: 2 per cell,
 each <= 2 (max_hvp + steps) = 120 gradient evaluations on 500 images ~ 15 A) add 30 A per
 cell. The share: 60 min on one core (run beside paper-row) = 3600 s, equal per cell, 720 s:
-E = (720 - 30 A) / (3 W), at least MIN_EPOCHS. Result: 16 / 11 / 13 / 3 / 2 epochs
+E = (720 - 30 A) / (3 W), at least MIN_EPOCHS. Result: 29 / 20 / 25 / 8 / 2 epochs
 (wvwo / nomlp / wkewq / mlp / vgg5). Plainly: at the paper's check interval of 118 steps
-(14.75 mnist5k epochs) that is at most one check, so the 0.9 detector cannot fire and the
+(14.75 mnist5k epochs) that is at most one check (two need 29.5 epochs), so the 0.9 detector cannot fire and the
 adam+cg column is Adam; 60 minutes on this machine cannot test the swap on these models.
 What a meaningful budget costs (E = 150 epochs, 10 checks): ``hours_for(150)``, ~20 h on one
 core; the README gives the commands.
@@ -31,9 +33,9 @@ from __future__ import annotations
 
 from .table import PAPER_STEPS, Cell, Protocol
 
-# Measured s per minibatch step of 512 (one thread, shared machine), MNIST 28x28 -> 32x32.
-STEP = {"vit-nomlp-wkewq-wvwo": 0.207, "vit-nomlp": 0.278, "vit-nomlp-wkewq": 0.243,
-        "vit-mlp": 0.605, "vgg5": 1.167}
+# Measured s per minibatch step of 512 (one thread, quiet machine, 2026-11-22).
+STEP = {"vit-nomlp-wkewq-wvwo": 0.120, "vit-nomlp": 0.166, "vit-nomlp-wkewq": 0.139,
+        "vit-mlp": 0.361, "vgg5": 0.938}
 MEASURED = {m: (16 * s, 24 * s) for m, s in STEP.items()}    # (A, C) s per mnist5k epoch
 SHARE = 3600 / len(STEP)           # s per cell
 SEEDS = (0, 1, 2)
