@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from minitwophase import cli, datasets, nn
-from minitwophase.experiments.protocols import PROTOCOLS, granularity, paper_row, run_protocol, table, vit
+from minitwophase.experiments.protocols import (PROTOCOLS, granularity, paper_row, run_protocol, table, vit,
+                                                vit_detector)
 from minitwophase.models import build_model, layout_for
 from minitwophase.nn.macs import macs_per_sample
 from minitwophase.training import TrainConfig, train
@@ -44,6 +45,8 @@ def test_budgets_follow_the_arithmetic():
     (row,) = paper_row.CELLS
     assert row.dataset == "mnist" and row.check_every is None and row.epochs % 10 == 0
     assert row.epochs * (1.3 * paper_row.MEASURED_ADAM + 0.7 * paper_row.MEASURED_CG) <= paper_row.SHARE
+    (cell,) = vit_detector.CELLS
+    assert cell.epochs * 8 // table.PAPER_STEPS >= 3 and cell.check_every == table.PAPER_STEPS
     assert table.check_interval("mnist", 60000) is None and table.check_interval("mnist5k", 4000) == 118
 
 
@@ -79,7 +82,7 @@ def test_granularity_quick_writes_its_files(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, module", [("vit", vit), ("paper-row", paper_row)])
+@pytest.mark.parametrize("name, module", [("vit", vit), ("vit-detector", vit_detector), ("paper-row", paper_row)])
 def test_table_protocols_quick_write_files_and_tables(tmp_path, capsys, name, module):
     assert cli.main(["reproduce", "--protocol", name, "--quick", "--quiet", "--out", str(tmp_path)]) == 0
     proto = module.PROTOCOL
@@ -90,6 +93,7 @@ def test_table_protocols_quick_write_files_and_tables(tmp_path, capsys, name, mo
     assert cell["macs_per_sample"] > 0 and cell["swap_epochs"]["fixed-split"] == [round(0.3 * cell["epochs"])]
     assert "fixed-split seed 0" in cell["curvature"]          # the probe ran at the fixed split's swap
     md = (tmp_path / f"{proto.name}.md").read_text()
+    assert f"--protocol {name} --quick" in md
     for heading in ("## At equal epochs", "## At equal cost", "## Curvature at the swap", "## Figures"):
         assert heading in md
     for f in cell["figures"]:

@@ -124,7 +124,7 @@ def run_experiment(experiment, data=None, progress=None, log=None, progress_ever
             for method in experiment.methods:
                 net = build_model(experiment.model, data.image_shape, data.n_classes,
                                   experiment.activation)
-                callback = _callback(progress, log, progress_every)
+                callback = progress_callback(progress, log, progress_every)
                 run = train(net, data, config=experiment.train, progress=callback,
                             method=method, seed=seed)
                 outcome.runs.append(run)
@@ -138,7 +138,8 @@ def run_experiment(experiment, data=None, progress=None, log=None, progress_ever
     return outcome
 
 
-def _callback(progress, log, every):
+def progress_callback(progress, log, every):
+    """train()'s progress hook: a line to ``log`` every ``every`` epochs and at the swap, then ``progress``."""
     def callback(run, row):
         if log is not None:
             epoch = row["epoch"]

@@ -3,6 +3,7 @@
   laptop       the Table 1 analogue at laptop scale (experiments/reproduce.py; the default)
   granularity  what checking the swap rule every 8, 32 or 118 Adam steps does (granularity.py)
   vit          the paper's ViT variants and vgg5 on MNIST, three methods, three seeds (vit.py)
+  vit-detector the 0.9 detector at the paper's check interval, given 100 epochs to fire (vit_detector.py)
   paper-row    one Table 1 row at the paper's scale: full MNIST, vit-nomlp-wkewq-wvwo (paper_row.py)
 
 ``run_protocol(name, out, quick, seeds, log)`` runs one; ``--quick`` (seconds) is for tests.
@@ -10,7 +11,7 @@ Layer: experiments; map: README "Where things go".
 """
 from __future__ import annotations
 
-PROTOCOLS = ("laptop", "granularity", "vit", "paper-row")
+PROTOCOLS = ("laptop", "granularity", "vit", "vit-detector", "paper-row")
 DEFAULT = "laptop"
 
 
@@ -25,7 +26,7 @@ def run_protocol(name, out, quick=False, seeds=None, cells=None, log=print):
     if name == "granularity":
         from . import granularity
         return granularity.run(out, quick=quick, seeds=seeds, log=log)
-    from . import paper_row, table, vit
-    module = vit if name == "vit" else paper_row
+    from . import paper_row, table, vit, vit_detector
+    module = {"vit": vit, "vit-detector": vit_detector, "paper-row": paper_row}[name]
     return table.run(module.PROTOCOL, out, quick_cells=module.QUICK_CELLS if quick else None,
                      seeds=seeds, log=log)

@@ -54,4 +54,5 @@ BUDGET_NOTE = (
 PROTOCOL = Protocol(name="paper_row", title=f"One Table 1 row at the paper's scale: MNIST {MODEL}",
                     cells=CELLS, methods=("adam", "fixed-split"), seeds=(0,), budget_note=BUDGET_NOTE,
                     paper_rows={MODEL: PAPER_ROWS[MODEL]},
-                    curvature=dict(samples=500, tol=1e-2, n_vectors=1, steps=20, max_hvp=40, seeds=(0,)))
+                    curvature=dict(samples=500, tol=1e-2, n_vectors=1, steps=20, max_hvp=40, seeds=(0,)),
+                    flag="paper-row")

@@ -20,7 +20,7 @@ from ..._json import jsonable, write_atomic
 from ...models import build_model
 from ...nn.macs import macs_per_sample
 from ...training import TrainConfig, train
-from ..experiment import Experiment, final_line, load_data
+from ..experiment import Experiment, final_line, load_data, progress_callback
 from ..report import format_stat, markdown_table, summarize, write_history_csv
 from ..reproduce import overdetermination, verdicts
 from .swap_curvature import SwapCurvature
@@ -53,6 +53,7 @@ class Protocol:
     budget_note: str       # the measured epoch times and the arithmetic behind the epochs
     paper_rows: dict       # model -> {"Q", "adam", "adam+cg"} (the paper's MNIST rows)
     curvature: dict | None = None   # SwapCurvature options; None: no probe
+    flag: str = ""         # its --protocol name
 
 
 def check_interval(dataset, n_train, batch_size=512):
@@ -62,7 +63,7 @@ def check_interval(dataset, n_train, batch_size=512):
     return None if steps == PAPER_STEPS else PAPER_STEPS
 
 
-def run_cell(protocol, cell, seeds, out, log=print):
+def run_cell(protocol, cell, seeds, out, log=print, progress_every=10):
     exp = Experiment(dataset=cell.dataset, model=cell.model, methods=protocol.methods, seeds=tuple(seeds),
                      train=TrainConfig(epochs=cell.epochs, chunk_size=cell.chunk_size,
                                        check_every=cell.check_every, **SETUP)).validate()
@@ -82,7 +83,8 @@ def run_cell(protocol, cell, seeds, out, log=print):
             for method in exp.methods:
                 net = build_model(cell.model, shape, data.n_classes)
                 run = train(net, data, config=exp.train, method=method, seed=seed,
-                            probes=[curv] if curv is not None else [])
+                            probes=[curv] if curv is not None else [],
+                            progress=progress_callback(None, lambda s: log(f"  {s}"), progress_every))
                 runs.append(run)
                 log(f"  {cell.name} {final_line(run)}")
                 if run.status == "interrupted":
@@ -178,9 +180,8 @@ def _ours(row):
 def markdown(protocol, doc):
     status = "complete" if doc["complete"] else ("INTERRUPTED: partial results" if doc.get("interrupted")
                                                  else f"in progress ({len(doc['cells'])} of {len(doc['cells_planned'])} cells)")
-    flag = {"vit": "vit", "table1_vit": "vit", "paper_row": "paper-row"}.get(protocol.name, protocol.name)
     lines = [f"# {protocol.title}", "",
-             f"Written by `minitwophase reproduce --protocol {flag}{' --quick' if doc['quick'] else ''}` "
+             f"Written by `minitwophase reproduce --protocol {protocol.flag}{' --quick' if doc['quick'] else ''}` "
              f"(`minitwophase/experiments/protocols/`). Status: {status}. **Measured runtime "
              f"{doc['wall_time'] / 60:.1f} min** ("
              + ", ".join(f"{c['cell']} {c['wall_time'] / 60:.1f} min" for c in doc["cells"]) + ").", "",

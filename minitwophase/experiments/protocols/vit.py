@@ -86,4 +86,5 @@ BUDGET_NOTE = (
 PROTOCOL = Protocol(name="table1_vit", title="Table 1 on the paper's MNIST models (mnist5k, short budgets)",
                     cells=CELLS, methods=("adam", "fixed-split", "adam+cg"), seeds=SEEDS,
                     budget_note=BUDGET_NOTE, paper_rows=PAPER_ROWS,
-                    curvature=dict(samples=500, tol=1e-2, n_vectors=1, steps=20, max_hvp=40, seeds=(0,)))
+                    curvature=dict(samples=500, tol=1e-2, n_vectors=1, steps=20, max_hvp=40, seeds=(0,)),
+                    flag="vit")
