@@ -29,9 +29,10 @@ def add_commands(subparsers):
     p.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT,
                    help="laptop: as described above (table1.md); granularity: swap checks every 8/32/118 "
                    "Adam steps on mnist5k (granularity.md, ~20 min); vit: the four ViT variants and vgg5 "
-                   "(table1_vit.md, ~60 min); vit-detector: the 0.9 detector at the paper's 118-step checks "
-                   "given 100 epochs on vit-nomlp-wkewq-wvwo (vit_detector.md, ~40 min); paper-row: full MNIST vit-nomlp-wkewq-wvwo, Adam vs "
-                   "Adam+CG at the paper's 30/70 split (paper_row.md, ~90 min)")
+                   "(table1_vit.md, 50 min measured); vit-detector: the 0.9 detector at the paper's "
+                   "118-step checks given 100 epochs on vit-nomlp-wkewq-wvwo (vit_detector.md, 34 min); "
+                   "paper-row: full MNIST vit-nomlp-wkewq-wvwo, Adam vs Adam+CG at the paper's 30/70 "
+                   "split (paper_row.md, 77 min)")
     p.add_argument("--quick", action="store_true",
                    help="a few epochs on small data, one seed (seconds; for tests)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="output directory")
