@@ -43,18 +43,19 @@ PROBE_EPOCHS = 30                  # the swap probes of one cell, in Adam epochs
 MIN_EPOCHS = 2
 
 
-def _w(adam, cg):
+def seconds_per_epoch(adam, cg):
+    """W of the module docstring: one epoch of adam + fixed-split + adam+cg (swap unknown)."""
     return adam + 0.3 * adam + 0.7 * cg + max(adam, cg)
 
 
 def epochs_for(adam, cg, share=SHARE, seeds=len(SEEDS)):
     """The arithmetic of the module docstring: E = (share - probes) / (seeds x W)."""
-    return max(MIN_EPOCHS, int((share - PROBE_EPOCHS * adam) / (seeds * _w(adam, cg))))
+    return max(MIN_EPOCHS, int((share - PROBE_EPOCHS * adam) / (seeds * seconds_per_epoch(adam, cg))))
 
 
 def hours_for(epochs, seeds=len(SEEDS)):
     """Estimated hours on one core of the whole protocol at ``epochs`` per cell."""
-    return sum(seeds * epochs * _w(a, c) + PROBE_EPOCHS * a for a, c in MEASURED.values()) / 3600
+    return sum(seeds * epochs * seconds_per_epoch(a, c) + PROBE_EPOCHS * a for a, c in MEASURED.values()) / 3600
 
 
 CELLS = tuple(Cell("mnist5k", m, epochs_for(*MEASURED[m]), chunk_size=512, check_every=PAPER_STEPS)
@@ -77,7 +78,7 @@ BUDGET_NOTE = (
     + " from measured epoch times (s, Adam/CG on mnist5k: "
     + ", ".join(f"{m} {a:.1f}/{c:.1f}" for m, (a, c) in MEASURED.items())
     + f") so that the protocol fits 60 min on one core (estimate "
-    f"{60 * sum(len(SEEDS) * c.epochs * _w(*MEASURED[c.model]) + PROBE_EPOCHS * MEASURED[c.model][0] for c in CELLS) / 3600:.0f} min; "
+    f"{60 * sum(len(SEEDS) * c.epochs * seconds_per_epoch(*MEASURED[c.model]) + PROBE_EPOCHS * MEASURED[c.model][0] for c in CELLS) / 3600:.0f} min; "
     "arithmetic in protocols/vit.py). At the paper's check interval (118 steps = 14.75 mnist5k epochs) "
     "these budgets allow at most one check: the 0.9 detector cannot fire, so adam+cg is Adam here. "
     f"A meaningful budget (150 epochs, 10 checks) takes about {hours_for(150):.0f} h on one core. "
