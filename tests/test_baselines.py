@@ -126,6 +126,11 @@ def test_figures_and_swap_line_name_the_second_phase():
     runs = [train(small_net(), DATA, TrainConfig(method=m, epochs=6, batch_size=128, lr=1e-2))
             for m in ("adam+lbfgs", "sgd")]
     assert "swap to L-BFGS after epoch" in swap_line(runs[0])
+    checked = train(small_net(), DATA, TrainConfig(method="adam+cg", epochs=6, batch_size=128, lr=1e-2,
+                                                   check_every=2))
+    line = swap_line(checked)
+    assert "x peak of the checks every 2 Adam steps" in line and "largest epoch-end |g|" in line
+    assert "of the checks" not in swap_line(train(small_net(), DATA, TrainConfig(method="adam+cg", epochs=6)))
     fig = gradnorm_vs_loss_figure(runs)
     labels = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
     assert "L-BFGS phase" in labels[0] and "Adam phase" in labels[0] and "SGD phase" in labels[1]

@@ -177,11 +177,15 @@ def swap_line(run):
     last = adam[-1]
     peak = max(adam, key=lambda r: r["grad_norm"])
     rule = f"|g| {last['grad_norm']:.3g} <= {run.config['swap_factor']:g} x peak"
+    every = run.config.get("check_every")
+    if every:            # the rule's peak is over its checks, not over the epoch-end norms below
+        rule += f" of the checks every {every} Adam steps"
     why = {"adam+cg": rule, "adam+lbfgs": rule,
            "fixed-split": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
     to = SECOND.get(run.rows[-1]["phase"], "CG")
     return (f"[{run.method} seed {run.seed}] swap to {to} after epoch {last['epoch']} ({why}; "
-            f"largest |g| {peak['grad_norm']:.3g} at epoch {peak['epoch']}, loss {peak['train_loss']:.4g})")
+            f"largest epoch-end |g| {peak['grad_norm']:.3g} at epoch {peak['epoch']}, "
+            f"loss {peak['train_loss']:.4g})")
 
 
 def final_line(run):
