@@ -31,6 +31,7 @@ def test_macs_match_hand_counts():
 
 def test_registry_and_bad_names(tmp_path):
     assert PROTOCOLS[0] == "laptop"
+    assert {m.PROTOCOL.flag for m in (vit, vit_detector, paper_row)} <= set(PROTOCOLS)
     with pytest.raises(ValueError, match="protocol must be one of"):
         run_protocol("nope", tmp_path)
     with pytest.raises(ValueError, match="cells can only be chosen"):

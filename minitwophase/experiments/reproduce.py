@@ -321,11 +321,13 @@ def table1_markdown(doc):
     lines += ["", "## Figures", "",
               "Per cell: Fig. 5 analogue (gradient norm against loss, phases coloured, peak and "
               "swap marked), Fig. 6 analogue (loss against cost and wall time), validation accuracy.", ""]
-    for c in doc["cells"]:
-        lines.append(f"- {c['cell']}: " + ", ".join(f"[{Path(f).stem}]({f})" for f in c["figures"]))
-    lines += ["", "Repeat one cell with `minitwophase run`:", ""]
-    lines += [f"- `{c['command']}`" for c in doc["cells"]]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + cell_links(doc["cells"])) + "\n"
+
+
+def cell_links(cells):
+    """Markdown lines: each cell's figure links, then the `minitwophase run` that repeats it."""
+    lines = [f"- {c['cell']}: " + ", ".join(f"[{Path(f).stem}]({f})" for f in c["figures"]) for c in cells]
+    return lines + ["", "Repeat one cell with `minitwophase run`:", ""] + [f"- `{c['command']}`" for c in cells]
 
 
 def write_table1(doc, out):

@@ -27,6 +27,6 @@ def run_protocol(name, out, quick=False, seeds=None, cells=None, log=print):
         from . import granularity
         return granularity.run(out, quick=quick, seeds=seeds, log=log)
     from . import paper_row, table, vit, vit_detector
-    module = {"vit": vit, "vit-detector": vit_detector, "paper-row": paper_row}[name]
+    module = {m.PROTOCOL.flag: m for m in (vit, vit_detector, paper_row)}[name]
     return table.run(module.PROTOCOL, out, quick_cells=module.QUICK_CELLS if quick else None,
                      seeds=seeds, log=log)

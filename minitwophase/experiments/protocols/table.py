@@ -22,7 +22,7 @@ from ...nn.macs import macs_per_sample
 from ...training import TrainConfig, train
 from ..experiment import Experiment, final_line, load_data, progress_callback
 from ..report import format_stat, markdown_table, summarize, write_history_csv
-from ..reproduce import overdetermination, verdicts
+from ..reproduce import cell_links, overdetermination, verdicts
 from .swap_curvature import SwapCurvature
 
 SETUP = dict(loss="mse", batch_size=512, lr=1e-3, split=0.3, swap_factor=0.9, swap_mode="paper",
@@ -52,8 +52,8 @@ class Protocol:
     seeds: tuple
     budget_note: str       # the measured epoch times and the arithmetic behind the epochs
     paper_rows: dict       # model -> {"Q", "adam", "adam+cg"} (the paper's MNIST rows)
+    flag: str              # its --protocol name
     curvature: dict | None = None   # SwapCurvature options; None: no probe
-    flag: str = ""         # its --protocol name
 
 
 def check_interval(dataset, n_train, batch_size=512):
@@ -247,11 +247,7 @@ def markdown(protocol, doc):
     lines += [markdown_table(["cell", "run", "swap epoch", "lambda_min", "lambda_max", "ratio",
                               "negative mass", "verdict", "converged", "images"], rows) if rows else "(no swap reached)", "",
               "## Figures", ""]
-    for c in doc["cells"]:
-        lines.append(f"- {c['cell']}: " + ", ".join(f"[{Path(f).stem}]({f})" for f in c["figures"]))
-    lines += ["", "Repeat one cell with `minitwophase run`:", ""]
-    lines += [f"- `{c['command']}`" for c in doc["cells"]]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + cell_links(doc["cells"])) + "\n"
 
 
 def write(protocol, doc, out):

@@ -53,9 +53,15 @@ def epochs_for(adam, cg, share=SHARE, seeds=len(SEEDS)):
     return max(MIN_EPOCHS, int((share - PROBE_EPOCHS * adam) / (seeds * seconds_per_epoch(adam, cg))))
 
 
+def seconds_for(model, epochs, seeds=len(SEEDS), probe_epochs=PROBE_EPOCHS):
+    """Estimated seconds on one core of one cell: seeds x epochs x W plus its swap probes."""
+    adam, cg = MEASURED[model]
+    return seeds * epochs * seconds_per_epoch(adam, cg) + probe_epochs * adam
+
+
 def hours_for(epochs, seeds=len(SEEDS)):
     """Estimated hours on one core of the whole protocol at ``epochs`` per cell."""
-    return sum(seeds * epochs * seconds_per_epoch(a, c) + PROBE_EPOCHS * a for a, c in MEASURED.values()) / 3600
+    return sum(seconds_for(m, epochs, seeds) for m in MEASURED) / 3600
 
 
 CELLS = tuple(Cell("mnist5k", m, epochs_for(*MEASURED[m]), chunk_size=512, check_every=PAPER_STEPS)
@@ -78,7 +84,7 @@ BUDGET_NOTE = (
     + " from measured epoch times (s, Adam/CG on mnist5k: "
     + ", ".join(f"{m} {a:.1f}/{c:.1f}" for m, (a, c) in MEASURED.items())
     + f") so that the protocol fits 60 min on one core (estimate "
-    f"{60 * sum(len(SEEDS) * c.epochs * seconds_per_epoch(*MEASURED[c.model]) + PROBE_EPOCHS * MEASURED[c.model][0] for c in CELLS) / 3600:.0f} min; "
+    f"{sum(seconds_for(c.model, c.epochs) for c in CELLS) / 60:.0f} min; "
     "arithmetic in protocols/vit.py). At the paper's check interval (118 steps = 14.75 mnist5k epochs) "
     "these budgets allow at most one check: the 0.9 detector cannot fire, so adam+cg is Adam here. "
     f"A meaningful budget (150 epochs, 10 checks) takes about {hours_for(150):.0f} h on one core. "

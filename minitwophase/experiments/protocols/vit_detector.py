@@ -16,11 +16,11 @@ one core) three seeds cost 3 x 100 x (A + 0.3 A + 0.7 C + max(A, C)) = 3 x 100 x
 from __future__ import annotations
 
 from .table import PAPER_STEPS, Cell, Protocol
-from .vit import MEASURED, PAPER_ROWS, SEEDS, seconds_per_epoch
+from .vit import PAPER_ROWS, SEEDS, seconds_for
 
 MODEL = "vit-nomlp-wkewq-wvwo"
 EPOCHS = 100
-ESTIMATED_MINUTES = len(SEEDS) * EPOCHS * seconds_per_epoch(*MEASURED[MODEL]) / 60
+ESTIMATED_MINUTES = seconds_for(MODEL, EPOCHS, probe_epochs=0) / 60     # the ~15 s probes apart
 CELLS = (Cell("mnist5k", MODEL, EPOCHS, chunk_size=512, check_every=PAPER_STEPS),)
 QUICK_CELLS = (Cell("digits", MODEL + ":width=8,heads=2,depth=1,patch=4", 4, chunk_size=None,
                     check_every=2),)
