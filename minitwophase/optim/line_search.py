@@ -15,7 +15,7 @@ import scipy.optimize as so
 
 from .hager_zhang import approximate_wolfe, initial_step as hz_initial_step
 from .line_function import LineFunction, call_fun   # noqa: F401  (re-exported)
-from .more_thuente import more_thuente
+from .more_thuente import LastPointOnly, more_thuente
 
 
 def wolfe(line, alpha0, c1=1e-4, c2=0.4, accept=None, maxiter=20, old_old_fval=None,
@@ -116,12 +116,13 @@ class ScipyCG(Rule):
     """scipy.optimize.minimize(method="CG")'s search, replayed: Moré–Thuente (scipy's private
     line_search_wolfe1: amin 1e-100, amax 1e100, xtol 1e-14) with c1 = 1e-4, c2 = 0.4 from
     its first trial step; the step must pass scipy CG's descent test, else (or if MT fails)
-    scipy.optimize.line_search (line_search_wolfe2, amax 1e100) with that test."""
+    scipy.optimize.line_search (line_search_wolfe2, amax 1e100) with that test. Both search
+    through ``LastPointOnly``, so fun is called where scipy calls it (nfev as scipy's)."""
     description = "Moré–Thuente with scipy CG's constants and fallback (replays scipy's CG)"
     c1, c2 = 1e-4, 0.4
 
     def __call__(self, line):
-        cg = self.cg
+        cg, line = self.cg, LastPointOnly(line)   # scipy's calls, including its re-evaluations
         f0, s0 = line.phi(0.0), line.slope(0.0)
         alpha1 = 1.0                  # scipy's scalar_search_wolfe1
         if s0 != 0:
@@ -137,7 +138,7 @@ class ScipyCG(Rule):
         if alpha is None:             # scipy's _line_search_wolfe12 fallback
             alpha, why = wolfe(line, 1.0, cg.c1, cg.c2, accept, maxiter=10,
                                old_old_fval=cg.f_prev, amax=1e100)
-        return alpha, why
+        return line.canonical(alpha), why
 
 
 class HagerZhang(Rule):
