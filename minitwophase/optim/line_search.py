@@ -150,11 +150,14 @@ class HagerZhang(Rule):
     theta = 0.5, gamma = 0.66, rho = 5, restart every n iterations) except three chosen on
     problems.selection_problems() by benchmarks/select_hz_constants.py: sigma = c2 = 0.2
     (HZ06: 0.9), omega = inf, i.e. (T2) from the second iteration on (HZ06: 1e-3), and no
-    QuadStep (I1 off; HZ06: on)."""
+    QuadStep (I1 off; HZ06: on). The first trial ends the search only after a QuadStep, as in
+    CG_DESCENT's code (accept_initial = False: testing every trial, HZ05 Section 4, ranked
+    lower on the selection set). ``counts``: where the evaluations went (bench_cg.py)."""
     description = "CG_DESCENT's approximate Wolfe search (Hager & Zhang); with beta='HZ' it is CG_DESCENT"
     c1, c2 = 0.1, 0.2
     eps, omega, decay = 1e-6, np.inf, 0.7
     psi0, psi1, psi2, quad_step, quad_cutoff = 0.01, 0.1, 2.0, False, 1e-12
+    accept_initial = False
     theta, gamma, rho = 0.5, 0.66, 5.0
     restart_fac = 1.0
 
@@ -162,6 +165,8 @@ class HagerZhang(Rule):
         super().__init__(cg)
         self.alpha_prev, self.Q, self.C, self.approx = None, 0.0, 0.0, False
         self._k = None                # the iteration C_k was last updated in
+        self.counts = {}              # where the evaluations went (approximate_wolfe's keys,
+                                      # plus "quad": QuadStep's probes)
 
     def __call__(self, line):
         cg = self.cg
@@ -171,11 +176,14 @@ class HagerZhang(Rule):
                 self.approx = True
             self.Q = 1.0 + self.decay * self.Q
             self.C += (abs(cg.f) - self.C) / self.Q
+        before = line.nfev
         c, quad = hz_initial_step(self.alpha_prev is None, cg.x, cg.f, cg.g, line.d, line,
                                   self.alpha_prev, self.psi0, self.psi1, self.psi2,
                                   self.quad_step, cg.f_prev, self.quad_cutoff)
+        self.counts["quad"] = self.counts.get("quad", 0) + line.nfev - before
         alpha, why = approximate_wolfe(line, c, self.eps * self.C, self.approx, cg.c1, cg.c2,
-                                       self.theta, self.gamma, self.rho, quad=quad)
+                                       self.theta, self.gamma, self.rho, quad=quad,
+                                       accept_initial=self.accept_initial, counts=self.counts)
         if alpha is not None:
             self.alpha_prev = alpha
         return alpha, why
