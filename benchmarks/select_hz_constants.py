@@ -4,8 +4,10 @@ Run: python benchmarks/select_hz_constants.py. Candidates are CG_DESCENT's own p
 (Hager & Zhang 2006, ACM TOMS 32(1), Section 3 and its parameter list): QuadStep on/off, the
 curvature constant sigma, the switch to the approximate Wolfe conditions (HZ06's rule with
 omega = 1e-3, or from the first iteration: omega = inf), the expansion factor rho, psi2 of
-I2 and CG_DESCENT 1.4's periodic restart d = -g every n iterations (its restart_fac = 1) or
-none. Every candidate runs CG_DESCENT (beta="HZ") on ``problems.selection_problems()``, which
+I2, CG_DESCENT 1.4's periodic restart d = -g every n iterations (its restart_fac = 1) or
+none, and whether the first trial and the expansion points may end the search when they meet
+(T1)/(T2) (HZ05 Section 4 ends the search at any such point; CG_DESCENT's code tests the first
+trial only after a QuadStep, which is its default and HZ06's). Every candidate runs CG_DESCENT (beta="HZ") on ``problems.selection_problems()``, which
 shares no problem with ``standard_problems()`` (bench_cg.py's benchmark), so the choice is not
 fitted to the benchmark. Ranking: fewest runs that fail (status != 0), then fewest
 evaluations of fun in total. Deterministic.
@@ -18,9 +20,10 @@ from minitwophase import problems as P
 from minitwophase.optim.nonlinear_cg import NonlinearCG
 
 GTOL = 1e-5
-PAPER = dict(quad_step=True, c2=0.9, omega=1e-3, rho=5.0, psi2=2.0, restart="n")
+PAPER = dict(quad_step=True, c2=0.9, omega=1e-3, rho=5.0, psi2=2.0, restart="n",
+             accept_initial=False)
 GRID = dict(quad_step=(True, False), c2=(0.9, 0.5, 0.2), omega=(1e-3, np.inf),
-            rho=(5.0, 2.0), psi2=(2.0, 1.0), restart=(None, "n"))
+            rho=(5.0, 2.0), psi2=(2.0, 1.0), restart=(None, "n"), accept_initial=(False, True))
 
 
 class HZVariant(NonlinearCG):

@@ -141,3 +141,54 @@ def test_restart_every_auto_only_for_hager_zhang():
         assert NonlinearCG(p.fun, p.x0, line_search=ls).restart_every is None
     assert NonlinearCG(p.fun, p.x0, line_search="hager-zhang", restart_every=None
                        ).restart_every is None
+
+
+def test_counts_book_every_evaluation_to_its_phase():
+    # The parabola from c = 1.5: c (initial), 7.5 (bracket), the secant's zero 2 (secant).
+    line, calls = _parabola()
+    counts = {}
+    alpha, _ = approximate_wolfe(line, 1.5, 0.0, approx=True, counts=counts)
+    assert alpha == pytest.approx(2.0) and counts == {"initial": 1, "bracket": 1, "secant": 1}
+    assert sum(counts.values()) == len(calls)
+
+
+def test_accept_initial_stops_at_a_first_trial_meeting_wolfe():
+    # c = 1.5 meets (T1) (checked by hand in the test above): with accept_initial the search
+    # stops there after one evaluation, and books it as an accepted first trial.
+    line, calls = _parabola()
+    counts = {}
+    assert approximate_wolfe(line, 1.5, 0.0, accept_initial=True, counts=counts) == (1.5, None)
+    assert len(calls) == 1 and counts == {"initial": 1, "accepted initial": 1}
+    # c = 3.9 fails (T1) (phi' = 3.8 > 0 is fine, but phi = 3.61 > 4 - 0.1 * 3.9 * 4 = 2.44):
+    # the search goes on and still ends at a step meeting (T1), checked by hand
+    line, calls = _parabola()
+    alpha, _ = approximate_wolfe(line, 3.9, 0.0, approx=False, accept_initial=True)
+    assert alpha != 3.9 and (alpha - 2) ** 2 - 4 <= 0.1 * alpha * -4 and 2 * (alpha - 2) >= 0.9 * -4
+
+
+@given(waves, st.floats(1e-4, 1e2), st.floats(0.0, 1e-3))
+def test_accept_initial_steps_still_meet_wolfe_or_approximate_wolfe(fun, c, eps):
+    f0, g0 = fun(np.zeros(1))
+    assume(g0[0] < 0)
+    line = LineFunction(fun, np.zeros(1), f0, g0, np.ones(1))
+    alpha, why = approximate_wolfe(line, c, eps * abs(f0), True, DELTA, SIGMA,
+                                   accept_initial=True)
+    assert alpha is not None, why
+    f1, (s1,) = fun(np.array([alpha]))           # independent re-evaluation
+    s0 = g0[0]
+    t1 = f1 - f0 <= DELTA * alpha * s0 and s1 >= SIGMA * s0
+    t2 = (2 * DELTA - 1) * s0 >= s1 >= SIGMA * s0 and f1 <= f0 + eps * abs(f0)
+    assert t1 or t2
+
+
+def test_rule_counts_add_up_to_nfev():
+    p = P.rosenbrock(10)
+    cg = NonlinearCG(p.fun, p.x0, beta="HZ", line_search="hager-zhang", gtol=1e-5)
+    while not cg.done:
+        cg.step()
+    c = cg.search.counts
+    booked = sum(v for k, v in c.items() if k != "accepted initial")
+    # the rest: gradients the stepper re-evaluates at the accepted step (dropped by the cache)
+    assert cg.status == 0 and booked <= cg.nfev - 1 and set(c) <= {
+        "quad", "initial", "bracket", "secant", "bisect", "accepted initial"}
+    assert cg.nfev - 1 - booked <= cg.nit

@@ -8,7 +8,7 @@ from hypothesis import assume, given, strategies as st
 
 import minitwophase
 from minitwophase.optim.line_function import LineFunction
-from minitwophase.optim.more_thuente import dcstep, more_thuente
+from minitwophase.optim.more_thuente import LastPointOnly, dcstep, more_thuente
 
 from line_functions import counted, nan_beyond_two, wave, waves
 
@@ -57,6 +57,29 @@ def test_same_steps_as_scipys_dcsrch_and_strong_wolfe(fun, stp0, c2):
         assert f1 <= f0 + 1e-4 * alpha * g0[0]             # N&W (3.7a)
         assert abs(g1[0]) <= c2 * abs(g0[0])               # N&W (3.7b)
     assert line.nfev == len(calls) == len(line.trials)
+
+
+@given(waves, st.floats(1e-3, 10.0), st.sampled_from([0.1, 0.4, 0.9]))
+def test_last_point_view_makes_the_calls_scipy_makes(fun, stp0, c2):
+    """Through LastPointOnly the search calls fun exactly where DCSRCH, behind a cache of the
+    last point only (scipy's ScalarFunction), calls it: revisits of stx included."""
+    _dcsrch = minpack_port()
+    f0, g0 = fun(np.zeros(1))
+    assume(g0[0] < 0)
+    calls_ref, last = [], [None, None]
+
+    def at(a):                       # ScalarFunction's rule: a fresh call unless x is the last x
+        if a != last[0]:
+            calls_ref.append(a)
+            last[:] = a, fun(np.array([a]))
+        return last[1]
+    ref, *_ = _dcsrch.DCSRCH(lambda a: at(a)[0], lambda a: at(a)[1][0], 1e-4, c2, 1e-14,
+                             1e-100, 1e100)(stp0, phi0=f0, derphi0=g0[0])
+    f, calls = counted(fun)
+    line = LineFunction(f, np.zeros(1), f0, g0, np.ones(1))
+    view = LastPointOnly(line)
+    alpha, _ = more_thuente(view, stp0, 1e-4, c2, 1e-14, 1e-100, 1e100)
+    assert alpha == ref and line.trials == calls_ref and line.nfev == len(calls)
 
 
 def test_nan_region_is_backed_off():

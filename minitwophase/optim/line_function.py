@@ -65,6 +65,15 @@ class LineFunction:
         if f < self.best[1]:
             self.best = (alpha, f, g)
 
+    def evaluate(self, alpha):
+        """A fresh, counted call of fun at alpha, cached or not (for replays of searches that
+        re-evaluate, as scipy's)."""
+        self._evaluate(float(alpha))
+
+    def value(self, alpha):
+        """f alone at alpha (phi without the slope)."""
+        return self.phi(alpha)
+
     def phi(self, alpha):
         alpha = float(alpha)
         if alpha not in self._f:

@@ -15,7 +15,7 @@ import scipy.optimize as so
 
 from .hager_zhang import approximate_wolfe, initial_step as hz_initial_step
 from .line_function import LineFunction, call_fun   # noqa: F401  (re-exported)
-from .more_thuente import more_thuente
+from .more_thuente import LastPointOnly, more_thuente
 
 
 def wolfe(line, alpha0, c1=1e-4, c2=0.4, accept=None, maxiter=20, old_old_fval=None,
@@ -116,12 +116,13 @@ class ScipyCG(Rule):
     """scipy.optimize.minimize(method="CG")'s search, replayed: Moré–Thuente (scipy's private
     line_search_wolfe1: amin 1e-100, amax 1e100, xtol 1e-14) with c1 = 1e-4, c2 = 0.4 from
     its first trial step; the step must pass scipy CG's descent test, else (or if MT fails)
-    scipy.optimize.line_search (line_search_wolfe2, amax 1e100) with that test."""
+    scipy.optimize.line_search (line_search_wolfe2, amax 1e100) with that test. Both search
+    through ``LastPointOnly``, so fun is called where scipy calls it (nfev as scipy's)."""
     description = "Moré–Thuente with scipy CG's constants and fallback (replays scipy's CG)"
     c1, c2 = 1e-4, 0.4
 
     def __call__(self, line):
-        cg = self.cg
+        cg, line = self.cg, LastPointOnly(line)   # scipy's calls, including its re-evaluations
         f0, s0 = line.phi(0.0), line.slope(0.0)
         alpha1 = 1.0                  # scipy's scalar_search_wolfe1
         if s0 != 0:
@@ -137,7 +138,7 @@ class ScipyCG(Rule):
         if alpha is None:             # scipy's _line_search_wolfe12 fallback
             alpha, why = wolfe(line, 1.0, cg.c1, cg.c2, accept, maxiter=10,
                                old_old_fval=cg.f_prev, amax=1e100)
-        return alpha, why
+        return line.canonical(alpha), why
 
 
 class HagerZhang(Rule):
@@ -149,11 +150,14 @@ class HagerZhang(Rule):
     theta = 0.5, gamma = 0.66, rho = 5, restart every n iterations) except three chosen on
     problems.selection_problems() by benchmarks/select_hz_constants.py: sigma = c2 = 0.2
     (HZ06: 0.9), omega = inf, i.e. (T2) from the second iteration on (HZ06: 1e-3), and no
-    QuadStep (I1 off; HZ06: on)."""
+    QuadStep (I1 off; HZ06: on). The first trial ends the search only after a QuadStep, as in
+    CG_DESCENT's code (accept_initial = False: testing every trial, HZ05 Section 4, ranked
+    lower on the selection set). ``counts``: where the evaluations went (bench_cg.py)."""
     description = "CG_DESCENT's approximate Wolfe search (Hager & Zhang); with beta='HZ' it is CG_DESCENT"
     c1, c2 = 0.1, 0.2
     eps, omega, decay = 1e-6, np.inf, 0.7
     psi0, psi1, psi2, quad_step, quad_cutoff = 0.01, 0.1, 2.0, False, 1e-12
+    accept_initial = False
     theta, gamma, rho = 0.5, 0.66, 5.0
     restart_fac = 1.0
 
@@ -161,6 +165,8 @@ class HagerZhang(Rule):
         super().__init__(cg)
         self.alpha_prev, self.Q, self.C, self.approx = None, 0.0, 0.0, False
         self._k = None                # the iteration C_k was last updated in
+        self.counts = {}              # where the evaluations went (approximate_wolfe's keys,
+                                      # plus "quad": QuadStep's probes)
 
     def __call__(self, line):
         cg = self.cg
@@ -170,11 +176,14 @@ class HagerZhang(Rule):
                 self.approx = True
             self.Q = 1.0 + self.decay * self.Q
             self.C += (abs(cg.f) - self.C) / self.Q
+        before = line.nfev
         c, quad = hz_initial_step(self.alpha_prev is None, cg.x, cg.f, cg.g, line.d, line,
                                   self.alpha_prev, self.psi0, self.psi1, self.psi2,
                                   self.quad_step, cg.f_prev, self.quad_cutoff)
+        self.counts["quad"] = self.counts.get("quad", 0) + line.nfev - before
         alpha, why = approximate_wolfe(line, c, self.eps * self.C, self.approx, cg.c1, cg.c2,
-                                       self.theta, self.gamma, self.rho, quad=quad)
+                                       self.theta, self.gamma, self.rho, quad=quad,
+                                       accept_initial=self.accept_initial, counts=self.counts)
         if alpha is not None:
             self.alpha_prev = alpha
         return alpha, why

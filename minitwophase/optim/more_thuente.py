@@ -168,3 +168,49 @@ def more_thuente(line, stp, ftol=1e-4, gtol=0.9, xtol=1e-14, stpmin=1e-8, stpmax
         if not np.isfinite(stp):
             return None, "Moré–Thuente: the trial step is not finite"
     return None, f"Moré–Thuente: no strong Wolfe step within {maxiter} evaluations"
+
+
+class LastPointOnly:
+    """A LineFunction as scipy's searches see their objective: scipy's ScalarFunction keeps f
+    and g for the last point x only, compared as arrays. So a search that returns to an
+    earlier step (MINPACK's stp = stx, line_search_wolfe2 restarting from wolfe1's first
+    trial) calls fun there again, and a step whose x_k + alpha d rounds to the last x (steps
+    one ulp apart once the bracket has collapsed) calls nothing. scipy's CG replay searches
+    through this view, so it makes scipy's calls in scipy's order and counts them as scipy.
+    ``canonical(alpha)``: the step actually evaluated at alpha's point (same x, same result)."""
+
+    def __init__(self, line):
+        self.line = line
+        self._x, self._alpha = line.x, 0.0     # x_k: its f and g are scipy's old_fval, gfk
+        self._alias = {}
+
+    def _at(self, alpha):
+        alpha = float(alpha)
+        if alpha != self._alpha and alpha != 0.0:   # phi(0), phi'(0): scipy passes them in
+            x = self.line.x + alpha * self.line.d   # the x scipy's phi(alpha) asks for
+            if np.array_equal(x, self._x):
+                self._alias[alpha] = self._alpha
+                return self._alpha
+            self.line.evaluate(alpha)
+            self._x, self._alpha = x, alpha
+        return alpha
+
+    def canonical(self, alpha):
+        return None if alpha is None else self._alias.get(float(alpha), alpha)
+
+    def phi(self, alpha):
+        return self.line.phi(self._at(alpha))
+
+    def slope(self, alpha):
+        return self.line.slope(self._at(alpha))
+
+    def grad(self, alpha):
+        return self.line.grad(self._at(alpha))
+
+    @property
+    def rejected(self):
+        return self.line.rejected
+
+    @rejected.setter
+    def rejected(self, count):
+        self.line.rejected = count

@@ -28,7 +28,7 @@ from .._validate import as_float_array, name_choice, positive_int, real_number
 from .cg_beta import BETAS
 from .line_function import LineFunction, call_fun, with_gradient
 from .line_search import LINE_SEARCHES, RULES
-from .stepper import Stepper, run
+from .stepper import Stepper, gradient_norm, run
 
 
 class CGRecord(NamedTuple):
@@ -114,7 +114,7 @@ class NonlinearCG(Stepper):
         sufficient descent one (scipy CG's descent test, Gilbert & Nocedal 1992)."""
         def accept(alpha):
             g = line.grad(alpha)
-            if np.linalg.norm(g, ord=self.norm) <= self.gtol:
+            if gradient_norm(g, self.norm) <= self.gtol:
                 return True
             return self._new_direction(g)[2] not in ("descent", "beta")
         return accept

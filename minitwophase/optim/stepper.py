@@ -19,6 +19,16 @@ SCIPY_MESSAGES = {  # scipy's CG status messages (scipy.optimize._optimize._stat
 }
 
 
+def gradient_norm(g, order):
+    """||g||_order as scipy's CG takes it for its stop test (scipy.optimize's vecnorm):
+    the same operations, so a replay stops where scipy stops."""
+    if order == np.inf:
+        return np.amax(np.abs(g))
+    if order == -np.inf:
+        return np.amin(np.abs(g))
+    return np.sum(np.abs(g) ** order, axis=0) ** (1.0 / order)
+
+
 class Stepper:
     """Mixin; the subclass sets fun, x, calls ``_stop_tests``, sets f, g, nit, nfev, njev,
     then calls ``_start``."""
@@ -50,7 +60,7 @@ class Stepper:
         self.message = (SCIPY_MESSAGES[status] + " " + detail).strip()
 
     def _check_stop(self):
-        if np.linalg.norm(self.g, ord=self.norm) <= self.gtol:
+        if gradient_norm(self.g, self.norm) <= self.gtol:
             self._finish(0)
         elif self.nit >= self.maxiter:
             self._finish(1)
