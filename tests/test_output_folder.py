@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 import minitwophase.experiments.report as report
-from minitwophase.experiments.outdir import LOCK, FolderBusy, OutputFolder
 from cli_runner import run_cli
+
+LOCK = ".minitwophase.lock"            # documented: the lock file naming the holder
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT = ["run", "--dataset", "digits", "--model", "mlp:16", "--epochs", "2", "--quiet", "--methods", "adam"]
@@ -80,6 +81,7 @@ def test_the_lock_of_a_killed_process_does_not_block_the_next_run(tmp_path, caps
 
 
 def test_the_lock_is_held_while_a_folder_is_open(tmp_path):
+    from minitwophase.experiments.outdir import FolderBusy, OutputFolder
     with OutputFolder(tmp_path / "f", command="first"):
         with pytest.raises(FolderBusy, match=f"pid {os.getpid()} .*first"):
             OutputFolder(tmp_path / "f", command="second").open()
@@ -148,8 +150,8 @@ def test_an_empty_out_is_refused_and_nothing_is_written_here(tmp_path, capsys, m
 
 def test_an_over_long_out_name_leaves_no_folder(tmp_path, capsys):
     code, _, err = _run_safely([*SHORT, "--out", str(tmp_path / "out" / ("x" * 300))], capsys)
-    _one_line_error(code, err, "--out", "255")
     assert list(tmp_path.iterdir()) == []
+    _one_line_error(code, err, "--out", "255")
 
 
 @pytest.mark.parametrize("name", ["results.json", "history.csv", "params.npz"])
@@ -193,6 +195,7 @@ def test_a_read_only_out_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
 
 
 def test_a_refused_out_removes_the_folders_it_created(tmp_path, capsys, monkeypatch):
+    from minitwophase.experiments.outdir import FolderBusy, OutputFolder
     parent = tmp_path / "a"
     monkeypatch.setattr(OutputFolder, "_clear", lambda self: (_ for _ in ()).throw(
         FolderBusy(f"{self.path} is in use by a test")))

@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-from minitwophase.experiments import blas
 from cli_runner import run_cli
 
 SHORT = ["run", "--dataset", "digits", "--model", "mlp:16", "--epochs", "1", "--quiet", "--methods",
@@ -31,6 +30,7 @@ def test_results_record_the_blas_and_the_command_sets_its_threads(tmp_path, caps
 
 
 def test_without_threadpoolctl_the_count_comes_from_the_environment(monkeypatch):
+    from minitwophase.experiments import blas
     monkeypatch.setitem(sys.modules, "threadpoolctl", None)        # import fails: optional
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
     info = blas.blas_info()
@@ -42,6 +42,8 @@ def test_without_threadpoolctl_the_count_comes_from_the_environment(monkeypatch)
 
 
 def test_the_command_line_repeats_the_thread_count():
+    from minitwophase.experiments import blas
+
     class Exp:
         def command_line(self):
             return "minitwophase run --epochs 3"
