@@ -7,6 +7,7 @@ training.TrainConfig, so a saved run's ``config.command`` repeats it exactly.
 """
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -116,7 +117,7 @@ def _run(args, stop):
         print(f"{PROG}: {stop.name} before training; nothing written", file=sys.stderr)
         return stop.code
     command = repeat_command(exp)
-    folder = OutputFolder(args.out, command=f"minitwophase run ... --out {args.out}")
+    folder = OutputFolder(args.out, command=f"{command} --out {shlex.quote(args.out)}")
     try:
         removed = folder.open()                 # deferred: created, locked and cleared, or refused
     except OutputError as exc:
@@ -186,9 +187,7 @@ def _record_failure(outcome, folder, message):
     outcome.error = message
     try:
         write_results_json(outcome, folder)
-    except OSError:                             # OutputError is a ValueError: catch it too
-        pass
-    except OutputError:
+    except (OSError, OutputError):              # the disk may still be full: the line says it
         pass
 
 

@@ -8,7 +8,7 @@
      process is refused with a message naming the holder, and a killed holder's lock (the OS
      released it) is simply taken over;
   3. removes the files an earlier run left (``RUN_FILES``: results.json, history.csv,
-     params.npz, summary.md, fig_*.png and temporary files), so nothing of it can be read as
+     params.npz, summary.md, fig_*.png, and their temporary files), so nothing of it can be read as
      part of the new run. Other files are left alone. A folder where one of these names is
      not a file (e.g. a directory called results.json) is refused before anything is removed.
 Every file is then written by create-and-rename (``write``: ``_json.write_atomic``), never
@@ -36,8 +36,11 @@ except ImportError:                     # pragma: no cover
     fcntl = None
 
 LOCK = ".minitwophase.lock"
-#: The files a run writes (glob patterns); an earlier run's are removed when a new run opens.
-RUN_FILES = ("results.json", "history.csv", "params.npz", "summary.md", "fig_*.png", ".*.tmp")
+#: The files a run writes (glob patterns); an earlier run's are removed when a new run opens,
+#: with the temporary files of an interrupted write (_json.write_atomic's, and "NAME.tmp" of
+#: earlier versions).
+RUN_FILES = ("results.json", "history.csv", "params.npz", "summary.md", "fig_*.png")
+TEMPORARY = tuple(f".{p}.*.tmp" for p in RUN_FILES) + tuple(f"{p}.tmp" for p in RUN_FILES)
 
 
 class OutputError(ValueError):
@@ -149,7 +152,7 @@ class OutputFolder:
             entries = list(os.scandir(self.path))
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot read the folder ({_why(exc)})") from None
-        old = [e for e in entries if any(fnmatch(e.name, p) for p in RUN_FILES)]
+        old = [e for e in entries if any(fnmatch(e.name, p) for p in RUN_FILES + TEMPORARY)]
         for e in old:
             if e.is_dir(follow_symlinks=False):
                 raise OutputError(f"{self.path}: {e.name} is a folder, where this run writes a file; "
