@@ -71,12 +71,13 @@ class OutputFolder:
         self._created = []              # folders this process created (removed if open fails)
 
     # ------------------------------------------------------------ opening
-    def open(self):
-        """Create, lock and clear the folder; returns the names of the earlier run's files removed."""
+    def open(self, clear=True):
+        """Create, lock and (unless ``clear`` is False: a run continued in its own folder)
+        clear the folder; returns the names of the earlier run's files removed."""
         try:
             self._make_dirs()
             self._lock()
-            return self._clear()
+            return self._clear() if clear else []
         except BaseException:
             self.close()
             self._remove_created()
