@@ -1,9 +1,14 @@
 """Save and load a comparison; the tables at equal epochs and at equal cost; summary.md.
 
-Files written by ``save_results(outcome, out_dir)``:
-  results.json  {"minitwophase": version, "versions": {...}, "config": the experiment and the
-                equivalent command line, "dataset": description, "interrupted": bool,
-                "runs": [Run.to_dict()], "summary": summarize(runs)}; NaN/inf become null
+Files written by ``save_results(outcome, out_dir)`` (or, step by step, by the command:
+``write_records``, ``write_figures``, ``write_summary``), each by create-and-rename into an
+``outdir.OutputFolder`` (locked, an earlier run's files removed first):
+  results.json  {"minitwophase": version, "versions": {...}, "blas": the BLAS library, kernel
+                and thread count (blas.py), "config": the experiment and the command that
+                repeats it (thread count first), "dataset": description, "state": running /
+                complete / interrupted / failed, "interrupted": bool, "ended": how it ended
+                in words, "error": why files are missing (state failed), "runs":
+                [Run.to_dict()], "summary": summarize(runs)}; NaN/inf become null
   history.csv   one row per method, seed and epoch: method, seed, then training.COLUMNS (and
                 training.CURVATURE_COLUMNS when curvature was measured)
   params.npz    per run "<method>_seed<seed>_theta" and "..._best_theta" (and "..._epoch_<N>"
