@@ -115,9 +115,14 @@ class OutputFolder:
 
     def _lock(self):
         lock = self.path / LOCK
+        # Without flock (not POSIX) the file's existence is the lock: a killed holder's stays.
+        exclusive = 0 if fcntl is not None else os.O_EXCL
         for _ in range(10):     # retry if the file we locked was removed by its closing holder
             try:
-                fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | exclusive | getattr(os, "O_NOFOLLOW", 0), 0o666)
+            except FileExistsError:
+                raise FolderBusy(f"{self.path} is in use by {holder(lock)}; wait for it to end, or "
+                                 f"remove {lock} if that process is gone") from None
             except OSError as exc:
                 raise OutputError(f"{self.path}: cannot create or write there ({_why(exc)})") from None
             if fcntl is not None:
