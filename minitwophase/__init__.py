@@ -9,9 +9,14 @@ Importing the package loads no plotting backend (the CLI and the tests choose Ag
 The layers, bottom to top, are listed in README.md ("Where things go") and checked by
 tests/test_layers.py.
 """
-from . import datasets, models, nn, optim, peaks, problems, swap, training
-from ._version import __version__
-from .optim import Adam, linear_cg, minimize_cg
-from .swap import SwapDetector
+try:
+    from . import datasets, models, nn, optim, peaks, problems, swap, training
+    from ._version import __version__
+    from .optim import Adam, linear_cg, minimize_cg
+    from .swap import SwapDetector
+except KeyboardInterrupt:          # Ctrl-C while the command starts: one line, exit 130
+    from ._startup import interrupted_while_starting
+    interrupted_while_starting()
+    raise
 
 __all__ = ["nn", "Adam", "linear_cg", "minimize_cg", "SwapDetector"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -29,7 +30,33 @@ def jsonable(value):
 
 
 def write_atomic(path, write):
-    """``write(tmp_path)``, then rename: a Ctrl-C mid-write never leaves half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    """``write(tmp_path)`` into a new file beside ``path``, then rename it onto ``path``.
+
+    A Ctrl-C or a full disk mid-write never leaves half a file, nor the temporary one (it is
+    removed on any failure). The temporary file is created exclusively (O_EXCL: never an
+    existing file, never through a symlink) and the rename replaces a symlink at ``path``
+    rather than writing through it.
+    """
+    path = Path(path)
+    tmp = _exclusive_tmp(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _exclusive_tmp(path):
+    """A new empty file ``.<name>.<pid>[.k].tmp`` in path's folder (mode from the umask)."""
+    for k in range(1000):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}{'' if k == 0 else f'.{k}'}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file beside {path}")

@@ -2,6 +2,8 @@
 exit 2, no traceback), Ctrl-C (partial results, exit 130) and exact repeatability."""
 import csv
 import json
+import re
+import shlex
 import subprocess
 import sys
 
@@ -46,8 +48,10 @@ def test_saved_command_line_parses_back_to_the_same_experiment(tmp_path, capsys)
                            "--out", str(tmp_path)], capsys)
     assert code == 0
     doc, _ = load_results(tmp_path)
-    argv = doc["config"]["command"].split()[1:]
-    assert argv[0] == "run"
+    words = shlex.split(doc["config"]["command"])
+    assert re.fullmatch(r"[A-Z_]+_NUM_THREADS=\d+", words[0])    # the BLAS thread count first
+    argv = words[2:]
+    assert words[1] == "minitwophase" and argv[0] == "run"
     again = cli.run.experiment_from_args(cli.build_parser().parse_args(argv))
     assert again.to_dict() == {k: v for k, v in doc["config"].items() if k != "command"}
 

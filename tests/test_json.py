@@ -37,3 +37,25 @@ def test_write_atomic_leaves_no_partial_file(tmp_path):
     assert target.read_text() == "old"
     write_atomic(target, lambda tmp: tmp.write_text("new"))
     assert target.read_text() == "new" and not (tmp_path / "out.txt.tmp").exists()
+
+
+def test_write_atomic_replaces_a_symlink_and_leaves_its_target_alone(tmp_path):
+    target, link = tmp_path / "precious.txt", tmp_path / "out.txt"
+    target.write_text("keep")
+    link.symlink_to(target)
+    write_atomic(link, lambda tmp: tmp.write_text("new"))
+    assert target.read_text() == "keep" and not link.is_symlink() and link.read_text() == "new"
+
+
+def test_write_atomic_on_a_full_disk_leaves_no_temporary_file(tmp_path):
+    import errno
+
+    def full(tmp):
+        tmp.write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    try:
+        write_atomic(tmp_path / "out.txt", full)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []

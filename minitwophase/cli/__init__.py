@@ -8,7 +8,9 @@
     curvature.py  minitwophase curvature      Hessian extremes and convex verdict at saved parameters
 
 Every error in the user's options or files ends in one line ``minitwophase: error: ...`` on
-stderr and exit code 2 (no traceback); Ctrl-C writes the results so far and exits 130.
+stderr and exit code 2 (no traceback); Ctrl-C writes the results so far and exits 130,
+SIGTERM exits 143 (signals.py); a Ctrl-C anywhere else (while starting, parsing, in a verb
+that has no handler of its own) is one line and exit 130.
 A new verb: a module with ``add_commands(subparsers)`` setting ``func``, listed in VERBS.
 Layer: cli, the top; nothing in the package imports it.
 """
@@ -17,9 +19,14 @@ from __future__ import annotations
 import os
 import sys
 
-from .._version import __version__
-from . import curvature, reproduce, run, trace
-from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError, as_flags
+try:
+    from .._version import __version__
+    from . import curvature, reproduce, run, trace
+    from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError, as_flags
+except KeyboardInterrupt:          # Ctrl-C while the command starts (_startup.py)
+    from .._startup import interrupted_while_starting
+    interrupted_while_starting()
+    raise
 
 VERBS = (run, trace, reproduce, curvature)
 
@@ -37,13 +44,16 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
         return args.func(args)
+    except KeyboardInterrupt:       # a verb that writes results handles Ctrl-C itself
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except UsageError as exc:
         print(f"{PROG}: error: {as_flags(str(exc))}", file=sys.stderr)
         return EXIT_USAGE

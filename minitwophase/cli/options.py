@@ -11,6 +11,7 @@ Layer: cli (the top); imports from below only.
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..models import ACTIVATIONS, DEFAULT_WIDTHS
 from ..nn.losses import LOSSES
@@ -94,6 +95,38 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def out_folder(text):
+    """--out: a folder name that can exist (checked as typed, before anything is created):
+    not empty (that would be the current folder), no NUL, each part within the file
+    system's name limit (os.pathconf PC_NAME_MAX of the nearest existing parent, 255 if
+    unknown) and the whole within PC_PATH_MAX."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a folder name, got {text!r} (use --out . for "
+                                         "the current folder)")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"expected a folder name without NUL characters, got {text!r}")
+    path = os.path.abspath(text)
+    base = path
+    while not os.path.exists(base) and os.path.dirname(base) != base:
+        base = os.path.dirname(base)
+    name_max, path_max = _limit(base, "PC_NAME_MAX", 255), _limit(base, "PC_PATH_MAX", 4096)
+    for part in text.split(os.sep):
+        if len(os.fsencode(part)) > name_max:
+            raise argparse.ArgumentTypeError(f"expected folder names of at most {name_max} bytes each, "
+                                             f"got one of {len(os.fsencode(part))}: {part[:40]}...")
+    if len(os.fsencode(path)) >= path_max:
+        raise argparse.ArgumentTypeError(f"expected a path shorter than {path_max} bytes, got "
+                                         f"{len(os.fsencode(path))}")
+    return text
+
+
+def _limit(path, name, default):
+    try:
+        return os.pathconf(path, name)
+    except (OSError, ValueError, AttributeError):
+        return default
 
 
 def number(text):

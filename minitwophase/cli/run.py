@@ -7,18 +7,21 @@ training.TrainConfig, so a saved run's ``config.command`` repeats it exactly.
 """
 from __future__ import annotations
 
-import signal
+import shlex
 import sys
 import time
 from pathlib import Path
 
-from ..experiments.experiment import Experiment, Outcome, load_data, run_experiment
-from ..models import build_model
-from ..experiments.report import LiveWriter, format_tables, save_results, summarize
+from ..experiments.blas import repeat_command
+from ..experiments.experiment import Experiment, Outcome, build_net, load_data, run_experiment
+from ..experiments.outdir import OutputError, OutputFolder
+from ..experiments.report import (HISTORY, PARAMS, RESULTS, SUMMARY, LiveWriter, drawn_figures,
+                                  format_tables, summarize, write_figures, write_records,
+                                  write_results_json, write_summary)
 from ..training import METHODS, TrainConfig
-from .options import (EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, HelpFormatter, UsageError, add_data_options,
-                      add_training_options, headless, integer, integers, names, path_error, positive_int,
-                      train_options)
+from .options import (PROG, HelpFormatter, UsageError, add_data_options, add_training_options, headless,
+                      integer, integers, names, out_folder, positive_int, train_options)
+from .signals import StopSignals
 
 DEFAULT_OUT = "minitwophase-run"
 
@@ -35,9 +38,15 @@ def add_commands(subparsers):
         "the training set (CG line-search evaluations included). With no options: Adam vs "
         "Adam+CG on the bundled MNIST-5k with a 784-128-10 tanh MLP and MSE loss.",
         epilog="history.csv and results.json (state \"running\") are written while training, "
-        "so even a killed run keeps its history. Ctrl-C stops training, writes what exists so "
-        "far and exits 130; SIGTERM does the same and exits 143. Bad options or files: one "
-        "error line, exit 2. --no-plots removes figures an earlier run left in --out.")
+        "so even a killed run keeps its history. Ctrl-C stops training (or the figures), writes "
+        "what exists so far and exits 130; SIGTERM does the same and exits 143; a second signal "
+        "while the files are written is recorded, never cuts them short. Every file is written "
+        "by create-and-rename. Bad options or files: one error line, exit 2, before any folder "
+        "is created. --out holds one run: an earlier run's results.json, history.csv, params.npz, "
+        "summary.md and fig_*.png there are removed before the new run writes (other files are "
+        "left alone); a folder another run is writing is refused. The repeat command starts with "
+        "the BLAS thread count (e.g. OPENBLAS_NUM_THREADS=1): results differ in the last bits "
+        "with another count.")
     add_data_options(run)
     train = run.add_argument_group("training")
     train.add_argument("--methods", type=names, default="adam,adam+cg", metavar="LIST",
@@ -57,8 +66,9 @@ def add_commands(subparsers):
                       help="also save theta every K epochs (epoch 0 included) to params.npz as "
                       "<method>_seed<seed>_epoch_<N>, for `minitwophase curvature`")
     out = run.add_argument_group("output")
-    out.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                     help="output directory (created; files in it are overwritten)")
+    out.add_argument("--out", type=out_folder, default=DEFAULT_OUT, metavar="DIR",
+                     help="output folder (created; an earlier run's files in it are removed first; "
+                     "one run at a time: a second process is refused while the first holds it)")
     out.add_argument("--progress-every", type=positive_int, default=10, metavar="K",
                      help="print a progress line every K epochs (and at the swap)")
     out.add_argument("--quiet", action="store_true", help="no progress lines, only the final table")
@@ -76,81 +86,110 @@ def experiment_from_args(args):
 
 
 def _prepare(args):
-    """Everything that can fail because of the user's options or files, before training:
-    the options, the data, the model against the data, then the output folder (created
-    only once everything else is known to work)."""
+    """Everything that can fail because of the user's options or files, before any folder
+    exists: the options (checked once, in Experiment.validate), the data, the network for
+    the data (built once here, used by every run)."""
     try:
         exp = experiment_from_args(args)
         data = load_data(exp)
-        build_model(exp.model, data.image_shape, data.n_classes, exp.activation)
+        net = build_net(exp, data)
     except (ValueError, TypeError, OSError) as exc:   # DatasetError is a ValueError
         message = str(exc)
         if message.startswith("model "):
             message = "--model " + message[len("model "):]
         raise UsageError(message) from None
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise path_error("--out", out, exc) from None
-    return exp, out, data
+    return exp, data, net
 
 
 def cmd_run(args):
     """SIGTERM (``timeout``, a batch scheduler) is handled like Ctrl-C: training stops, what
-    exists is written; exit 143 (128 + SIGTERM) instead of Ctrl-C's 130."""
-    received = []
-
-    def on_sigterm(signum, frame):
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        return _run(args, received)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    exists is written; exit 143 (128 + SIGTERM) instead of Ctrl-C's 130 (signals.py)."""
+    with StopSignals() as stop:
+        return _run(args, stop)
 
 
-def _stopped(received):
-    """(what stopped the run, exit code)."""
-    return ("terminated (SIGTERM)", EXIT_TERMINATED) if received else ("interrupted", EXIT_INTERRUPTED)
-
-
-def _run(args, received):
+def _run(args, stop):
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     try:
-        exp, out, data = _prepare(args)
+        with stop.armed():                      # nothing written yet: a signal just stops
+            exp, data, net = _prepare(args)
     except KeyboardInterrupt:
-        why, code = _stopped(received)
-        print(f"{PROG}: {why} before training; nothing written", file=sys.stderr)
-        return code
-    say(f"data: {data.description}")
-    say(f"repeat with: {exp.command_line()}")
-    start = time.perf_counter()
+        print(f"{PROG}: {stop.name} before training; nothing written", file=sys.stderr)
+        return stop.code
+    command = repeat_command(exp)
+    folder = OutputFolder(args.out, command=f"{command} --out {shlex.quote(args.out)}")
     try:
-        live = LiveWriter(Outcome(exp, data.description, []), out)   # written as the run goes
-        outcome = run_experiment(exp, data=data, log=say, progress=live,
-                                 progress_every=args.progress_every)
-    except KeyboardInterrupt:                 # between runs or while writing: keep what exists
-        outcome = live.outcome
+        removed = folder.open()                 # deferred: created, locked and cleared, or refused
+    except OutputError as exc:
+        raise UsageError(f"--out {exc}") from None
+    outcome = Outcome(exp, data.description)
+    try:
+        return _train_and_write(args, stop, say, folder, outcome, removed, command, data, net)
+    except OutputError as exc:                  # e.g. a full disk: say so where it can be said
+        _record_failure(outcome, folder, f"--out {exc}")
+        raise UsageError(f"--out {exc}; {_kept(folder)}") from None
+    except OSError as exc:                      # a figure that could not be written
+        why = (exc.strerror or str(exc)).rstrip(".").lower()
+        _record_failure(outcome, folder, f"--out {folder.path}: cannot write the figures ({why})")
+        raise UsageError(f"--out {folder.path}: cannot write the figures ({why}); {_kept(folder)}") from None
+    finally:
+        folder.close()
+
+
+def _train_and_write(args, stop, say, folder, outcome, removed, command, data, net):
+    exp = outcome.experiment
+    start = time.perf_counter()
+    if removed:                     # said even with --quiet: files were deleted
+        print(f"removed the earlier run's files from {folder.path}/: {', '.join(removed)}", flush=True)
+    live = LiveWriter(outcome, folder)          # history.csv (header), results.json "running"
+    say(f"data: {outcome.dataset}")
+    say(f"repeat with: {command}")
+    try:
+        with stop.armed():
+            run_experiment(exp, data=data, log=say, progress=live, progress_every=args.progress_every,
+                           outcome=outcome, net=net)
+    except KeyboardInterrupt:                   # before the first run or between two
         outcome.interrupted = True
-    why, code = _stopped(received)
-    if not outcome.runs:
-        save_results(outcome, out, plots=False)
-        print(f"{PROG}: {why} before the first epoch; no epoch recorded in {out}/", file=sys.stderr)
-        return code
-    if not args.no_plots:
+    if stop.stopped:
+        outcome.interrupted = True
+        outcome.ended = f"{stop.name} during training"
+    write_records(outcome, folder)              # deferred: the records, results.json last
+    figures = []
+    if not args.no_plots and any(r.rows for r in outcome.runs):
         headless()
-    paths = save_results(outcome, out, plots=not args.no_plots)
-    removed = paths.pop("removed", [])
+        try:
+            with stop.armed():
+                figures = write_figures(outcome.runs, folder)
+        except KeyboardInterrupt:               # keep the figures finished; say what stopped
+            figures = drawn_figures(folder)
+            if not outcome.interrupted:
+                outcome.interrupted = True
+                outcome.ended = f"{stop.name} while drawing the figures (the runs were complete)"
+            write_results_json(outcome, folder)
+    write_summary(outcome, folder, figures)
+    why = stop.name
+    if not outcome.runs:
+        print(f"{PROG}: {why} before the first epoch; no epoch recorded in {folder.path}/", file=sys.stderr)
+        return stop.code
     print()
     print(format_tables(summarize(outcome.runs)))
+    names = [HISTORY, PARAMS, RESULTS] + [Path(f).name for f in figures] + [SUMMARY]
     print(f"\n{len(outcome.runs)} run(s) in {time.perf_counter() - start:.1f} s; "
-          f"results in {out}/ ({', '.join(p.name for p in paths.values())})")
-    if removed:
-        print(f"removed the previous run's figures (--no-plots): {', '.join(p.name for p in removed)}")
+          f"results in {folder.path}/ ({', '.join(names)})")
     if outcome.interrupted:
-        print(f"{PROG}: {why}: partial results written to {out}/", file=sys.stderr)
-        return code
+        print(f"{PROG}: {why}: partial results written to {folder.path}/", file=sys.stderr)
+        return stop.code
     return 0
+
+
+def _record_failure(outcome, folder, message):
+    """results.json says the files are incomplete, if even that can be written."""
+    outcome.error = message
+    try:
+        write_results_json(outcome, folder)
+    except (OSError, OutputError):              # the disk may still be full: the line says it
+        pass
+
+
+def _kept(folder):
+    return f"what was written is in {folder.path}/ (results.json says how far it got)"

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from ..training import METHODS
 from ..verification import compare as TC
 from ..verification import trace as T
-from .options import (HelpFormatter, UsageError, add_data_options, add_training_options, integer,
+from .options import (PROG, HelpFormatter, UsageError, add_data_options, add_training_options, integer,
                       train_options, usage_error)
+from .signals import StopSignals
 
 DEFAULTS = dict(dataset="digits", model="mlp:32", method="adam+cg", epochs=20)
 
@@ -108,22 +110,37 @@ def _tol(default, uniform, per_field):
 
 
 def cmd_trace(args):
+    """Ctrl-C or SIGTERM while training: the steps recorded so far are written as a trace whose
+    header says status "interrupted", and the command exits 130 / 143 (never 0: a partial
+    trace must not pass for a complete one). While the files are written, signals wait."""
     if not args.out.endswith(".json"):
         raise UsageError(f"--out must name a .json file (the .csv and .npz go beside it), got {args.out!r}")
-    try:
-        trace = T.trace_run(dataset=args.dataset, model=args.model, activation=args.activation,
-                            val_fraction=args.val_fraction, data_seed=args.data_seed,
-                            include_data=args.with_data, method=args.method, seed=args.seed,
-                            **train_options(args))
-        paths = T.save_trace(trace, args.out)
-    except (ValueError, TypeError, OSError) as exc:
-        raise usage_error(exc) from None
+    with StopSignals() as stop:
+        try:
+            with stop.armed():
+                trace = T.trace_run(dataset=args.dataset, model=args.model, activation=args.activation,
+                                    val_fraction=args.val_fraction, data_seed=args.data_seed,
+                                    include_data=args.with_data, method=args.method, seed=args.seed,
+                                    **train_options(args))
+        except KeyboardInterrupt:           # before training or after it, outside train()'s own catch
+            print(f"{PROG}: {stop.name} before the trace was recorded; nothing written", file=sys.stderr)
+            return stop.code
+        except (ValueError, TypeError, OSError) as exc:
+            raise usage_error(exc) from None
+        try:
+            paths = T.save_trace(trace, args.out)
+        except (ValueError, TypeError, OSError) as exc:
+            raise usage_error(exc) from None
     h = trace.header
     kinds = [r["kind"] for r in trace.records]
     print(f"{len(trace.records)} records ({kinds.count('minibatch')} Adam steps, {kinds.count('epoch')} "
           f"Adam epochs, {kinds.count('cg')} CG iterations; swap after epoch {h['swap_epoch']}); "
           f"{h['status']}: {h['message']}")
     print("wrote " + ", ".join(str(p) for p in paths))
+    if stop.stopped or h["status"] == "interrupted":
+        print(f"{PROG}: {stop.name}: partial trace written (status \"interrupted\"); it is not a "
+              "complete run", file=sys.stderr)
+        return stop.code
     return 0
 
 

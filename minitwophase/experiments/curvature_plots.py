@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .._json import write_atomic
 from ..curvature.density import smooth
 from ..curvature.plots import density_figure, extremes_figure, gradnorm_loss_figure
 
 
 def _save(fig, path):
-    fig.savefig(path, dpi=110)
+    """Create-and-rename (write_atomic): an interrupted save leaves no half-written PNG."""
+    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     return path
 
 

@@ -2,9 +2,14 @@
 
 ``Experiment`` holds everything needed to repeat a comparison (its fields are named exactly
 as the command-line flags, so ``command_line()`` is the equivalent ``minitwophase run``).
-``load_data`` loads the data once; ``run_experiment`` builds a fresh model per run and calls
-``training.train``. Runs go seed by seed (all methods of seed 0, then seed 1, ...) so that a
-Ctrl-C leaves complete comparisons for the seeds already done. Ctrl-C stops the loop: the
+``validate`` checks every option once, before any data is loaded, and returns a resolved copy
+that is not checked again. ``load_data`` loads the data once; ``run_experiment`` builds a fresh
+model per run and calls ``training.train``. Runs go seed by seed (all methods of seed 0, then
+seed 1, ...) so that a Ctrl-C leaves complete comparisons for the seeds already done.
+
+One ``Outcome`` describes a comparison from its first row on: each run is put in
+``outcome.runs`` at its first recorded row (before the caller's progress hook sees it), so the
+live writer, the final files and the caller all read the same runs. Ctrl-C stops the loop: the
 finished runs and the interrupted one (status "interrupted", its rows so far) are kept.
 
 Layer: experiments (above training/ and models.py); map: README "Where things go".
@@ -38,7 +43,10 @@ class Experiment:
     train: TrainConfig = field(default_factory=TrainConfig)   # method and seed are ignored
 
     def validate(self):
-        """Check every option before any data is loaded; returns a resolved copy."""
+        """Check every option before any data is loaded; returns a resolved copy (a copy
+        returned by validate is returned as it is: each option is checked once)."""
+        if getattr(self, "_checked", False):
+            return self
         if not isinstance(self.dataset, str):
             raise TypeError(f"dataset must be a str such as 'mnist5k', got {type(self.dataset).__name__}")
         kind, _ = parse_model(self.model)
@@ -60,7 +68,18 @@ class Experiment:
         if len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds must not repeat, got {list(seeds)}")
         train_cfg = replace(self.train, method=methods[0], seed=seeds[0]).validate()
-        return replace(self, activation=activation, methods=methods, seeds=seeds, train=train_cfg)
+        resolved = replace(self, activation=activation, methods=methods, seeds=seeds, train=train_cfg)
+        resolved._checked = True        # not a field: replace() and from_dict() copies are rechecked
+        return resolved
+
+    def run_config(self, method, seed):
+        """The TrainConfig of one run of a validated experiment: its shared options, checked
+        in validate with every method and seed, so marked checked (train() takes it as is)."""
+        if not getattr(self, "_checked", False):
+            raise ValueError("run_config needs a validated experiment (call validate() first)")
+        cfg = replace(self.train, method=method, seed=seed)
+        cfg._checked = True
+        return cfg
 
     def to_dict(self):
         d = asdict(self)
@@ -93,12 +112,15 @@ class Experiment:
 
 @dataclass
 class Outcome:
-    """What a comparison produced: the runs in order, and whether Ctrl-C cut it short."""
+    """What a comparison produced: the runs in order, and how it ended. The one record of a
+    comparison: run_experiment fills it, the live writer and the final files read it."""
     experiment: Experiment
     dataset: str                    # the loaded data set's description
-    runs: list
-    interrupted: bool = False
+    runs: list = field(default_factory=list)
+    interrupted: bool = False       # Ctrl-C or SIGTERM cut the comparison (or its writing) short
     wall_time: float = 0.0          # seconds for the whole comparison, evaluation included
+    ended: str = ""                 # how it ended, in words ("SIGTERM while drawing the figures")
+    error: str | None = None        # why the files could not all be written (a full disk)
 
 
 def load_data(experiment):
@@ -107,40 +129,57 @@ def load_data(experiment):
                          val_fraction=experiment.val_fraction, seed=experiment.data_seed)
 
 
-def run_experiment(experiment, data=None, progress=None, log=None, progress_every=10):
-    """Train every method x seed; returns an Outcome (also after Ctrl-C).
+def build_net(experiment, data):
+    """The experiment's network for the data (errors as models.build_model). One network
+    serves every run: it holds no parameters (theta is the run's, from its seed)."""
+    return build_model(experiment.model, data.image_shape, data.n_classes, experiment.activation)
 
-    progress(run, row): called after every epoch (a KeyboardInterrupt it raises stops the
-    comparison like Ctrl-C). log(line): receives the progress lines, every
-    ``progress_every`` epochs, at the swap and at the end of each run; None for silence.
+
+def run_experiment(experiment, data=None, progress=None, log=None, progress_every=10, outcome=None,
+                   net=None):
+    """Train every method x seed; returns the Outcome (also after Ctrl-C).
+
+    progress(run, row): called after every epoch, once ``run`` is in ``outcome.runs`` (a
+    KeyboardInterrupt it raises stops the comparison like Ctrl-C). log(line): receives the
+    progress lines, every ``progress_every`` epochs, at the swap and at the end of each run;
+    None for silence. outcome: an Outcome to fill (the caller's live writer reads it);
+    default a new one. net: the network (``build_net``), if the caller built it already.
     """
     experiment = experiment.validate()
     progress_every = positive_int(progress_every, "progress_every")
     data = load_data(experiment) if data is None else data
-    outcome = Outcome(experiment, data.description, [])
+    if outcome is None:
+        outcome = Outcome(experiment, data.description)
     start = time.perf_counter()
     try:
+        net = build_net(experiment, data) if net is None else net
         for seed in experiment.seeds:
             for method in experiment.methods:
-                net = build_model(experiment.model, data.image_shape, data.n_classes,
-                                  experiment.activation)
-                callback = progress_callback(progress, log, progress_every)
-                run = train(net, data, config=experiment.train, progress=callback,
-                            method=method, seed=seed)
-                outcome.runs.append(run)
+                callback = progress_callback(progress, log, progress_every, outcome.runs)
+                run = train(net, data, config=experiment.run_config(method, seed), progress=callback)
+                if not any(r is run for r in outcome.runs):     # a run stopped before its first row
+                    outcome.runs.append(run)
                 if log is not None:
                     log(final_line(run))
                 if run.status == "interrupted":     # train() caught the Ctrl-C itself
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
         outcome.interrupted = True
-    outcome.wall_time = time.perf_counter() - start
+    finally:
+        outcome.wall_time = time.perf_counter() - start
+        for run in outcome.runs:        # cut off between its rows and its return (a second signal)
+            if run.status == "running":
+                run.status, run.message = "interrupted", (
+                    f"interrupted after {max(len(run.rows) - 1, 0)} epoch(s), before the run was finished")
     return outcome
 
 
-def progress_callback(progress, log, every):
-    """train()'s progress hook: a line to ``log`` every ``every`` epochs and at the swap, then ``progress``."""
+def progress_callback(progress, log, every, runs=None):
+    """train()'s progress hook: ``run`` into ``runs`` at its first row, a line to ``log`` every
+    ``every`` epochs and at the swap, then ``progress``."""
     def callback(run, row):
+        if runs is not None and not (runs and runs[-1] is run):
+            runs.append(run)
         if log is not None:
             epoch = row["epoch"]
             if row["phase"] in SECOND and (len(run.rows) < 2 or run.rows[-2]["phase"] != row["phase"]):

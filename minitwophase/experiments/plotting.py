@@ -22,6 +22,8 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from .._json import write_atomic
+
 METHOD_COLORS = {"adam": "tab:blue", "adam+cg": "tab:orange", "fixed-split": "tab:green",
                  "cg": "tab:red"}
 PHASE_COLORS = {"adam": METHOD_COLORS["adam"], "cg": METHOD_COLORS["cg"]}   # first / second phase
@@ -72,9 +74,12 @@ def _tidy_log_axis(axis):
 
 
 def _save(fig, path):
+    """Create-and-rename (write_atomic): an interrupted save leaves no half-written PNG."""
     path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -1,9 +1,14 @@
 """Save and load a comparison; the tables at equal epochs and at equal cost; summary.md.
 
-Files written by ``save_results(outcome, out_dir)``:
-  results.json  {"minitwophase": version, "versions": {...}, "config": the experiment and the
-                equivalent command line, "dataset": description, "interrupted": bool,
-                "runs": [Run.to_dict()], "summary": summarize(runs)}; NaN/inf become null
+Files written by ``save_results(outcome, out_dir)`` (or, step by step, by the command:
+``write_records``, ``write_figures``, ``write_summary``), each by create-and-rename into an
+``outdir.OutputFolder`` (locked, an earlier run's files removed first):
+  results.json  {"minitwophase": version, "versions": {...}, "blas": the BLAS library, kernel
+                and thread count (blas.py), "config": the experiment and the command that
+                repeats it (thread count first), "dataset": description, "state": running /
+                complete / interrupted / failed, "interrupted": bool, "ended": how it ended
+                in words, "error": why files are missing (state failed), "runs":
+                [Run.to_dict()], "summary": summarize(runs)}; NaN/inf become null
   history.csv   one row per method, seed and epoch: method, seed, then training.COLUMNS (and
                 training.CURVATURE_COLUMNS when curvature was measured)
   params.npz    per run "<method>_seed<seed>_theta" and "..._best_theta" (and "..._epoch_<N>"
@@ -23,7 +28,9 @@ Layer: experiments (above training/ and models.py); map: README "Where things go
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 import math
 import platform
 import time
@@ -34,7 +41,9 @@ import numpy as np
 from .._json import jsonable, write_atomic
 from .._version import __version__
 from ..training import COLUMNS, CURVATURE_COLUMNS, Run
+from .blas import blas_info, repeat_command
 from .curvature_report import curvature_digest, curvature_markdown
+from .outdir import OutputFolder, WriteError
 
 RESULTS, HISTORY, PARAMS, SUMMARY = "results.json", "history.csv", "params.npz", "summary.md"
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
@@ -43,7 +52,7 @@ _COST_RTOL = 1e-12    # costs are sums of sample counts / 2N: allow rounding in 
 
 # ---------------------------------------------------------------- numbers
 def versions():
-    """Versions of everything that can change the numbers."""
+    """Versions of everything that can change the numbers (the BLAS: ``blas_info``)."""
     import matplotlib
     import scipy
 
@@ -204,30 +213,48 @@ def format_tables(summary):
 # ---------------------------------------------------------------- files
 def results_document(outcome, running=False):
     """results.json's content. ``state``: "running" (a partial file written during the run;
-    no summary yet), "interrupted" (Ctrl-C or SIGTERM) or "complete"."""
+    no summary yet), "interrupted" (Ctrl-C or SIGTERM), "failed" (the files could not all be
+    written, e.g. a full disk: ``error`` says why) or "complete". ``ended`` says in words how
+    the command ended (which signal, at which stage); ``blas`` the BLAS library and threads."""
     exp = outcome.experiment
-    state = "running" if running else "interrupted" if outcome.interrupted else "complete"
+    state = ("running" if running else "failed" if outcome.error else
+             "interrupted" if outcome.interrupted else "complete")
     return jsonable({
-        "minitwophase": versions()["minitwophase"], "versions": versions(),
-        "config": {**exp.to_dict(), "command": exp.command_line()},
+        "minitwophase": __version__, "versions": versions(), "blas": blas_info(),
+        "config": {**exp.to_dict(), "command": repeat_command(exp)},
         "dataset": outcome.dataset, "state": state, "interrupted": outcome.interrupted,
+        "ended": outcome.ended or None, "error": outcome.error,
         "wall_time": outcome.wall_time, "runs": [r.to_dict() for r in outcome.runs],
         "summary": None if running else summarize(outcome.runs)})
 
 
+def history_columns(runs):
+    return COLUMNS + (CURVATURE_COLUMNS if any(r.curvature is not None for r in runs) else ())
+
+
+def _csv_row(run, row, columns):
+    return [run.method, run.seed] + ["" if row.get(k) is None else row[k] for k in columns]
+
+
 def write_history_csv(runs, path):
-    def write(tmp):
-        with open(tmp, "w", newline="") as fh:
-            w = csv.writer(fh)
-            columns = COLUMNS + (CURVATURE_COLUMNS if any(r.curvature is not None for r in runs) else ())
-            w.writerow(("method", "seed") + columns)
-            for r in runs:
-                for row in r.rows:
-                    w.writerow([r.method, r.seed] + ["" if row.get(k) is None else row[k] for k in columns])
-    write_atomic(Path(path), write)
+    write_atomic(Path(path), lambda tmp: _write_history(runs, tmp))
+
+
+def _write_history(runs, path):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        columns = history_columns(runs)
+        w.writerow(("method", "seed") + columns)
+        for r in runs:
+            for row in r.rows:
+                w.writerow(_csv_row(r, row, columns))
 
 
 def write_params(runs, path):
+    write_atomic(Path(path), lambda tmp: _write_params(runs, tmp))
+
+
+def _write_params(runs, path):
     arrays = {}
     for r in runs:
         for name in ("theta", "best_theta"):
@@ -235,15 +262,16 @@ def write_params(runs, path):
                 arrays[f"{r.method}_seed{r.seed}_{name}"] = np.asarray(getattr(r, name))
         for epoch, theta in (r.checkpoints or {}).items():       # --save-checkpoints
             arrays[f"{r.method}_seed{r.seed}_epoch_{epoch}"] = np.asarray(theta)
-
-    def write(tmp):
-        with open(tmp, "wb") as fh:         # a file object: np.savez would append ".npz" to tmp
-            np.savez(fh, **arrays)
-    write_atomic(Path(path), write)
+    with open(path, "wb") as fh:            # a file object: np.savez would append ".npz" to path
+        np.savez(fh, **arrays)
 
 
 def summary_markdown(doc, figures=(), runs=None):
     cfg, summary = doc["config"], doc["summary"]
+    status = {"complete": "complete", "interrupted": "INTERRUPTED (partial results)",
+              "failed": "FAILED (files incomplete)"}.get(doc.get("state"), doc.get("state"))
+    if doc.get("ended"):
+        status += f"; {doc['ended']}"
     lines = ["# minitwophase comparison", "",
              f"Repeat with: `{cfg['command']}`", "",
              f"- data: {doc['dataset']}",
@@ -251,7 +279,7 @@ def summary_markdown(doc, figures=(), runs=None):
              f"batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']:g}",
              f"- swap: factor {cfg['train']['swap_factor']:g}, mode {cfg['train']['swap_mode']}; "
              f"CG beta {cfg['train']['cg_beta']}, line search {cfg['train']['cg_line_search']}",
-             f"- status: {'INTERRUPTED (partial results)' if doc['interrupted'] else 'complete'}", "",
+             f"- status: {status}", "",
              "## At equal epochs", "", "Each run at its final epoch; mean ± sample std over seeds.", "",
              equal_epochs_table(summary), "",
              "## At equal cost", "",
@@ -275,65 +303,103 @@ def summary_markdown(doc, figures=(), runs=None):
     lines += ([""] + curvature_markdown(runs)) if runs else []
     if figures:
         lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({Path(f).name})" for f in figures]
+    blas = doc.get("blas") or {}
     lines += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in doc["versions"].items()]
+    if blas:
+        lines.append(f"- BLAS: {blas.get('library')} {blas.get('version') or ''}, kernel "
+                     f"{blas.get('kernel') or 'unknown'}, {blas.get('threads') or 'unknown'} thread(s)")
     return "\n".join(lines) + "\n"
 
 
+# The files of a comparison are written in this order, each by create-and-rename: the
+# records first (history.csv, params.npz, then results.json, which says how it all ended),
+# then the figures (optional, slow), then summary.md (it lists the figures drawn).
+def write_records(outcome, folder):
+    """history.csv, params.npz and results.json into an open OutputFolder; returns {name: path}."""
+    paths = {"history": folder.write(HISTORY, lambda tmp: _write_history(outcome.runs, tmp)),
+             "params": folder.write(PARAMS, lambda tmp: _write_params(outcome.runs, tmp))}
+    paths["results"] = write_results_json(outcome, folder)
+    return paths
+
+
+def write_results_json(outcome, folder, running=False):
+    text = json.dumps(results_document(outcome, running=running), indent=1, allow_nan=False)
+    return folder.write_text(RESULTS, text)
+
+
+def write_figures(runs, folder):
+    """The figures (each by create-and-rename); returns their paths. Needs a backend chosen."""
+    if not any(r.rows for r in runs):
+        return []
+    from .plotting import plot_all
+    return [Path(p) for p in plot_all(runs, folder.path)]
+
+
+def drawn_figures(folder):
+    """The figures present in the folder (after an interrupted write_figures: those finished)."""
+    return sorted(folder.path.glob("fig_*.png"))
+
+
+def write_summary(outcome, folder, figures=()):
+    md = summary_markdown(results_document(outcome), figures, outcome.runs)
+    return folder.write_text(SUMMARY, md)
+
+
 def save_results(outcome, out_dir, plots=True):
-    """Write every file of a comparison into ``out_dir``; returns {name: path}. Without
-    plots, figures of an earlier run in ``out_dir`` are removed (listed in paths["removed"])."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stale = []
-    if not plots:
-        from .plotting import FIGURES
-        stale = [out / name for name in FIGURES.values() if (out / name).exists()]
-        for path in stale:
-            path.unlink()
-    doc = results_document(outcome)
-    paths = {"results": out / RESULTS, "history": out / HISTORY, "params": out / PARAMS,
-             "summary": out / SUMMARY}
-    text = json.dumps(doc, indent=1, allow_nan=False)
-    write_atomic(paths["results"], lambda tmp: tmp.write_text(text))
-    write_history_csv(outcome.runs, paths["history"])
-    write_params(outcome.runs, paths["params"])
-    figures = []
-    if plots and any(r.rows for r in outcome.runs):
-        from .plotting import plot_all
-        figures = plot_all(outcome.runs, out)
-        paths.update({Path(f).stem: Path(f) for f in figures})
-    md = summary_markdown(doc, figures, outcome.runs)
-    write_atomic(paths["summary"], lambda tmp: tmp.write_text(md))
-    if stale:
-        paths["removed"] = stale
+    """Write every file of a comparison into ``out_dir`` (created, locked while writing, an
+    earlier run's files removed first: outdir.py); returns {name: path}, the earlier run's
+    files removed under paths["removed"]."""
+    folder = OutputFolder(out_dir, command=repeat_command(outcome.experiment))
+    removed = folder.open()
+    try:
+        paths = write_records(outcome, folder)
+        figures = write_figures(outcome.runs, folder) if plots else []
+        paths.update({p.stem: p for p in figures})
+        paths["summary"] = write_summary(outcome, folder, figures)
+    finally:
+        folder.close()
+    if removed:
+        paths["removed"] = [folder.path / name for name in removed]
     return paths
 
 
 class LiveWriter:
-    """Writes a comparison while it runs, so a killed process keeps its history:
-    ``history.csv`` gets each row as it is recorded (appended, flushed), ``results.json`` a
-    partial document (state "running") atomically at each run's first and last row and at most
-    every ``every`` seconds between. ``save_results`` replaces both at the end. Use as ``progress(run, row)``."""
+    """Writes a comparison while it runs, so a killed process keeps its history. Use as
+    ``progress(run, row)`` after ``run_experiment`` has put ``run`` in ``outcome.runs``.
 
-    def __init__(self, outcome, out_dir, every=5.0):
-        self.outcome, self.out, self.every = outcome, Path(out_dir), every
+    ``history.csv`` is created (header only) when the writer is, then gets each row as it is
+    recorded (appended to the file this writer created, flushed; never through a symlink);
+    ``results.json`` a partial document (state "running", by create-and-rename) at each run's
+    first and last row and at most every ``every`` seconds between. ``write_records`` replaces
+    both at the end."""
+
+    def __init__(self, outcome, folder, every=5.0):
+        self.outcome, self.folder, self.every = outcome, folder, every
         self.last = -np.inf
-        with open(self.out / HISTORY, "w", newline="") as fh:   # a fresh file: no old rows
-            csv.writer(fh).writerow(("method", "seed") + COLUMNS)
+        self.seen = set()
+        header = io.StringIO()
+        csv.writer(header).writerow(("method", "seed") + COLUMNS)
+        folder.write_text(HISTORY, header.getvalue())
         self.write_json()
 
     def write_json(self):
-        text = json.dumps(results_document(self.outcome, running=True), indent=1, allow_nan=False)
-        write_atomic(self.out / RESULTS, lambda tmp: tmp.write_text(text))
+        write_results_json(self.outcome, self.folder, running=True)
         self.last = time.monotonic()
 
     def __call__(self, run, row):
-        new = not any(r is run for r in self.outcome.runs)
-        if new:
-            self.outcome.runs.append(run)
-        with open(self.out / HISTORY, "a", newline="") as fh:
-            csv.writer(fh).writerow([run.method, run.seed] + ["" if row.get(k) is None else row[k]
-                                                             for k in COLUMNS])
+        new = id(run) not in self.seen
+        self.seen.add(id(run))
+        line = io.StringIO()
+        csv.writer(line).writerow(_csv_row(run, row, COLUMNS))
+        flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.folder.path / HISTORY, flags)
+            try:
+                os.write(fd, line.getvalue().encode())
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise WriteError(self.folder.path, HISTORY, exc) from None
         if new or time.monotonic() - self.last >= self.every or row["epoch"] == run.config["epochs"]:
             self.write_json()
 

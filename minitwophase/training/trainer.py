@@ -25,7 +25,7 @@ and ``save_checkpoints`` add the probes of curvature_probe.py.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 
@@ -88,10 +88,14 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
     """Train ``net`` on ``data`` (a datasets.Dataset) by ``config.method``; returns a Run.
 
     NaN/inf, or a loss above DIVERGENCE_FACTOR x the initial one, ends the run with status
-    "diverged", Ctrl-C with "interrupted"; either way the rows so far and the best
-    parameters are kept (statuses: history.STATUSES). Hooks: see the module docstring.
+    "diverged", Ctrl-C with "interrupted" (also while the run is being finished, after its
+    last epoch); either way the rows so far and the best parameters are kept (statuses:
+    history.STATUSES). Hooks: see the module docstring.
+
+    The config is checked here, once, unless it comes checked (``Experiment.run_config``);
+    ``overrides`` replace fields of ``config`` (a new config, so checked).
     """
-    cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).validate()
+    cfg = _checked_config(config, overrides)
     objective = Objective(net, data.X_train, data.y_train, cfg.loss, cfg.chunk_size)
     theta = cfg.initial_theta(net)
     run = Run(method=cfg.method, seed=cfg.seed, config=asdict(cfg))
@@ -130,7 +134,11 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
             run.status, run.message = "diverged", str(exc) + "; keeping the best parameters seen"
         except KeyboardInterrupt:
             run.status, run.message = "interrupted", f"interrupted (Ctrl-C or SIGTERM) after {len(run.rows) - 1} epoch(s)"
-        _finish(run, net, data, check, theta, record.best, cfg.loss)
+        try:        # the finishing step is protected too: a signal here keeps the rows and theta
+            _finish(run, net, data, check, theta, record.best, cfg.loss)
+        except KeyboardInterrupt:
+            _interrupted_while_finishing(run, theta, record.best)
+            return run
         try:
             for p in probes:                            # e.g. the curvature at the end
                 if hasattr(p, "finish"):
@@ -138,6 +146,25 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
         except KeyboardInterrupt:                       # training is complete: keep it, stop the rest
             run.status, run.message = "interrupted", run.message + "; interrupted in the final diagnostics"
     return run
+
+
+def _checked_config(config, overrides):
+    """The run's TrainConfig, checked once: as given if it comes checked and nothing overrides it."""
+    cfg = config if config is not None else TrainConfig()
+    if not overrides and getattr(cfg, "_checked", False):
+        return cfg
+    return replace(cfg, **overrides).validate()     # a copy: the caller's config is left as it is
+
+
+def _interrupted_while_finishing(run, theta, best):
+    """A signal during _finish: the parameters (finite ones) are kept; what was not computed
+    (final train accuracy, peak report) stays None, and the status says so."""
+    if run.best_theta is None:
+        run.best_epoch, run.best_theta = best[2], best[1]
+    if run.theta is None:
+        run.theta = theta if np.all(np.isfinite(theta)) else best[1]
+    done = f"{run.message}; " if run.message else ""
+    run.status, run.message = "interrupted", f"{done}interrupted while the run was being finished"
 
 
 def _config_probes(cfg):

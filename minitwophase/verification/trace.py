@@ -59,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._json import jsonable
+from .._json import jsonable, write_atomic
 from .._version import __version__
 from ..experiments.experiment import Experiment, load_data
 from ..models import build_model
@@ -277,7 +277,8 @@ def layout(net):
 
 # ---------------------------------------------------------------- files
 def save_trace(trace, path):
-    """Write path (.json), and beside it .csv (the records) and .npz (the inputs); returns them."""
+    """Write path (.json), and beside it .csv (the records) and .npz (the inputs); returns them.
+    Each by create-and-rename (_json.write_atomic): never half a file, never through a symlink."""
     path = Path(path)
     if path.suffix != ".json":
         raise ValueError(f"path must end in .json (the .csv and .npz go beside it), got {str(path)!r}")
@@ -285,14 +286,21 @@ def save_trace(trace, path):
     doc = trace.to_dict()
     if trace.inputs:
         doc["header"]["inputs_file"] = npz_path.name
-        np.savez(npz_path, **trace.inputs)
-    path.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
-    with open(csv_path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(RECORD_KEYS)
-        for r in trace.records:
-            w.writerow(["" if r[k] is None else repr(r[k]) if isinstance(r[k], float) else r[k]
-                        for k in RECORD_KEYS])
+        def write_npz(tmp):
+            with open(tmp, "wb") as fh:         # a file object: np.savez would append ".npz"
+                np.savez(fh, **trace.inputs)
+        write_atomic(npz_path, write_npz)
+    text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    write_atomic(path, lambda tmp: tmp.write_text(text))
+
+    def write_csv(tmp):
+        with open(tmp, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(RECORD_KEYS)
+            for r in trace.records:
+                w.writerow(["" if r[k] is None else repr(r[k]) if isinstance(r[k], float) else r[k]
+                            for k in RECORD_KEYS])
+    write_atomic(csv_path, write_csv)
     return [path, csv_path] + ([npz_path] if trace.inputs else [])
 
 

@@ -1,4 +1,4 @@
-"""Issue 13, defect 5: a blow-up without NaN is "diverged" by a stated rule (loss above
+"""A blow-up without NaN is "diverged" by a stated rule (loss above
 DIVERGENCE_FACTOR x the initial loss, or NaN/inf), and every status is documented."""
 import re
 from pathlib import Path
