@@ -168,7 +168,8 @@ def minimize_lbfgs(fun, x0, m=10, line_search="wolfe", gtol=1e-5, maxiter=None, 
     """Minimize ``fun(x) -> (f, g)`` by L-BFGS with memory ``m``; see ``LBFGS`` for
     ``options`` (norm, c1, c2). line_search: a key of ``LBFGS_LINE_SEARCHES``. Stops when
     ||g||_norm <= gtol (max-norm by default, as L-BFGS-B's pgtol). ``callback`` as in
-    ``minimize_cg`` (an OptimizeResult with x, fun, jac, nit, record; StopIteration or True
-    stops the run with status 99)."""
+    ``minimize_cg`` and scipy.optimize.minimize (``callback(xk)``, or
+    ``callback(intermediate_result)`` with an OptimizeResult holding x, fun, jac, nit, record;
+    StopIteration stops the run with status 99)."""
     opt = LBFGS(fun, x0, m=m, line_search=line_search, gtol=gtol, maxiter=maxiter, **options)
     return run(opt, callback)
