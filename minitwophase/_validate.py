@@ -128,6 +128,6 @@ def preconditioner(precond, n, name="precond"):
         raise ValueError(f"{name} as an array is the diagonal of M and must have shape ({n},) "
                          f"like x0, got shape {m.shape}")
     if not np.all(m > 0):
-        raise ValueError(f"{name} (the diagonal of M) must be > 0, got {m[~(m > 0)][0]!r} "
+        raise ValueError(f"{name} (the diagonal of M) must be > 0, got {float(m[~(m > 0)][0])!r} "
                          f"at index {int(np.argmin(m > 0))}")
     return lambda r: r / m
