@@ -21,9 +21,15 @@ def objective_value(f, name="fun"):
     """f as a float: a real scalar or a size-1 array (as scipy accepts), else a clear error."""
     if isinstance(f, (numbers.Real, np.floating, np.integer)) and not isinstance(f, bool):
         return float(f)
-    arr = np.asarray(f) if not isinstance(f, (str, bytes)) else None
+    try:
+        arr = None if isinstance(f, (str, bytes, tuple)) else np.asarray(f)
+    except (TypeError, ValueError):   # ragged sequences
+        arr = None
     if arr is None or arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must return a real number f, got {type(f).__name__} {f!r:.60}")
+        hint = ("; with a callable jac, fun returns f alone (jac=True: fun returns (f, g))"
+                if isinstance(f, tuple) else "")
+        raise TypeError(f"{name} must return a real number f, got {type(f).__name__} "
+                        f"{f!r:.60}{hint}")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name} must return a real f, got the complex value {f!r:.60}")
     if arr.size != 1:
