@@ -138,7 +138,8 @@ class Wolfe(Rule):
     steps after which the next direction lacks sufficient descent (as scipy's CG); if it
     refused every Wolfe step, the search reruns on the same cache without the test and the
     stepper then restarts d = -g ("descent"). c2 = 0.2 and the bracketing limit 20 were chosen
-    on problems.selection_problems() (benchmarks/select_cg_defaults.py)."""
+    on problems.selection_problems() (benchmarks/select_cg_defaults.py, then with scipy's
+    first trial), the cap of ``first_step`` on the same set."""
     description = "strong Wolfe, scipy.optimize.line_search (the default)"
     c1, c2, maxiter = 1e-4, 0.2, 20
 
