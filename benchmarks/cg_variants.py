@@ -8,6 +8,8 @@ patching scipy's module attributes.
 
 Options of VariantCG (library defaults first):
   initial_step  first trial step of each Wolfe search:
+    "scale-free"  the library's line_search.first_step: N&W (3.60) capped at 2 alpha_{k-1}
+                (CG_DESCENT's I2 growth), I0 at k = 0
     "scipy"     N&W (3.60) capped as in scipy's CG: min(1, 1.01 * 2 (f_k - f_{k-1}) / phi'(0))
     "quadratic" N&W (3.60) without the cap
     "slope"     N&W (3.59): alpha_{k-1} phi'_{k-1}(0) / phi'_k(0)
@@ -24,16 +26,16 @@ Options of VariantCG (library defaults first):
 import numpy as np
 
 from minitwophase.optim.hager_zhang import initial_step as hz_initial_step
-from minitwophase.optim.line_search import ScipyCG, Wolfe, scipy_first_step, wolfe
+from minitwophase.optim.line_search import ScipyCG, Wolfe, first_step, scipy_first_step, wolfe
 from minitwophase.optim.nonlinear_cg import NonlinearCG
 
-INITIAL_STEPS = ("scipy", "quadratic", "slope", "previous", "hager-zhang")
+INITIAL_STEPS = ("scale-free", "scipy", "quadratic", "slope", "previous", "hager-zhang")
 
 
 class VariantWolfe(Wolfe):
-    def __init__(self, cg, initial_step="scipy", descent_test="search", fallback="same",
-                 ls_maxiter=20):
-        super().__init__(cg)
+    def __init__(self, c1, c2, xtol, initial_step="scale-free", descent_test="search",
+                 fallback="same", ls_maxiter=20):
+        super().__init__(c1, c2, xtol)
         if initial_step not in INITIAL_STEPS:
             raise ValueError(f"initial_step must be one of {INITIAL_STEPS}, got {initial_step!r}")
         if descent_test not in ("search", "restart"):
@@ -44,57 +46,61 @@ class VariantWolfe(Wolfe):
         self.maxiter = ls_maxiter
         self.alpha_prev = self.slope_prev = None
 
-    def first_step(self, line):
-        cg, rule, slope = self.cg, self.rule, float(self.cg.g @ line.d)
+    def first_step(self, line, f_prev, alpha_prev=None, slope_prev=None):
+        rule, slope = self.rule, line.slope(0.0)
+        x, f, g = line.x, line.phi(0.0), line.grad(0.0)
+        if rule == "scale-free":
+            return first_step(line, f_prev, alpha_prev, slope_prev)
         if self.alpha_prev is None:            # k = 0, or nothing accepted yet
             if rule == "hager-zhang":
-                return hz_initial_step(True, cg.x, cg.f, cg.g, line.d, line, None)[0]
-            return scipy_first_step(cg, line)
+                return hz_initial_step(True, x, f, g, line.d, line, None)[0]
+            return scipy_first_step(line, f_prev)
         if rule == "scipy":
-            return scipy_first_step(cg, line)
+            return scipy_first_step(line, f_prev)
         if rule == "quadratic":
-            a = 1.01 * 2 * (cg.f - cg.f_prev) / slope
+            a = 1.01 * 2 * (f - f_prev) / slope
         elif rule == "slope":
             a = self.alpha_prev * self.slope_prev / slope
         elif rule == "previous":
             a = self.alpha_prev
         else:
-            a = hz_initial_step(False, cg.x, cg.f, cg.g, line.d, line, self.alpha_prev)[0]
+            a = hz_initial_step(False, x, f, g, line.d, line, self.alpha_prev)[0]
         return a if np.isfinite(a) and a > 0 else 1.0 / np.linalg.norm(line.d)
 
-    def __call__(self, line):
-        cg, alpha0 = self.cg, self.first_step(line)
-        strict = self.descent_test == "search" and cg.restart != "line search"
-        accept = cg.descent_ahead(line) if strict else None   # the retry along -g: plain
-        alpha, why = wolfe(line, alpha0, cg.c1, cg.c2, accept, self.maxiter)
+    def __call__(self, line, accept, *, f_prev, alpha_prev, slope_prev, retry=False):
+        alpha0 = self.first_step(line, f_prev, alpha_prev, slope_prev)
+        strict = self.descent_test == "search" and not retry
+        accept = accept if strict else None    # the retry along -g: plain
+        alpha, why = wolfe(line, alpha0, self.c1, self.c2, accept, self.maxiter)
         if alpha is None and line.rejected and self.fallback == "same":
-            alpha, why = wolfe(line, alpha0, cg.c1, cg.c2, None, self.maxiter)
+            alpha, why = wolfe(line, alpha0, self.c1, self.c2, None, self.maxiter)
         if alpha is not None:
-            self.alpha_prev, self.slope_prev = alpha, float(cg.g @ line.d)
+            self.alpha_prev, self.slope_prev = alpha, line.slope(0.0)
         return alpha, why
 
 
 class VariantCG(NonlinearCG):
     """NonlinearCG(..., line_search="wolfe") with the study's options (module docstring)."""
 
-    def __init__(self, fun, x0, *args, initial_step="scipy", descent_test="search",
+    def __init__(self, fun, x0, *args, initial_step="scale-free", descent_test="search",
                  fallback="same", ls_maxiter=20, **kwargs):
         self.variant = dict(initial_step=initial_step, descent_test=descent_test,
                             fallback=fallback, ls_maxiter=ls_maxiter)
         super().__init__(fun, x0, *args, **kwargs)
 
     def make_rule(self, rule):
-        return VariantWolfe(self, **self.variant) if rule is Wolfe else rule(self)
+        if rule is Wolfe:
+            return VariantWolfe(self.c1, self.c2, self.xtol, **self.variant)
+        return super().make_rule(rule)
 
 
 class PublicSearchOnly(ScipyCG):
     """scipy CG's search with line_search_wolfe1 (Moré–Thuente) always failing."""
 
-    def __call__(self, line):
-        cg, accept = self.cg, self.cg.descent_ahead(line)
-        if cg.restart == "line search":          # scipy stops where NonlinearCG would retry
+    def __call__(self, line, accept, *, f_prev, alpha_prev, slope_prev, retry=False):
+        if retry:                                # scipy stops where NonlinearCG would retry
             return None, "the search failed (scipy's CG does not retry along -g)"
-        return wolfe(line, 1.0, cg.c1, cg.c2, accept, maxiter=10, old_old_fval=cg.f_prev,
+        return wolfe(line, 1.0, self.c1, self.c2, accept, maxiter=10, old_old_fval=f_prev,
                      amax=1e100)
 
 
@@ -105,7 +111,7 @@ class PublicSearchCG(NonlinearCG):
         super().__init__(fun, x0, beta="PR+", line_search="scipy", **kwargs)
 
     def make_rule(self, rule):
-        return PublicSearchOnly(self)
+        return PublicSearchOnly(self.c1, self.c2, self.xtol)
 
 
 def run(cg):

@@ -1,7 +1,7 @@
 """minitwophase: convexity-dependent two-phase training (Adam, then nonlinear CG) in NumPy.
 
 Public names (fixed by the design contract): ``nn``, ``Adam``, ``linear_cg``, ``minimize_cg``,
-``SwapDetector``. Submodules, imported here so ``mtp.datasets`` works after ``import
+``scipy_cg`` (a method for scipy.optimize.minimize), ``SwapDetector``. Submodules, imported here so ``mtp.datasets`` works after ``import
 minitwophase as mtp``: ``nn``, ``optim``, ``datasets``, ``problems``, ``swap``, ``peaks``,
 ``models``, ``training``; the application packages ``experiments``, ``verification``,
 ``exercises`` and ``cli`` are imported on demand (``import minitwophase.experiments``).
@@ -12,11 +12,11 @@ tests/test_layers.py.
 try:
     from . import datasets, models, nn, optim, peaks, problems, swap, training
     from ._version import __version__
-    from .optim import Adam, linear_cg, minimize_cg
+    from .optim import Adam, linear_cg, minimize_cg, scipy_cg
     from .swap import SwapDetector
 except KeyboardInterrupt:          # Ctrl-C while the command starts: one line, exit 130
     from ._startup import interrupted_while_starting
     interrupted_while_starting()
     raise
 
-__all__ = ["nn", "Adam", "linear_cg", "minimize_cg", "SwapDetector"]
+__all__ = ["nn", "Adam", "linear_cg", "minimize_cg", "scipy_cg", "SwapDetector"]

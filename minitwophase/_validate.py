@@ -91,3 +91,43 @@ def name_choice(value, name, options):
             if option.lower() == value.lower():
                 return option
     raise ValueError(f"{name} must be one of {sorted(options)} (any case), got {value!r}")
+
+
+def callable_or_none(value, name, expected="a callable"):
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be {expected} or None, got {type(value).__name__} {value!r:.60}")
+    return value
+
+
+def args_tuple(args):
+    """Extra arguments of fun and jac, as scipy.optimize.minimize: a tuple (one value -> (value,))."""
+    return args if isinstance(args, tuple) else (args,)
+
+
+def preconditioner(precond, n, name="precond"):
+    """None, or a function r -> M^{-1} r from a 1-D positive array m (M = diag(m), so the
+    result is r / m) or a callable r -> M^{-1} r (its output checked on every call: a real,
+    finite array of shape (n,) with r^T M^{-1} r > 0, as M positive definite requires)."""
+    if precond is None:
+        return None
+    if callable(precond):
+        def apply(r):
+            z = as_float_array(precond(r), f"{name}(r)", finite=False)
+            if z.shape != (n,):
+                raise ValueError(f"{name}(r) must return an array of shape ({n},) like r, "
+                                 f"got shape {z.shape}")
+            if not np.all(np.isfinite(z)):
+                raise ValueError(f"{name}(r) must return finite values, got NaN/inf")
+            rz = float(r @ z)
+            if not rz > 0 and np.any(r):
+                raise ValueError(f"{name} must be positive definite: r^T {name}(r) = {rz:g} <= 0")
+            return z
+        return apply
+    m = as_float_array(precond, name, ndim=None).copy()
+    if m.shape != (n,):
+        raise ValueError(f"{name} as an array is the diagonal of M and must have shape ({n},) "
+                         f"like x0, got shape {m.shape}")
+    if not np.all(m > 0):
+        raise ValueError(f"{name} (the diagonal of M) must be > 0, got {float(m[~(m > 0)][0])!r} "
+                         f"at index {int(np.argmin(m > 0))}")
+    return lambda r: r / m

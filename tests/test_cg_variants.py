@@ -34,29 +34,37 @@ def test_every_initial_step_rule_has_honest_counters(rule, descent_test):
 
 
 def test_initial_step_rules_by_hand():
-    # f = 0.5 |x|^2 from x0 = (2, 0): d_0 = -g_0, first trial 1.01 / ||g_0|| (scipy's CG)
+    # f = 0.5 |x|^2 from x0 = (2, 0): d_0 = -g_0; scipy's f_{-1} = f_0 + ||g_0|| / 2
     cg = VariantCG(lambda x: (0.5 * float(x @ x), x.copy()), np.array([2.0, 0.0]),
                    initial_step="slope")
     line = LineFunction(cg.fun, cg.x, cg.f, cg.g, cg.d)
     rule = cg.search
-    assert rule.first_step(line) == pytest.approx(1.01 / 2)
+    assert rule.first_step(line, cg.f_prev) == pytest.approx(1.01 / 2)   # scipy's 1.01/||g||
     rule.alpha_prev, rule.slope_prev = 0.5, -8.0     # N&W (3.59): 0.5 * -8 / (g.d = -4) = 1
-    assert rule.first_step(line) == pytest.approx(1.0)
-    rule.rule, cg.f_prev = "quadratic", cg.f + 3.0   # (3.60): 2.02 * -3 / -4
-    assert rule.first_step(line) == pytest.approx(1.515)
+    assert rule.first_step(line, cg.f_prev) == pytest.approx(1.0)
+    f_prev = cg.f + 3.0
+    rule.rule = "quadratic"                          # (3.60): 2.02 * -3 / -4
+    assert rule.first_step(line, f_prev) == pytest.approx(1.515)
     rule.rule = "scipy"                              # capped at 1
-    assert rule.first_step(line) == 1.0
+    assert rule.first_step(line, f_prev) == 1.0
+    rule.rule = "scale-free"                         # (3.60) uncapped: 2 * -3 / -4 = 1.5,
+    assert rule.first_step(line, f_prev, 1.0, -4.0) == pytest.approx(1.5)   # <= 2 alpha_prev
+    assert rule.first_step(line, f_prev, 0.5, -4.0) == pytest.approx(1.0)   # capped: 2 * 0.5
+    assert rule.first_step(line, cg.f + 1.0, 0.5, -8.0) == pytest.approx(0.5)   # 2 * -1 / -4
+    assert rule.first_step(line, cg.f, 0.5, -8.0) == pytest.approx(1.0)   # no decrease: (3.59)
+    assert rule.first_step(line, cg.f_prev) == pytest.approx(0.01 * 2 / 2)   # I0: psi0 |x|/|d|
     rule.rule = "hager-zhang"    # the quadratic interpolant is exact here: alpha* = 1
-    assert rule.first_step(line) == pytest.approx(1.0) and line.nfev == 1
+    assert rule.first_step(line, f_prev) == pytest.approx(1.0) and line.nfev == 1
 
 
 def test_fallback_same_is_cheaper_than_steepest():
-    # variably_dimensioned: the descent test refuses every Wolfe step of some searches.
+    # variably_dimensioned from scipy's first trial (the study's setting when the fallback
+    # was chosen): the descent test refuses every Wolfe step of some searches.
     p = P.variably_dimensioned(10)
     runs = {}
     for fb in ("same", "steepest"):
         fun, calls = counted(p.fun)
-        runs[fb] = run(VariantCG(fun, p.x0, fallback=fb))
+        runs[fb] = run(VariantCG(fun, p.x0, fallback=fb, initial_step="scipy"))
         assert runs[fb].nfev == len(calls)
     assert runs["same"].status == 0
     assert any(r.restart == "descent" for r in runs["same"].history)

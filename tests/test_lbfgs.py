@@ -80,7 +80,7 @@ def test_quadratics_reach_the_solution_and_keep_the_wolfe_invariants(line_search
     p = problems.quadratic(problems.log_spectrum(n, cond), seed=seed)
     seen = []
     res = minimize_lbfgs(p.fun, p.x0, m=m, gtol=1e-6, line_search=line_search,
-                         callback=lambda r: seen.append(r.record))
+                         callback=lambda intermediate_result: seen.append(intermediate_result.record))
     # either converged, or the search ran out of precision in f (status 2, as scipy's): f is
     # computed with a rounding error ~ eps lambda_max ||x||^2, and f - f* is already below
     # a small multiple of it (measured: m = 1 with cond > 1e3 does this now and then)
@@ -134,7 +134,10 @@ def test_nan_and_failures_keep_the_best_point():
 
 def test_callback_can_stop_the_run():
     p = problems.rosenbrock(2)
-    res = minimize_lbfgs(p.fun, p.x0, callback=lambda r: r.nit >= 3)
+    def stop(intermediate_result):         # scipy's convention: StopIteration stops the run
+        if intermediate_result.nit >= 3:
+            raise StopIteration
+    res = minimize_lbfgs(p.fun, p.x0, callback=stop)
     assert res.status == 99 and res.nit == 3
 
 

@@ -41,7 +41,11 @@ def test_golden_finds_exact_minimizer_on_quadratic(seed, alpha0):
     d = -g0
     alpha_star = (g0 @ g0) / (d @ p.A @ d)     # closed form, N&W (5.6)
     line = LineFunction(p.fun, x, f0, g0, d)
-    alpha, why = golden(line, alpha0)
+    alpha, why = golden(line, alpha0)            # Numerical Recipes' linmin TOL = 2e-4
+    assert why is None
+    assert alpha == pytest.approx(alpha_star, rel=2e-4)
+    line = LineFunction(p.fun, x, f0, g0, d)
+    alpha, why = golden(line, alpha0, xtol=np.sqrt(np.finfo(float).eps))
     assert why is None
     assert alpha == pytest.approx(alpha_star, rel=1e-5)
 

@@ -23,7 +23,8 @@ def test_header_states_every_constant_of_the_run():
     assert k["adam"]["betas"] == [0.9, 0.999] and k["adam"]["eps"] == 1e-8
     ls = k["cg"]["line_search"]
     assert (ls["name"], ls["c1"], ls["c2"], ls["maxiter"], ls["amax"]) == ("wolfe", 1e-4, 0.2, 20, None)
-    assert "old_old_fval" in ls["first_trial_step"] and k["cg"]["sigma"] == 0.01
+    assert "(3.60)" in ls["first_trial_step"] and "I0" in ls["first_trial_step"]
+    assert k["cg"]["sigma"] == 0.01
     assert k["cg"]["gtol"] == 1e-5 and k["cg"]["norm"] == "inf" and k["cg"]["powell_nu"] is None
     assert k["swap"]["factor"] == 0.9 and "default_rng([seed, 1])" in k["minibatch_order"]
 

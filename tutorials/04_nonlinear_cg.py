@@ -95,7 +95,7 @@ ref = so.minimize(rosen2.fun, rosen2.x0, jac=True, method="CG",
                   callback=lambda xk: scipy_xs.append(xk.copy()))   # scipy passes x_k
 trials, xs_replay = [], []
 ours = mtp.minimize_cg(rosen2.fun, rosen2.x0, line_search="scipy",
-                       callback=lambda r: xs_replay.append(r.x),
+                       callback=lambda xk: xs_replay.append(xk),
                        on_search=lambda cg, line, alpha: trials.append(list(line.trials)))
 gaps = [float(np.abs(a - b).max()) for a, b in zip(xs_replay, scipy_xs)]
 print(f"scipy CG: nit {ref.nit}, nfev {ref.nfev}; replay: nit {ours.nit}, nfev {ours.nfev}")
@@ -142,7 +142,7 @@ savefig(fig, "04_line_search_costs.png")
 def run(beta, line_search="wolfe", prob=rosen2):
     xs = [prob.x0.copy()]
     res = mtp.minimize_cg(prob.fun, prob.x0, beta=beta, line_search=line_search,
-                          callback=lambda r: xs.append(r.x))
+                          callback=lambda xk: xs.append(xk))
     return res, np.array(xs)
 
 

@@ -213,9 +213,10 @@ for key, value in K["line_search"].items():
 # PR+ (N&W (5.45)) with $\beta_{k+1} = \max\{0, g_{k+1}^\top (g_{k+1} - g_k) / \|g_k\|^2\}$,
 # $d_{k+1} = -g_{k+1} + \beta_{k+1} d_k$, reset to $-g_{k+1}$ unless
 # $g_{k+1}^\top d_{k+1} \le -\sigma \|g_{k+1}\|^2$; the step by `scipy.optimize.line_search`
-# (strong Wolfe, N&W (3.7)) with the stated $c_1, c_2$, bracketing limit and first trial step,
-# which is scipy's own rule when it is given `old_old_fval` $= f_{k-1}$. Nothing below comes
-# from minitwophase's optimizers.
+# (strong Wolfe, N&W (3.7)) with the stated $c_1, c_2$, bracketing limit and first trial step
+# (N&W (3.60) capped at twice the previous step; CG_DESCENT's I0 at $k = 0$), run on
+# $t \mapsto \phi(t \alpha_0)$ so that its own first trial $t = 1$ is that step. Nothing below
+# comes from minitwophase's optimizers.
 
 # %%
 class IndependentCG:
@@ -229,7 +230,7 @@ class IndependentCG:
         self.x = np.array(x, dtype=float)
         self.f, self.g = fun(self.x)
         self.d, self.beta, self.restarted = -self.g, 0.0, True          # d_0 = -g_0
-        self.f_prev = self.f + np.linalg.norm(self.g) / 2                # first_trial_step's f_{-1}
+        self.f_prev = self.alpha_prev = self.slope_prev = None          # first_trial_step's
         self.done = self.converged(self.g)
 
     def converged(self, g):
@@ -242,25 +243,40 @@ class IndependentCG:
             return 0.0, -g_new, True
         return beta, d_new, False
 
-    def search(self, d, use_test):
+    def first_trial(self, d):                        # first_trial_step in the header
+        s0 = self.g @ d
+        if self.alpha_prev is None:                  # k = 0: CG_DESCENT's I0
+            for a in (0.01 * np.abs(self.x).max() / np.abs(d).max(), 0.01 * abs(self.f) / abs(s0)):
+                if np.isfinite(a) and a > 0:
+                    return a
+            return 1.0
+        a = 2 * (self.f - self.f_prev) / s0          # N&W (3.60)
+        if not (np.isfinite(a) and a > 0):
+            a = self.alpha_prev * self.slope_prev / s0   # N&W (3.59)
+        return min(a, 2 * self.alpha_prev) if np.isfinite(a) and a > 0 else 2 * self.alpha_prev
+
+    def search(self, d, use_test, alpha0=None):
+        alpha0 = self.first_trial(d) if alpha0 is None else alpha0
         cache, refused = {}, [0]
 
-        def fg(x):                                   # f and g from one call per point
-            if x.tobytes() not in cache:
-                cache[x.tobytes()] = self.fun(x)
-            return cache[x.tobytes()]
+        def fg(a):                                   # phi(a) = f(x + a d): one call per point
+            if a not in cache:
+                cache[a] = self.fun(self.x + a * d)
+            return cache[a]
 
-        def accept(alpha, x, f, g):                  # line_search.accept in the header
-            ok = self.converged(g) or not self.next_direction(g)[2]
+        def accept(t, a, f, g):                      # line_search.accept in the header
+            g_new = fg(float(a[0]))[1]
+            ok = self.converged(g_new) or not self.next_direction(g_new)[2]
             refused[0] += not ok
             return ok
-        alpha = so.line_search(lambda x: fg(x)[0], lambda x: fg(x)[1], self.x, d, gfk=self.g,
-                               old_fval=self.f, old_old_fval=self.f_prev, c1=self.ls["c1"],
-                               c2=self.ls["c2"], amax=self.ls["amax"], maxiter=self.ls["maxiter"],
-                               extra_condition=accept if use_test else None)[0]
-        if alpha is None and refused[0] and use_test:   # every Wolfe step refused: again without
-            alpha = self.search(d, False)
-        return alpha
+        t = so.line_search(lambda a: fg(float(a[0]))[0], lambda a: np.array([fg(float(a[0]))[1] @ d]),
+                           np.zeros(1), np.array([alpha0]), gfk=np.array([self.g @ d]),
+                           old_fval=self.f, c1=self.ls["c1"], c2=self.ls["c2"],
+                           amax=self.ls["amax"], maxiter=self.ls["maxiter"],
+                           extra_condition=accept if use_test else None)[0]
+        if t is None and refused[0] and use_test:    # every Wolfe step refused: again without
+            return self.search(d, False, alpha0)
+        return None if t is None else float(t * alpha0)
 
     def step(self):
         """One iteration: (f, ||g||_2, alpha, the beta of the direction used), or None."""
@@ -276,6 +292,7 @@ class IndependentCG:
         x_new = self.x + alpha * self.d
         f_new, g_new = self.fun(x_new)
         used = self.beta
+        self.alpha_prev, self.slope_prev = alpha, self.g @ self.d
         self.beta, d_new, self.restarted = self.next_direction(g_new)
         self.f_prev, self.x, self.f, self.g, self.d = self.f, x_new, f_new, g_new, d_new
         self.done = self.converged(g_new)

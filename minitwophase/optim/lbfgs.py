@@ -11,7 +11,7 @@ a pair with s^T y <= eps_mach y^T y is not stored (the Wolfe conditions make s^T
 only guards rounding). Resets (memory cleared, d = -g), recorded with their reason:
 "descent" (d is not a descent direction, by rounding) and "line search" (the search along d
 failed: retried once along -g before giving up, as NonlinearCG does; if d was -g already, the
-retry starts from the best step the failed search found).
+retry starts from the best step the failed search found, or a tenth of its shortest trial).
 
 ``LBFGS`` is a resumable stepper like ``NonlinearCG`` (one ``step()`` per iteration, so a
 trainer can run one per epoch); ``minimize_lbfgs`` is a loop over it.
@@ -134,8 +134,12 @@ class LBFGS(Stepper):
         if alpha is None:                                         # retry once along -g
             nfev = line.nfev
             # along -g already: from the best step that search found (scipy's zoom gives up
-            # after 10 bisections when the first trial overshoots by far)
-            alpha0 = line.best[0] if not self.pairs and line.best[0] > 0 else None
+            # after 10 bisections when the first trial overshoots by far), or, if none of its
+            # trials lowered f, from a tenth of the shortest (all were too long)
+            alpha0 = None
+            if not self.pairs:
+                alpha0 = line.best[0] if line.best[0] > 0 else min(line.trials, default=0) / 10
+                alpha0 = alpha0 if alpha0 > 0 else None
             self.pairs.clear()
             d, restart = -self.g, "line search"
             line, alpha, why = self._search(d, alpha0)
@@ -168,7 +172,8 @@ def minimize_lbfgs(fun, x0, m=10, line_search="wolfe", gtol=1e-5, maxiter=None, 
     """Minimize ``fun(x) -> (f, g)`` by L-BFGS with memory ``m``; see ``LBFGS`` for
     ``options`` (norm, c1, c2). line_search: a key of ``LBFGS_LINE_SEARCHES``. Stops when
     ||g||_norm <= gtol (max-norm by default, as L-BFGS-B's pgtol). ``callback`` as in
-    ``minimize_cg`` (an OptimizeResult with x, fun, jac, nit, record; StopIteration or True
-    stops the run with status 99)."""
+    ``minimize_cg`` and scipy.optimize.minimize (``callback(xk)``, or
+    ``callback(intermediate_result)`` with an OptimizeResult holding x, fun, jac, nit, record;
+    StopIteration stops the run with status 99)."""
     opt = LBFGS(fun, x0, m=m, line_search=line_search, gtol=gtol, maxiter=maxiter, **options)
     return run(opt, callback)

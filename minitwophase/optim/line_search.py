@@ -2,12 +2,14 @@
 and ``RULES`` (name -> the class NonlinearCG runs). Adding a search touches only this file.
 
 A rule is built once per CG run (so it may carry state from one iteration to the next) and
-called once per iteration: ``rule(line) -> (alpha, None)`` or ``(None, reason)``, ``line``
-being the LineFunction phi(alpha) = f(x_k + alpha d_k). It reads x_k, f_k, f_{k-1}, g_k from
-the stepper ``cg`` and may ask ``cg.descent_ahead(line)`` for scipy CG's descent test.
+called once per iteration: ``rule(line, accept, ...) -> (alpha, None)`` or ``(None, reason)``, ``line``
+being the LineFunction phi(alpha) = f(x_k + alpha d_k) (x_k, d_k, f_k = phi(0), g_k =
+line.grad(0)). What else it reads it receives as arguments (``Rule.__call__``): the stepper's
+descent test, f_{k-1}, the previous accepted step and its slope.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -48,96 +50,134 @@ def wolfe(line, alpha0, c1=1e-4, c2=0.4, accept=None, maxiter=20, old_old_fval=N
     return float(t * alpha0), None
 
 
-def golden(line, alpha0, xtol=np.sqrt(np.finfo(float).eps), maxiter=5000, max_halvings=60):
+LINMIN_TOL = 2.0e-4   # Numerical Recipes (2nd ed.) section 10.5, linmin's TOL
+
+
+def golden(line, alpha0, xtol=LINMIN_TOL, maxiter=5000, max_halvings=60):
     """Golden-section line search as in the paper (Numerical Recipes sections 10.1-10.2).
 
     First halve alpha0 until phi(alpha) < phi(0), so the bracket grows downhill from 0;
     scipy.optimize.bracket then finds a < b < c with phi(b) < phi(a), phi(c), and
-    minimize_scalar(method="golden") shrinks it to relative width ``xtol``. Returns the best
-    alpha seen, as (alpha, None), or (None, reason).
+    minimize_scalar(method="golden") shrinks it until its width is <= xtol (|x1| + |x2|),
+    x1, x2 its inner points (NR's golden test). xtol = 2e-4 is the tolerance of NR's linmin, the paper's source (NR 2nd ed.
+    section 10.5: "TOL 2.0e-4, tolerance passed to brent"); sqrt(machine eps) is the tightest
+    meaningful one (NR (10.1.2)) and costs about twice the evaluations. Every probe needs f
+    alone (``line.value``). Returns the best alpha seen, as (alpha, None), or (None, reason).
     """
-    f0, alpha = line.phi(0.0), alpha0
+    f0, alpha = line.value(0.0), alpha0
     for _ in range(max_halvings):
-        if line.phi(alpha) < f0:
+        if line.value(alpha) < f0:
             break
         alpha *= 0.5
     else:
         return None, f"no decrease in f after {max_halvings} halvings of the trial step"
     try:
-        a, b, c, *_ = so.bracket(line.phi, xa=0.0, xb=alpha)
+        a, b, c, *_ = so.bracket(line.value, xa=0.0, xb=alpha)
     except RuntimeError as exc:       # scipy's BracketError: no bracket within its limits
         return None, f"scipy.optimize.bracket failed ({exc})"
-    if b > 0 and line.phi(b) < min(line.phi(a), line.phi(c)):
-        so.minimize_scalar(line.phi, bracket=(a, b, c), method="golden",
+    if b > 0 and line.value(b) < min(line.value(a), line.value(c)):
+        so.minimize_scalar(line.value, bracket=(a, b, c), method="golden",
                            options={"xtol": xtol, "maxiter": maxiter})
     # else: scipy returned a degenerate bracket (e.g. phi flat to rounding); the best
     # point seen so far still decreases f, since phi(alpha) < phi(0) above.
     return line.best[0], None
 
 
-def scipy_first_step(cg, line):
+def scipy_first_step(line, f_prev):
     """scipy CG's first trial: N&W (3.60) capped at 1, min(1, 1.01 * 2 (f_k - f_{k-1}) /
-    phi'(0)), with f_{-1} = f_0 + ||g_0|| / 2 (so ~1 / ||g_0|| at k = 0)."""
-    a = min(1.0, 1.01 * 2 * (cg.f - cg.f_prev) / float(cg.g @ line.d))
+    phi'(0)), with f_{-1} = f_0 + ||g_0|| / 2 (so ~1 / ||g_0|| at k = 0). Not scale-free: with
+    f(s x) it starts s^2 times too far (or too short) and doubles its way back."""
+    a = min(1.0, 1.01 * 2 * (line.phi(0.0) - f_prev) / line.slope(0.0))
     return a if np.isfinite(a) and a > 0 else 1.0 / np.linalg.norm(line.d)
 
 
+def first_step(line, f_prev, alpha_prev, slope_prev, psi0=0.01, psi2=2.0):
+    """A scale-free first trial (the same step under x -> s x and f -> c f, as the units of
+    alpha are those of x^2 / f). k >= 1: N&W (3.60) uncapped by 1, 2 (f_k - f_{k-1}) / phi'(0),
+    or N&W (3.59), alpha_{k-1} phi'_{k-1}(0) / phi'_k(0), if f did not decrease; either capped at
+    psi2 alpha_{k-1} (CG_DESCENT's I2 growth, Hager & Zhang 2006, ACM TOMS 32(1), psi2 = 2):
+    near a minimizer f_k - f_{k-1} is rounding and phi'(0) tiny, and (3.60) alone then asks for
+    10^4-10^10 times the step scipy's zoom can shrink back from in its 10 tries (the cap took
+    the failures on problems.selection_problems() from 22 to 3). k = 0: CG_DESCENT's I0,
+    psi0 ||x_0||_inf / ||d_0||_inf, else psi0 |f_0| / |phi'(0)| if x_0 = 0, else 1."""
+    s0 = line.slope(0.0)
+    if alpha_prev is not None:
+        a = 2 * (line.phi(0.0) - f_prev) / s0                          # (3.60)
+        if not (np.isfinite(a) and a > 0):
+            a = alpha_prev * slope_prev / s0                           # (3.59)
+        a = min(a, psi2 * alpha_prev) if np.isfinite(a) and a > 0 else psi2 * alpha_prev
+        return float(a)
+    x_inf, d_inf, f0 = np.max(np.abs(line.x)), np.max(np.abs(line.d)), line.phi(0.0)
+    for a in (psi0 * x_inf / d_inf, psi0 * abs(f0) / abs(s0)):        # I0
+        if np.isfinite(a) and a > 0:
+            return float(a)
+    return 1.0
+
+
 class Rule:
-    """Base of the rules: per-run state on the object, one search per call."""
+    """Base of the rules: the constants at construction, per-run state on the object, one
+    search per call: ``rule(line, accept, f_prev=, alpha_prev=, slope_prev=, retry=)`` with
+    accept(alpha) the stepper's descent test (scipy CG's extra_condition), f_prev = f_{k-1}
+    (scipy's f_0 + ||g_0|| / 2 at k = 0), alpha_prev and slope_prev = phi'_{k-1}(0) of the last
+    accepted step (None at k = 0), retry True for the second search of an iteration (along
+    -g after a failure)."""
     description = ""
     c1 = c2 = None                    # the rule's defaults (NonlinearCG's c1, c2 override)
     restart_fac = None                # restart_every="auto": every restart_fac * n iterations
 
-    def __init__(self, cg):
-        self.cg = cg
+    def __init__(self, c1=None, c2=None, xtol=None):
+        self.c1 = type(self).c1 if c1 is None else c1
+        self.c2 = type(self).c2 if c2 is None else c2
+        self.xtol = xtol
 
-    def __call__(self, line):
+    def __call__(self, line, accept, *, f_prev, alpha_prev, slope_prev, retry=False):
         raise NotImplementedError
 
 
 class Wolfe(Rule):
-    """scipy.optimize.line_search from scipy CG's first trial step, refusing steps after
-    which the next direction lacks sufficient descent (as scipy's CG); if it refused every
-    Wolfe step, the search reruns on the same cache without the test and the stepper then
-    restarts d = -g ("descent"). c2 = 0.2 and the bracketing limit 20 were chosen on
-    problems.selection_problems() (benchmarks/select_cg_defaults.py)."""
+    """scipy.optimize.line_search from the scale-free first trial (``first_step``), refusing
+    steps after which the next direction lacks sufficient descent (as scipy's CG); if it
+    refused every Wolfe step, the search reruns on the same cache without the test and the
+    stepper then restarts d = -g ("descent"). c2 = 0.2 and the bracketing limit 20 were chosen
+    on problems.selection_problems() (benchmarks/select_cg_defaults.py, then with scipy's
+    first trial), the cap of ``first_step`` on the same set."""
     description = "strong Wolfe, scipy.optimize.line_search (the default)"
     c1, c2, maxiter = 1e-4, 0.2, 20
 
-    def __call__(self, line):
-        cg, alpha0 = self.cg, scipy_first_step(self.cg, line)
-        alpha, why = wolfe(line, alpha0, cg.c1, cg.c2, cg.descent_ahead(line), self.maxiter)
+    def __call__(self, line, accept, *, f_prev, alpha_prev, slope_prev, retry=False):
+        alpha0 = first_step(line, f_prev, alpha_prev, slope_prev)
+        alpha, why = wolfe(line, alpha0, self.c1, self.c2, accept, self.maxiter)
         if alpha is None and line.rejected:
-            alpha, why = wolfe(line, alpha0, cg.c1, cg.c2, None, self.maxiter)
+            alpha, why = wolfe(line, alpha0, self.c1, self.c2, None, self.maxiter)
         return alpha, why
 
 
 class ScipyCG(Rule):
     """scipy.optimize.minimize(method="CG")'s search, replayed: Moré–Thuente (scipy's private
     line_search_wolfe1: amin 1e-100, amax 1e100, xtol 1e-14) with c1 = 1e-4, c2 = 0.4 from
-    its first trial step; the step must pass scipy CG's descent test, else (or if MT fails)
-    scipy.optimize.line_search (line_search_wolfe2, amax 1e100) with that test. Both search
-    through ``LastPointOnly``, so fun is called where scipy calls it (nfev as scipy's)."""
+    its first trial step (scipy's, capped at 1); the step must pass scipy CG's descent test,
+    else (or if MT fails) scipy.optimize.line_search (line_search_wolfe2, amax 1e100) with
+    that test. Both search through ``LastPointOnly``, so fun is called where scipy calls it (nfev as scipy's)."""
     description = "Moré–Thuente with scipy CG's constants and fallback (replays scipy's CG)"
     c1, c2 = 1e-4, 0.4
 
-    def __call__(self, line):
-        cg, line = self.cg, LastPointOnly(line)   # scipy's calls, including its re-evaluations
+    def __call__(self, line, accept, *, f_prev, alpha_prev, slope_prev, retry=False):
+        line = LastPointOnly(line)     # scipy's calls, including its re-evaluations
+        accept = functools.partial(accept, view=line)   # scipy's descent test reads g there too
         f0, s0 = line.phi(0.0), line.slope(0.0)
         alpha1 = 1.0                  # scipy's scalar_search_wolfe1
         if s0 != 0:
-            alpha1 = min(1.0, 1.01 * 2 * (f0 - cg.f_prev) / s0)
+            alpha1 = min(1.0, 1.01 * 2 * (f0 - f_prev) / s0)
             if alpha1 < 0:
                 alpha1 = 1.0
-        accept = cg.descent_ahead(line)
-        alpha, why = more_thuente(line, alpha1, cg.c1, cg.c2, xtol=1e-14, stpmin=1e-100,
+        alpha, why = more_thuente(line, alpha1, self.c1, self.c2, xtol=1e-14, stpmin=1e-100,
                                   stpmax=1e100)
         if alpha is not None and not accept(alpha):
             line.rejected += 1
             alpha, why = None, "the Moré–Thuente step failed the descent test"
         if alpha is None:             # scipy's _line_search_wolfe12 fallback
-            alpha, why = wolfe(line, 1.0, cg.c1, cg.c2, accept, maxiter=10,
-                               old_old_fval=cg.f_prev, amax=1e100)
+            alpha, why = wolfe(line, 1.0, self.c1, self.c2, accept, maxiter=10,
+                               old_old_fval=f_prev, amax=1e100)
         return line.canonical(alpha), why
 
 
@@ -161,40 +201,36 @@ class HagerZhang(Rule):
     theta, gamma, rho = 0.5, 0.66, 5.0
     restart_fac = 1.0
 
-    def __init__(self, cg):
-        super().__init__(cg)
-        self.alpha_prev, self.Q, self.C, self.approx = None, 0.0, 0.0, False
-        self._k = None                # the iteration C_k was last updated in
+    def __init__(self, c1=None, c2=None, xtol=None):
+        super().__init__(c1, c2, xtol)
+        self.Q, self.C, self.approx = 0.0, 0.0, False
         self.counts = {}              # where the evaluations went (approximate_wolfe's keys,
                                       # plus "quad": QuadStep's probes)
 
-    def __call__(self, line):
-        cg = self.cg
-        if cg.nit != self._k:         # once per iteration (a retry along -g reuses C_k)
-            self._k = cg.nit
-            if self.alpha_prev is not None and abs(cg.f - cg.f_prev) <= self.omega * self.C:
+    def __call__(self, line, accept, *, f_prev, alpha_prev, slope_prev, retry=False):
+        f = line.phi(0.0)
+        if not retry:                 # once per iteration (a retry along -g reuses C_k)
+            if alpha_prev is not None and abs(f - f_prev) <= self.omega * self.C:
                 self.approx = True
             self.Q = 1.0 + self.decay * self.Q
-            self.C += (abs(cg.f) - self.C) / self.Q
+            self.C += (abs(f) - self.C) / self.Q
         before = line.nfev
-        c, quad = hz_initial_step(self.alpha_prev is None, cg.x, cg.f, cg.g, line.d, line,
-                                  self.alpha_prev, self.psi0, self.psi1, self.psi2,
-                                  self.quad_step, cg.f_prev, self.quad_cutoff)
+        c, quad = hz_initial_step(alpha_prev is None, line.x, f, line.grad(0.0), line.d, line,
+                                  alpha_prev, self.psi0, self.psi1, self.psi2,
+                                  self.quad_step, f_prev, self.quad_cutoff)
         self.counts["quad"] = self.counts.get("quad", 0) + line.nfev - before
-        alpha, why = approximate_wolfe(line, c, self.eps * self.C, self.approx, cg.c1, cg.c2,
-                                       self.theta, self.gamma, self.rho, quad=quad,
-                                       accept_initial=self.accept_initial, counts=self.counts)
-        if alpha is not None:
-            self.alpha_prev = alpha
-        return alpha, why
+        return approximate_wolfe(line, c, self.eps * self.C, self.approx, self.c1, self.c2,
+                                 self.theta, self.gamma, self.rho, quad=quad,
+                                 accept_initial=self.accept_initial, counts=self.counts)
 
 
 class Golden(Rule):
-    """The paper's golden-section search from scipy CG's first trial step."""
+    """The paper's golden-section search from the scale-free first trial (``first_step``);
+    its probes need f alone (``line.value``)."""
     description = "golden-section search through scipy.optimize (the paper's)"
 
-    def __call__(self, line):
-        return golden(line, scipy_first_step(self.cg, line), self.cg.xtol)
+    def __call__(self, line, accept, *, f_prev, alpha_prev, slope_prev, retry=False):
+        return golden(line, first_step(line, f_prev, alpha_prev, slope_prev), self.xtol)
 
 
 RULES = {"wolfe": Wolfe, "golden": Golden, "scipy": ScipyCG, "hager-zhang": HagerZhang}

@@ -3,12 +3,13 @@ best point any search has seen, giving up after a failed search, the scipy-style
 the ``minimize_*`` loop with its callback. Each algorithm's own step stays in its own file."""
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from .._validate import positive_int, real_number
+from .._validate import callable_or_none, positive_int, real_number
 
 SCIPY_MESSAGES = {  # scipy's CG status messages (scipy.optimize._optimize._status_message)
     0: "Optimization terminated successfully.",
@@ -74,6 +75,9 @@ class Stepper:
     def _give_up(self, line, why):
         """A failed search (after its retry): back to the best point seen, status 2 (3 if the
         search met NaN/inf)."""
+        if self.g_best is None:       # a trial point whose f alone was evaluated (jac given)
+            self.g_best = self._gradient(self.x_best)
+            self.njev += 1
         self.x, self.f, self.g = self.x_best, self.f_best, self.g_best
         nan = line.nonfinite > 0
         self._finish(3 if nan else 2,
@@ -92,19 +96,35 @@ class Stepper:
             restarts=sum(1 for r in self.history if r.restart not in ("", "initial")))
 
 
+def wrap_callback(callback):
+    """callback as scipy.optimize.minimize calls it (scipy's _wrap_callback): if its parameters
+    are exactly {intermediate_result}, ``callback(intermediate_result=res)``, else
+    ``callback(xk)`` with a copy of x_k. Returns f(opt, rec) or None."""
+    callable_or_none(callback, "callback", "a callable callback(xk) or "
+                     "callback(intermediate_result)")
+    if callback is None:
+        return None
+    try:
+        params = set(inspect.signature(callback).parameters)
+    except (TypeError, ValueError):   # a builtin without a signature: the old style
+        params = set()
+    if params == {"intermediate_result"}:
+        return lambda opt, rec: callback(intermediate_result=OptimizeResult(
+            x=opt.x.copy(), fun=opt.f, jac=opt.g.copy(), nit=opt.nit, nfev=opt.nfev,
+            njev=opt.njev, record=rec))
+    return lambda opt, rec: callback(opt.x.copy())
+
+
 def run(opt, callback):
-    """Step ``opt`` until done; ``callback(OptimizeResult(x, fun, jac, nit, record))`` after
-    every iteration, StopIteration or True stops with status 99 (as scipy.optimize.minimize)."""
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    """Step ``opt`` until done, calling ``callback`` (see ``wrap_callback``) after every
+    iteration; StopIteration raised by it stops the run with status 99 (as
+    scipy.optimize.minimize; its return value is ignored, as scipy ignores it)."""
+    call = wrap_callback(callback)
     while not opt.done:
         rec = opt.step()
-        if callback is not None:
+        if call is not None:
             try:
-                stop = callback(OptimizeResult(x=opt.x.copy(), fun=opt.f, jac=opt.g.copy(),
-                                               nit=opt.nit, record=rec))
+                call(opt, rec)
             except StopIteration:
-                stop = True
-            if stop is True and not opt.done:
                 opt._finish(99)
     return opt.result()

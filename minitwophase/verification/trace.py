@@ -219,9 +219,15 @@ def constants(cfg):
               "rule": inspect.getdoc(rule)}
     if cfg.cg_line_search in ("wolfe", "golden"):
         search["first_trial_step"] = (
-            "alpha_0 = min(1, 1.01 * 2 * (f_k - f_{k-1}) / (g_k . d_k)), f_{-1} = f_0 + ||g_0||_2 / 2 "
-            "(if that is not finite and > 0: 1 / ||d_k||_2); this is scipy.optimize.line_search's own first "
-            "step when called with old_old_fval = f_{k-1}")
+            "k >= 1: a = 2 * (f_k - f_{k-1}) / (g_k . d_k) (N&W (3.60)); if a is not finite and > 0, "
+            "a = alpha_{k-1} * (g_{k-1} . d_{k-1}) / (g_k . d_k) (N&W (3.59), the previous accepted "
+            "step and the slope of its search); alpha_0 = min(a, 2 * alpha_{k-1}) (2 * alpha_{k-1} if a "
+            "is still not finite and > 0; CG_DESCENT's I2 growth). k = 0: alpha_0 = 0.01 * "
+            "||x_0||_inf / ||d_0||_inf, else 0.01 * |f_0| / |g_0 . d_0|, else 1 (CG_DESCENT's I0). "
+            "A retry along -g keeps f_{k-1}, alpha_{k-1} and its slope. The search runs on "
+            "t -> phi(t * alpha_0), phi(a) = f(x_k + a * d_k): scipy.optimize.line_search with "
+            "xk = [0.0], pk = [alpha_0], old_old_fval = None (so its first trial is t = 1), and "
+            "alpha = t * alpha_0")
     if cfg.cg_line_search == "golden":
         search["xtol"] = cg.xtol
     if cfg.cg_line_search == "wolfe":
