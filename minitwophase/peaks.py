@@ -162,7 +162,7 @@ class GradNormSummary:
                            "none", ``report`` its PeakReport as a dict.
 
     ``peak_passed``: the detector peak is a real one, i.e. the checks rose to it (it is not
-    the first check with a value) and the single-peak check found a peak climbed and left.
+    the first check with a value, at ``first_check_epoch``) and the single-peak check found a peak climbed and left.
     ``swap_after_peak``: there was a swap and ``peak_passed``. Epoch 0, the initial point, is
     never checked by the rule nor counted by the safeguard.
     """
@@ -176,6 +176,7 @@ class GradNormSummary:
     report: dict
     peak_passed: bool
     swap_epoch: int | None = None
+    first_check_epoch: int | None = None
 
     @property
     def swap_after_peak(self):
@@ -192,7 +193,8 @@ class GradNormSummary:
     def detector_words(self):
         if self.detector_epoch is None:
             return f"detector peak: none yet ({self.n_checks} checks of {self.checks})"
-        return (f"detector peak {self.detector_value:.3g} at epoch {self.detector_epoch} "
+        first = ", its first check" if self.detector_epoch == self.first_check_epoch else ""
+        return (f"detector peak {self.detector_value:.3g} at epoch {self.detector_epoch}{first} "
                 f"(over {self.n_checks} checks of {self.checks})")
 
     def largest_words(self):
@@ -202,7 +204,7 @@ class GradNormSummary:
         return f"largest epoch-end |g| {self.largest_value:.3g} at epoch {self.largest_epoch}{span}"
 
     def check_words(self):
-        return f"single-peak check: {self.verdict} ({self.report['message']})"
+        return f"single-peak check: {self.verdict}, {self.report['message']}"
 
     def passed_words(self):
         if self.swap_epoch is None:
@@ -246,4 +248,5 @@ def summarize_grad_norms(epochs, grad_norms, losses, detector_value, detector_ep
         largest_value=None if largest is None else float(g[largest]),
         largest_epoch=None if largest is None else int(epochs[largest]),
         verdict=VERDICTS.get(report.status, "none"), report=report.to_dict(),
-        peak_passed=bool(passed), swap_epoch=swap_epoch)
+        peak_passed=bool(passed), swap_epoch=swap_epoch,
+        first_check_epoch=None if first_check_epoch is None else int(first_check_epoch))

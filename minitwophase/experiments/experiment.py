@@ -176,7 +176,9 @@ def swap_line(run):
     if not adam:
         return f"[{run.method} seed {run.seed}] CG from the start (no Adam phase)"
     last, peaks = adam[-1], run.peaks
-    rule = f"{run.config['swap_factor']:g} rule: the check fell to <= {run.config['swap_factor']:g} x the detector peak"
+    factor, smoothed = run.config["swap_factor"], run.config.get("swap_mode") == "smoothed"
+    rule = (f"{'smoothed ' if smoothed else ''}{factor:g} rule: the check fell to <= {factor:g} x "
+            "the detector peak")
     why = {"adam+cg": rule, "adam+lbfgs": rule,
            "fixed-split": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
     to = SECOND.get(run.rows[-1]["phase"], "CG")

@@ -122,7 +122,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
                     stage += 1
                     run.swap_epoch = epoch if run.swap_epoch is None else run.swap_epoch
                     check.at_swap()                      # the peak the swap was judged on
-                    run.grad_norm_summary = check.summary(run.rows, run.swap_epoch).to_dict()
+                    record_peaks(run, check)             # for the swap line; redone at the end
                 if out.done:
                     run.status, run.message = out.status, f"{phases[name].LABEL} stopped in epoch {epoch}: {out.message}"
                     break
@@ -152,14 +152,20 @@ def _config_probes(cfg):
     return out
 
 
-def _finish(run, net, data, check, theta, best, loss):
-    run.best_epoch, run.best_theta = best[2], best[1]
-    run.theta = theta if np.all(np.isfinite(theta)) else best[1]
-    # the one reading of the gradient-norm history (peaks.GradNormSummary); the older fields
-    # are copies of it, for readers of earlier results
+def record_peaks(run, check):
+    """The one reading of the run's gradient-norm history (peaks.GradNormSummary) from its rows
+    and the swap check's record, stored as ``run.grad_norm_summary``; ``peak_epoch``,
+    ``peak_passed`` and ``peak_report`` are copies of it for readers of earlier results."""
     summary = check.summary(run.rows, run.swap_epoch)
     run.grad_norm_summary = summary.to_dict()
     run.peak_epoch, run.peak_passed, run.peak_report = summary.detector_epoch, summary.peak_passed, summary.report
+    return summary
+
+
+def _finish(run, net, data, check, theta, best, loss):
+    run.best_epoch, run.best_theta = best[2], best[1]
+    run.theta = theta if np.all(np.isfinite(theta)) else best[1]
+    record_peaks(run, check)
     run.final_train_acc = evaluate(net, run.theta, data.X_train, data.y_train, loss)[1]
     det = check.detector
     if getattr(det, "smoothed", None) is not None:
