@@ -162,7 +162,7 @@ class GradNormSummary:
                            "none", ``report`` its PeakReport as a dict.
 
     ``peak_passed``: the detector peak is a real one, i.e. the checks rose to it (it is not
-    the first check with a value, at ``first_check_epoch``) and the single-peak check found a peak climbed and left.
+    the first check with a value, at ``first_check_epoch``: ``at_first_check``) and the single-peak check found a peak climbed and left.
     ``swap_after_peak``: there was a swap and ``peak_passed``. Epoch 0, the initial point, is
     never checked by the rule nor counted by the safeguard.
     """
@@ -177,6 +177,7 @@ class GradNormSummary:
     peak_passed: bool
     swap_epoch: int | None = None
     first_check_epoch: int | None = None
+    at_first_check: bool = False
 
     @property
     def swap_after_peak(self):
@@ -193,7 +194,7 @@ class GradNormSummary:
     def detector_words(self):
         if self.detector_epoch is None:
             return f"detector peak: none yet ({self.n_checks} checks of {self.checks})"
-        first = ", its first check" if self.detector_epoch == self.first_check_epoch else ""
+        first = ", its first check" if self.at_first_check else ""
         return (f"detector peak {self.detector_value:.3g} at epoch {self.detector_epoch}{first} "
                 f"(over {self.n_checks} checks of {self.checks})")
 
@@ -222,11 +223,13 @@ class GradNormSummary:
 
 
 def summarize_grad_norms(epochs, grad_norms, losses, detector_value, detector_epoch, n_checks,
-                         first_check_epoch, checks="each epoch's end |g|", swap_epoch=None):
+                         first_check_epoch, at_first_check, checks="each epoch's end |g|",
+                         swap_epoch=None):
     """The run's :class:`GradNormSummary` from its history columns (``epochs``, ``grad_norms``,
     ``losses``: one entry per recorded epoch, epoch 0 included or not) and the swap rule's
     running peak as the rule held it (``detector_value`` at ``detector_epoch`` after
-    ``n_checks`` checks; ``first_check_epoch``: the epoch of its first check with a value).
+    ``n_checks`` checks; ``first_check_epoch``: the epoch of its first check with a value;
+    ``at_first_check``: the peak is that check, so nothing rose to it).
     """
     epochs = np.asarray(epochs, dtype=float)
     g = as_float_array(grad_norms, "grad_norms", ndim=1, allow_empty=True, finite=False)
@@ -239,8 +242,8 @@ def summarize_grad_norms(epochs, grad_norms, losses, detector_value, detector_ep
     largest = int(np.flatnonzero(window)[np.argmax(g[window])]) if window.any() else None
     report = find_peaks_report(g[checked], loss[checked] if np.all(np.isfinite(loss[checked])) else None,
                                count_from=1, unit="epoch")
-    passed = (detector_epoch is not None and first_check_epoch is not None
-              and detector_epoch != first_check_epoch and report.status in ("single", "multiple"))
+    passed = (detector_epoch is not None and not at_first_check
+              and report.status in ("single", "multiple"))
     return GradNormSummary(
         checks=checks, n_checks=int(n_checks),
         detector_value=None if detector_epoch is None else float(detector_value),
@@ -249,4 +252,5 @@ def summarize_grad_norms(epochs, grad_norms, losses, detector_value, detector_ep
         largest_epoch=None if largest is None else int(epochs[largest]),
         verdict=VERDICTS.get(report.status, "none"), report=report.to_dict(),
         peak_passed=bool(passed), swap_epoch=swap_epoch,
-        first_check_epoch=None if first_check_epoch is None else int(first_check_epoch))
+        first_check_epoch=None if first_check_epoch is None else int(first_check_epoch),
+        at_first_check=bool(at_first_check))

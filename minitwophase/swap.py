@@ -87,11 +87,13 @@ class SwapDetector:
 
     def update(self, grad_norm, loss=None):
         """Record one check's gradient norm (and loss); return True from the swap on."""
-        gn, k = self._record(grad_norm, loss), self.n_updates
+        gn = self._record(grad_norm, loss)
+        k = self.n_updates - 1                                      # this update's index
         if self.peak_index is None or gn > self.peak:               # gnmax <- max(gn, gnmax)
-            self.peak, self.peak_index = gn, k - 1
-        if self.swap_index is None and not gn > self.peak * self.factor:
-            self.swap_index = k - 1          # adam <- gn > gnmax * gnfact; never back to Adam
+            self.peak, self.peak_index = gn, k
+        adam = gn > self.peak * self.factor                         # adam <- gn > gnmax * gnfact
+        if not adam and self.swap_index is None:
+            self.swap_index = k                                     # one-way: never back to Adam
         return self.swapped
 
     def peak_report(self, smooth=5, prominence=0.25, count_from=0, unit="update"):

@@ -162,3 +162,16 @@ def test_a_real_run_writes_one_summary_everywhere(tmp_path):
     assert doc["summary"]["runs"][0]["peaks"] == p.sentence()
     md = (tmp_path / "summary.md").read_text()
     assert p.sentence() in md and "none passed" in md
+
+
+def test_a_rise_inside_the_first_epoch_is_a_rise():
+    # checks every few steps: the peak is the second check of epoch 1, so the checks rose to
+    # it (what "its first check" and peak_passed are about is the check, not the epoch)
+    norms = [0.3] + RISE_FALL[4:]
+    checks = {e: [gn] for e, gn in enumerate(norms)}
+    checks[1] = [0.5, 1.3, 1.2]
+    run, _ = synthetic(norms, method="adam", checks=checks)
+    p = run.peaks
+    assert (p.detector_value, p.detector_epoch, p.first_check_epoch) == (1.3, 1, 1)
+    assert not p.at_first_check and "its first check" not in p.detector_words()
+    assert p.verdict == "none" and not p.peak_passed        # the epoch-end norms only fall

@@ -106,4 +106,4 @@ def _from_older_fields(run):
         detector_epoch=run.peak_epoch, largest_value=None if largest is None else float(g[largest]),
         largest_epoch=None if largest is None else int(epochs[largest]),
         verdict=VERDICTS.get(status, "none"), report=report, peak_passed=bool(run.peak_passed),
-        swap_epoch=run.swap_epoch)
+        swap_epoch=run.swap_epoch, first_check_epoch=None, at_first_check=False)

@@ -55,7 +55,7 @@ class SwapCheck:
     def __init__(self, detector, every=None):
         self.detector, self.every = detector, every
         self.epochs = []                     # epoch of each detector update
-        self.judged = None                   # the rule's peak when the run left its first phase
+        self.judged = None                   # peak() when the run left its first phase
 
     def __call__(self, epoch, f, grad_norm):
         self.epochs.append(epoch)
@@ -70,12 +70,12 @@ class SwapCheck:
         return what
 
     def peak(self):
-        """The rule's running peak now: (value, epoch, number of checks, first check's epoch)."""
+        """The rule's running peak now: (value, epoch, number of checks, epoch of the first
+        check with a value, whether the peak is that first check)."""
         det, i = self.detector, self.detector.peak_index
-        values = det.values
-        first = next((self.epochs[j] for j, v in enumerate(values) if np.isfinite(v)), None)
-        return (det.peak if i is not None else None, None if i is None else self.epochs[i],
-                det.n_updates, first)
+        first = next((j for j, v in enumerate(det.values) if np.isfinite(v)), None)
+        return (None if i is None else det.peak, None if i is None else self.epochs[i],
+                det.n_updates, None if first is None else self.epochs[first], i is not None and i == first)
 
     def at_swap(self):
         self.judged = self.peak()
@@ -88,10 +88,9 @@ class SwapCheck:
 
     def summary(self, rows, swap_epoch=None):
         """The run's GradNormSummary from its rows so far (history.Run.rows)."""
-        value, epoch, n, first = self.judged or self.peak()
         column = lambda key: [np.nan if r.get(key) is None else r[key] for r in rows]
         return summarize_grad_norms(column("epoch"), column("grad_norm"), column("train_loss"),
-                                    value, epoch, n, first, self.checks, swap_epoch)
+                                    *(self.judged or self.peak()), self.checks, swap_epoch)
 
 
 class AdamPhase:
