@@ -142,6 +142,15 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
 VERDICTS = {"single": "single", "multiple": "multiple"}
 
 
+def checks_words(every=None, window=None):
+    """What the swap rule checks, in words: each epoch's end or every ``every`` Adam steps,
+    smoothed over ``window`` checks in swap mode "smoothed"."""
+    what = "each epoch's end |g|" if every is None else f"|g| every {every} Adam steps"
+    if window is not None:
+        what += f", smoothed (fit of log|g| against log loss over {window} checks)"
+    return what
+
+
 @dataclass(frozen=True)
 class GradNormSummary:
     """One reading of a run's gradient-norm history, computed once by
@@ -151,8 +160,8 @@ class GradNormSummary:
 
     detector peak          the swap rule's running peak (``detector_value`` at epoch
                            ``detector_epoch``), over its ``n_checks`` checks of ``checks`` up to
-                           the swap (all checks when there is none): the peak the swap was judged
-                           on. Raw norms, or the smoothed fit in swap mode "smoothed".
+                           the swap (all checks when there is none; None: not recorded): the
+                           peak the swap was judged on. Raw norms, or the smoothed fit in swap mode "smoothed".
     largest epoch-end |g|  the largest full-batch norm at an epoch's end (``largest_value`` at
                            ``largest_epoch``) over the same epochs (1 to the swap, or all);
                            differs from the detector peak when the rule checks more often than
@@ -167,7 +176,7 @@ class GradNormSummary:
     never checked by the rule nor counted by the safeguard.
     """
     checks: str
-    n_checks: int
+    n_checks: int | None
     detector_value: float | None
     detector_epoch: int | None
     largest_value: float | None
@@ -192,11 +201,11 @@ class GradNormSummary:
 
     # ---- the words, one place for each ----
     def detector_words(self):
+        over = f"over {'its' if self.n_checks is None else self.n_checks} checks of {self.checks}"
         if self.detector_epoch is None:
-            return f"detector peak: none yet ({self.n_checks} checks of {self.checks})"
+            return f"detector peak: none yet ({over})"
         first = ", its first check" if self.at_first_check else ""
-        return (f"detector peak {self.detector_value:.3g} at epoch {self.detector_epoch}{first} "
-                f"(over {self.n_checks} checks of {self.checks})")
+        return f"detector peak {self.detector_value:.3g} at epoch {self.detector_epoch}{first} ({over})"
 
     def largest_words(self):
         if self.largest_epoch is None:
@@ -245,7 +254,7 @@ def summarize_grad_norms(epochs, grad_norms, losses, detector_value, detector_ep
     passed = (detector_epoch is not None and not at_first_check
               and report.status in ("single", "multiple"))
     return GradNormSummary(
-        checks=checks, n_checks=int(n_checks),
+        checks=checks, n_checks=None if n_checks is None else int(n_checks),
         detector_value=None if detector_epoch is None else float(detector_value),
         detector_epoch=None if detector_epoch is None else int(detector_epoch),
         largest_value=None if largest is None else float(g[largest]),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._json import jsonable
-from ..peaks import VERDICTS, GradNormSummary
+from ..peaks import VERDICTS, GradNormSummary, checks_words
 
 COLUMNS = ("epoch", "phase", "train_loss", "grad_norm", "val_loss", "val_acc", "cost",
            "wall_time", "cg_alpha", "cg_beta", "cg_restart", "cg_nfev")
@@ -92,7 +92,7 @@ class Run:
 
 def _from_older_fields(run):
     """A GradNormSummary for a run recorded before it existed (peak_epoch, peak_report and
-    peak_passed only): the detector peak taken as the epoch-end norm at peak_epoch."""
+    peak_passed only): the detector peak's value read from the rows (or the smoothed fit)."""
     epochs, g = run.column("epoch"), run.column("grad_norm")
     window = (epochs >= 1) & np.isfinite(g) & (epochs <= (np.inf if run.swap_epoch is None else run.swap_epoch))
     largest = int(np.flatnonzero(window)[np.argmax(g[window])]) if window.any() else None
@@ -100,9 +100,16 @@ def _from_older_fields(run):
     report = dict(run.peak_report or {})
     report.setdefault("message", "no peak report")
     status = report.get("status", "single" if report.get("single_peak") else None)
+    value = float(g[at[0]]) if len(at) else None
+    for epoch, _, fitted in run.smoothed_grad_norm or []:      # smoothed mode: the fitted value
+        if epoch == run.peak_epoch and fitted is not None:
+            value = float(fitted)
+    cfg = run.config or {}
+    smoothed = cfg.get("swap_mode") == "smoothed"
     return GradNormSummary(
-        checks="the rule's checks", n_checks=int(window.sum()),
-        detector_value=float(g[at[0]]) if len(at) else None,
+        checks=checks_words(cfg.get("check_every"), 10 if smoothed else None),
+        n_checks=None if cfg.get("check_every") else int(window.sum()),
+        detector_value=value,
         detector_epoch=run.peak_epoch, largest_value=None if largest is None else float(g[largest]),
         largest_epoch=None if largest is None else int(epochs[largest]),
         verdict=VERDICTS.get(status, "none"), report=report, peak_passed=bool(run.peak_passed),

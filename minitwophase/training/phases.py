@@ -28,7 +28,7 @@ import numpy as np
 from ..optim import SGD, Adam
 from ..optim.lbfgs import LBFGS
 from ..optim.nonlinear_cg import NonlinearCG
-from ..peaks import summarize_grad_norms
+from ..peaks import checks_words, summarize_grad_norms
 
 
 class EpochResult(NamedTuple):
@@ -64,10 +64,7 @@ class SwapCheck:
     @property
     def checks(self):
         """What the rule checks, in words (the summary's "over N checks of ...")."""
-        what = "each epoch's end |g|" if self.every is None else f"|g| every {self.every} Adam steps"
-        if getattr(self.detector, "window", None) is not None:
-            what = f"{what}, smoothed (fit of log|g| against log loss over {self.detector.window} checks)"
-        return what
+        return checks_words(self.every, getattr(self.detector, "window", None))
 
     def peak(self):
         """The rule's running peak now: (value, epoch, number of checks, epoch of the first
