@@ -4,7 +4,10 @@ Hrycej et al. (2025): if the gradient norm has no single peak, the convexity hyp
 not hold and the swap rule (swap.py) should not be trusted; fall back to a non-convex method.
 ``find_peaks_report`` judges a recorded sequence of norms (the trainer passes every epoch's
 full-batch norm, Adam and CG phases); ``SwapDetector.peak_report`` calls it on the detector's
-own record. Placed beside swap.py, below training/ (layer order: README "Where things go").
+own record. ``summarize_grad_norms`` reads a run's whole gradient-norm history once into a
+``GradNormSummary`` (the detector peak, the largest epoch-end |g|, the single-peak check),
+which the trainer stores on the Run and every report and figure quotes.
+Placed beside swap.py, below training/ (layer order: README "Where things go").
 """
 from __future__ import annotations
 
@@ -161,7 +164,8 @@ class GradNormSummary:
     detector peak          the swap rule's running peak (``detector_value`` at epoch
                            ``detector_epoch``), over its ``n_checks`` checks of ``checks`` up to
                            the swap (all checks when there is none; None: not recorded): the
-                           peak the swap was judged on. Raw norms, or the smoothed fit in swap mode "smoothed".
+                           peak the swap was judged on. Raw norms, or the smoothed fit in
+                           swap mode "smoothed".
     largest epoch-end |g|  the largest full-batch norm at an epoch's end (``largest_value`` at
                            ``largest_epoch``) over the same epochs (1 to the swap, or all);
                            differs from the detector peak when the rule checks more often than
@@ -171,7 +175,8 @@ class GradNormSummary:
                            "none", ``report`` its PeakReport as a dict.
 
     ``peak_passed``: the detector peak is a real one, i.e. the checks rose to it (it is not
-    the first check with a value, at ``first_check_epoch``: ``at_first_check``) and the single-peak check found a peak climbed and left.
+    the first check with a value, at ``first_check_epoch``: ``at_first_check``) and the
+    single-peak check found a peak climbed and left.
     ``swap_after_peak``: there was a swap and ``peak_passed``. Epoch 0, the initial point, is
     never checked by the rule nor counted by the safeguard.
     """

@@ -75,13 +75,8 @@ class SwapCheck:
                 det.n_updates, None if first is None else self.epochs[first], i is not None and i == first)
 
     def at_swap(self):
+        """Keep the peak the swap was judged on (the rule goes on recording in the CG phase)."""
         self.judged = self.peak()
-
-    @property
-    def peak_epoch(self):
-        """Epoch of the check with the detector's peak (None before the smoothed window fills)."""
-        i = self.detector.peak_index
-        return None if i is None else self.epochs[i]
 
     def summary(self, rows, swap_epoch=None):
         """The run's GradNormSummary from its rows so far (history.Run.rows)."""
