@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from minitwophase import datasets
 from minitwophase.experiments import plotting
 from minitwophase.experiments.experiment import Experiment, final_line, run_experiment, swap_line
 from minitwophase.experiments.report import format_tables, load_results, runs_table, save_results, summarize

@@ -44,12 +44,12 @@ class Run:
     status: str = "running"
     message: str = ""
     swap_epoch: int | None = None        # first CG epoch is swap_epoch + 1
-    grad_norm_summary: dict | None = None    # peaks.GradNormSummary.to_dict(): the detector
-                                         # peak, the largest epoch-end |g|, the single-peak
-                                         # check; read it as ``run.peaks``
     peak_epoch: int | None = None        # copies of grad_norm_summary's detector_epoch,
     peak_report: dict | None = None      # report and peak_passed (results written before the
     peak_passed: bool | None = None      # summary existed have only these)
+    grad_norm_summary: dict | None = None    # peaks.GradNormSummary.to_dict(): the detector
+                                         # peak, the largest epoch-end |g|, the single-peak
+                                         # check; read it as ``run.peaks``
     smoothed_grad_norm: list | None = None   # swap mode "smoothed": [epoch, loss, fitted |g|]
                                              # per check (NaN before the window fills)
     best_epoch: int | None = None        # lowest train loss
