@@ -150,7 +150,7 @@ def checks_words(every=None, window=None):
     smoothed over ``window`` checks in swap mode "smoothed"."""
     what = "each epoch's end |g|" if every is None else f"|g| every {every} Adam steps"
     if window is not None:
-        what += f", smoothed (fit of log|g| against log loss over {window} checks)"
+        what += f", smoothed by a fit of log|g| against log loss over {window} checks"
     return what
 
 
@@ -209,7 +209,7 @@ class GradNormSummary:
         over = f"over {'its' if self.n_checks is None else self.n_checks} checks of {self.checks}"
         if self.detector_epoch is None:
             return f"detector peak: none yet ({over})"
-        first = ", its first check" if self.at_first_check else ""
+        first = ", its first value: nothing rose to it" if self.at_first_check else ""
         return f"detector peak {self.detector_value:.3g} at epoch {self.detector_epoch}{first} ({over})"
 
     def largest_words(self):

@@ -81,7 +81,7 @@ def test_epoch_zero_is_never_counted():
     run, _ = synthetic(FALL, "adam")             # epoch 0 has the largest norm of all
     assert run.column("grad_norm")[0] > run.peaks.largest_value
     assert run.peaks.largest_epoch == run.peaks.detector_epoch == 1
-    assert "its first check" in run.peaks.detector_words()
+    assert "its first value: nothing rose to it" in run.peaks.detector_words()
 
 
 def test_checks_inside_epochs_make_two_different_peaks_named_apart():
@@ -165,12 +165,12 @@ def test_a_real_run_writes_one_summary_everywhere(tmp_path):
 
 def test_a_rise_inside_the_first_epoch_is_a_rise():
     # checks every few steps: the peak is the second check of epoch 1, so the checks rose to
-    # it (what "its first check" and peak_passed are about is the check, not the epoch)
+    # it (what "its first value" and peak_passed are about is the check, not the epoch)
     norms = [0.3] + RISE_FALL[4:]
     checks = {e: [gn] for e, gn in enumerate(norms)}
     checks[1] = [0.5, 1.3, 1.2]
     run, _ = synthetic(norms, method="adam", checks=checks)
     p = run.peaks
     assert (p.detector_value, p.detector_epoch, p.first_check_epoch) == (1.3, 1, 1)
-    assert not p.at_first_check and "its first check" not in p.detector_words()
+    assert not p.at_first_check and "its first value" not in p.detector_words()
     assert p.verdict == "none" and not p.peak_passed        # the epoch-end norms only fall
