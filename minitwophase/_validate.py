@@ -131,3 +131,25 @@ def preconditioner(precond, n, name="precond"):
         raise ValueError(f"{name} (the diagonal of M) must be > 0, got {float(m[~(m > 0)][0])!r} "
                          f"at index {int(np.argmin(m > 0))}")
     return lambda r: r / m
+
+
+def step_arguments(theta, grad, state_shape=None):
+    """The arguments of an in-place optimizer step, checked once at the public boundary:
+    ``theta`` a writeable float ndarray, ``grad`` finite and of theta's shape, and theta of the
+    shape ``state_shape`` of the optimizer's earlier steps (None before the first). Returns
+    grad in theta's dtype. Refusing a NaN here, before any state is touched, matters: one NaN
+    would poison Adam's moments for good."""
+    if not isinstance(theta, np.ndarray) or not np.issubdtype(theta.dtype, np.floating):
+        kind = theta.dtype if isinstance(theta, np.ndarray) else type(theta).__name__
+        raise TypeError(f"theta must be a float ndarray (updated in place), got {kind}")
+    if not theta.flags.writeable:
+        raise ValueError("theta must be writeable: the step updates it in place")
+    grad = np.asarray(grad)
+    if grad.shape != theta.shape:
+        raise ValueError(f"grad must have theta's shape {theta.shape}, got {grad.shape}")
+    if state_shape is not None and state_shape != theta.shape:
+        raise ValueError(f"theta must keep the shape {state_shape} of earlier steps, "
+                         f"got {theta.shape} (call reset() to start afresh)")
+    if not np.all(np.isfinite(grad)):
+        raise ValueError("grad must be finite, got NaN/inf value(s)")
+    return grad.astype(theta.dtype, copy=False)

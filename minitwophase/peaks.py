@@ -4,7 +4,10 @@ Hrycej et al. (2025): if the gradient norm has no single peak, the convexity hyp
 not hold and the swap rule (swap.py) should not be trusted; fall back to a non-convex method.
 ``find_peaks_report`` judges a recorded sequence of norms (the trainer passes every epoch's
 full-batch norm, Adam and CG phases); ``SwapDetector.peak_report`` calls it on the detector's
-own record. Placed beside swap.py, below training/ (layer order: README "Where things go").
+own record. ``summarize_grad_norms`` reads a run's whole gradient-norm history once into a
+``GradNormSummary`` (the detector peak, the largest epoch-end |g|, the single-peak check),
+which the trainer stores on the Run and every report and figure quotes.
+Placed beside swap.py, below training/ (layer order: README "Where things go").
 """
 from __future__ import annotations
 
@@ -135,3 +138,133 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
         n_peaks=len(idx), peak_indices=idx, peak_values=[float(sm[i]) for i in idx],
         peak_losses=None if losses is None else [float(losses[i]) for i in idx],
         single_peak=status == "single", status=status, message=msg)
+
+
+#: The single-peak check's verdict in one word: "single" (one peak, climbed and left),
+#: "multiple", or "none" (falls from the start, not yet passed, no peak, too short).
+VERDICTS = {"single": "single", "multiple": "multiple"}
+
+
+def checks_words(every=None, window=None):
+    """What the swap rule checks, in words: each epoch's end or every ``every`` Adam steps,
+    smoothed over ``window`` checks in swap mode "smoothed"."""
+    what = "each epoch's end |g|" if every is None else f"|g| every {every} Adam steps"
+    if window is not None:
+        what += f", smoothed by a fit of log|g| against log loss over {window} checks"
+    return what
+
+
+@dataclass(frozen=True)
+class GradNormSummary:
+    """One reading of a run's gradient-norm history, computed once by
+    :func:`summarize_grad_norms` and read by every place that speaks of a peak (the progress
+    lines, summary.md, results.json, the figures), so none can disagree. Three different
+    "peaks", named apart in every text:
+
+    detector peak          the swap rule's running peak (``detector_value`` at epoch
+                           ``detector_epoch``), over its ``n_checks`` checks of ``checks`` up to
+                           the swap (all checks when there is none; None: not recorded): the
+                           peak the swap was judged on. Raw norms, or the smoothed fit in
+                           swap mode "smoothed".
+    largest epoch-end |g|  the largest full-batch norm at an epoch's end (``largest_value`` at
+                           ``largest_epoch``) over the same epochs (1 to the swap, or all);
+                           differs from the detector peak when the rule checks more often than
+                           once per epoch or smooths.
+    single-peak check      the safeguard (:func:`find_peaks_report`) on every epoch's norm from
+                           epoch 1 on, Adam and CG phases: ``verdict`` "single", "multiple" or
+                           "none", ``report`` its PeakReport as a dict.
+
+    ``peak_passed``: the detector peak is a real one, i.e. the checks rose to it (it is not
+    the first check with a value, at ``first_check_epoch``: ``at_first_check``) and the
+    single-peak check found a peak climbed and left.
+    ``swap_after_peak``: there was a swap and ``peak_passed``. Epoch 0, the initial point, is
+    never checked by the rule nor counted by the safeguard.
+    """
+    checks: str
+    n_checks: int | None
+    detector_value: float | None
+    detector_epoch: int | None
+    largest_value: float | None
+    largest_epoch: int | None
+    verdict: str
+    report: dict
+    peak_passed: bool
+    swap_epoch: int | None = None
+    first_check_epoch: int | None = None
+    at_first_check: bool = False
+
+    @property
+    def swap_after_peak(self):
+        return self.swap_epoch is not None and self.peak_passed
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    # ---- the words, one place for each ----
+    def detector_words(self):
+        over = f"over {'its' if self.n_checks is None else self.n_checks} checks of {self.checks}"
+        if self.detector_epoch is None:
+            return f"detector peak: none yet ({over})"
+        first = ", its first value: nothing rose to it" if self.at_first_check else ""
+        return f"detector peak {self.detector_value:.3g} at epoch {self.detector_epoch}{first} ({over})"
+
+    def largest_words(self):
+        if self.largest_epoch is None:
+            return "largest epoch-end |g|: none"
+        span = " up to the swap" if self.swap_epoch is not None else ""
+        return f"largest epoch-end |g| {self.largest_value:.3g} at epoch {self.largest_epoch}{span}"
+
+    def check_words(self):
+        return f"single-peak check: {self.verdict}, {self.report['message']}"
+
+    def passed_words(self):
+        if self.swap_epoch is None:
+            return "a peak passed" if self.peak_passed else "no peak passed"
+        return "swap after a real peak" if self.peak_passed else "swap without a peak passed"
+
+    def sentence(self):
+        """All of it in one line (the end-of-run progress line and summary.md)."""
+        return "; ".join([self.detector_words(), self.largest_words(), self.check_words(),
+                          self.passed_words()])
+
+    def peak_cell(self):
+        """The runs table's cell: the detector peak's epoch when a peak was passed."""
+        return str(self.detector_epoch) if self.peak_passed else "none passed"
+
+
+def summarize_grad_norms(epochs, grad_norms, losses, detector_value, detector_epoch, n_checks,
+                         first_check_epoch, at_first_check, checks="each epoch's end |g|",
+                         swap_epoch=None):
+    """The run's :class:`GradNormSummary` from its history columns (``epochs``, ``grad_norms``,
+    ``losses``: one entry per recorded epoch, epoch 0 included or not) and the swap rule's
+    running peak as the rule held it (``detector_value`` at ``detector_epoch`` after
+    ``n_checks`` checks; ``first_check_epoch``: the epoch of its first check with a value;
+    ``at_first_check``: the peak is that check, so nothing rose to it).
+    """
+    epochs = np.asarray(epochs, dtype=float)
+    g = as_float_array(grad_norms, "grad_norms", ndim=1, allow_empty=True, finite=False)
+    loss = as_float_array(losses, "losses", ndim=1, allow_empty=True, finite=False)
+    if not (epochs.shape == g.shape == loss.shape):
+        raise ValueError(f"epochs, grad_norms and losses must have one shape, got "
+                         f"{epochs.shape}, {g.shape} and {loss.shape}")
+    checked = (epochs >= 1) & np.isfinite(g)                 # epoch 0 is never checked
+    window = checked & (epochs <= (np.inf if swap_epoch is None else swap_epoch))
+    largest = int(np.flatnonzero(window)[np.argmax(g[window])]) if window.any() else None
+    report = find_peaks_report(g[checked], loss[checked] if np.all(np.isfinite(loss[checked])) else None,
+                               count_from=1, unit="epoch")
+    passed = (detector_epoch is not None and not at_first_check
+              and report.status in ("single", "multiple"))
+    return GradNormSummary(
+        checks=checks, n_checks=None if n_checks is None else int(n_checks),
+        detector_value=None if detector_epoch is None else float(detector_value),
+        detector_epoch=None if detector_epoch is None else int(detector_epoch),
+        largest_value=None if largest is None else float(g[largest]),
+        largest_epoch=None if largest is None else int(epochs[largest]),
+        verdict=VERDICTS.get(report.status, "none"), report=report.to_dict(),
+        peak_passed=bool(passed), swap_epoch=swap_epoch,
+        first_check_epoch=None if first_check_epoch is None else int(first_check_epoch),
+        at_first_check=bool(at_first_check))

@@ -1,6 +1,6 @@
 """When to swap from Adam to conjugate gradient: Hrycej et al. (2025), Algorithm 1.
 
-The paper's rule (``mode="paper"``, the default), checked once per epoch::
+``SwapDetector`` is the paper's rule, checked once per epoch (or every K Adam steps)::
 
     gnmax <- max(gn, gnmax)              # peak of the gradient norm so far, gn included
     adam  <- gn > gnmax * gnfact         # gnfact = 0.9; once False, never True again
@@ -10,34 +10,16 @@ update 0: the peak includes the current value). Rationale: while the loss falls 
 norm first rises (non-convex region), peaks, then falls towards zero (convex region), where
 CG converges superlinearly and Adam does not.
 
-``mode="smoothed"`` (opt-in, for noisy minibatch norms). The paper remarks that with a noisy
-loss it is more reliable to read the gradient norm *as a function of the loss*, with some
-smoothing, but gives no method; this is ours. At each update, over the trailing ``window``
-pairs ``(x, y) = (log loss, log grad_norm)``:
-
-1. fit a robust line ``y = a + b x`` (Theil-Sen: median of pairwise slopes, so a few outlier
-   epochs cannot tilt it);
-2. smoothed value ``s = a + b * median(x)``: the fit at the window's median loss, where its
-   variance is smallest (about 1/4 of that at the newest loss; on our noisy synthetic bumps,
-   evaluating at the newest loss instead swapped before the true peak on up to half the runs);
-3. smoothed peak = largest ``s`` so far; swap once ``s <= factor * peak`` has held for
-   ``patience`` consecutive updates *and* the slope ``b > 0`` at each of them, i.e. the
-   gradient norm falls as the loss falls: the convex side of the peak (near a quadratic
-   minimum ``loss ~ grad_norm**2``, so ``b -> 1/2``; on the non-convex side ``b < 0``).
-
-Defaults ``window=10, patience=3``: log space turns multiplicative noise into additive noise
-and makes ``factor`` a fixed offset ``log(factor)``. The price is a lag of about
-``(window - 1) / 2 + patience - 1`` updates (about 7) over the noise-free paper rule. With
-15-20 % log-noise on the norm, these defaults swapped after the true peak on every run of a
-bump whose rise spans about 40 updates (tests/test_swap.py); for slower bumps or heavier noise
-raise ``window``. Nothing is smoothed before ``window`` updates have been seen, and a window
-whose losses are all equal has no slope, so it cannot swap. Causal: only past and current
-values are used.
+``SmoothedSwapDetector`` (swap mode "smoothed", opt-in, for noisy norms) is ours: the paper
+remarks that with a noisy loss it is more reliable to read the gradient norm as a function of
+the loss, with some smoothing, but gives no method. Its class docstring says what it does.
 
 Safeguard (the paper: if the gradient norm has no single peak, fall back to a non-convex
 method): :meth:`SwapDetector.peak_report`, which calls ``peaks.find_peaks_report``.
-The modes are one table, ``SWAP_MODES``; ``SwapDetector.check_options`` holds the bounds of the
-options, read by ``training.TrainConfig`` too. Layer: algorithms (beside nn/, optim/).
+The modes are one table, ``DETECTORS`` (name -> class; ``SWAP_MODES`` holds each class's
+``DESCRIPTION``); ``make_detector(mode, factor, ...)`` builds one, ``detector_from_state(state_dict)``
+restores one; ``SwapDetector.check_options`` holds the bounds of the options, read by
+``training.TrainConfig`` too. Layer: algorithms (beside nn/, optim/).
 """
 from __future__ import annotations
 
@@ -54,60 +36,27 @@ DEFAULT_PATIENCE = 3
 _TINY = np.finfo(np.float64).tiny    # log(0) guard: a zero loss or norm becomes log(tiny)
 _DX_MIN = 1e-12                      # pairs with (almost) equal log loss carry no slope
 
-#: The one table of swap modes: name -> what it does (the CLI and TrainConfig read it).
-SWAP_MODES = {
-    "paper": "Algorithm 1 on the raw norm: swap once |g| <= factor x its running peak",
-    "smoothed": "robust (Theil-Sen) fit of log|g| against log loss over a trailing window",
-}
-
-
-def _theil_sen(x, y):
-    """Robust line y = a + b x: b = median pairwise slope, a = median(y - b x).
-
-    Returns (nan, median(y)) when all x are equal (no slope can be estimated).
-    """
-    i, j = np.triu_indices(len(x), 1)
-    dx = x[j] - x[i]
-    keep = np.abs(dx) > _DX_MIN
-    if not keep.any():
-        return math.nan, float(np.median(y))
-    b = float(np.median((y[j] - y[i])[keep] / dx[keep]))
-    return b, float(np.median(y - b * x))
-
 
 class SwapDetector:
-    """Online Adam -> CG swap rule; call ``update`` once per epoch.
+    """The paper's swap rule, online; call ``update`` once per check (epoch).
 
     ``update(grad_norm, loss=None) -> bool`` is True from the swap on (one-way). State:
-    ``peak`` (raw max in mode "paper", smoothed max in mode "smoothed"; 0.0 before any
-    update, as the paper's gnmax), ``peak_index``, ``swap_index`` (0-based, None before the
-    swap), ``swapped``, ``n_updates``, ``grad_norms``, ``losses`` (None where not given);
-    mode "smoothed" also ``smoothed`` and ``slopes`` (NaN before the window fills; ``peak_index``
-    then lags the true peak by about (window - 1) / 2). Values keep being recorded after the
-    swap, so the history covers the CG phase too.
+    ``peak`` (largest grad_norm so far; 0.0 before any update, as the paper's gnmax),
+    ``peak_index``, ``swap_index`` (0-based, None before the swap), ``swapped``,
+    ``n_updates``, ``grad_norms``, ``losses`` (None where not given), ``values`` (what the
+    rule compares with its peak: here the norms themselves). Values keep being recorded after
+    the swap, so the history covers the CG phase too.
     """
+    MODE = "paper"
+    DESCRIPTION = "Algorithm 1 on the raw norm: swap once |g| <= factor x its running peak"
 
-    def __init__(self, factor=0.9, mode="paper", window=None, patience=None):
-        self.factor, self.mode = self.check_options(factor, mode)
-        if mode == "paper":
-            for name, val in (("window", window), ("patience", patience)):
-                if val is not None:
-                    raise ValueError(f"{name} is only used with mode='smoothed', got "
-                                     f"{name}={val!r} with mode='paper'")
-            self.window = self.patience = None
-        else:
-            self.window = positive_int(DEFAULT_WINDOW if window is None else window,
-                                       "window", minimum=3)
-            self.patience = positive_int(DEFAULT_PATIENCE if patience is None else patience,
-                                         "patience")
+    def __init__(self, factor=0.9):
+        self.factor = self.check_options(factor, self.MODE)[0]
         self.peak = 0.0
         self.peak_index = None
         self.swap_index = None
         self.grad_norms = []
         self.losses = []
-        self.smoothed = [] if mode == "smoothed" else None
-        self.slopes = [] if mode == "smoothed" else None
-        self._streak = 0    # consecutive updates meeting the smoothed swap condition
 
     @staticmethod
     def check_options(factor, mode, factor_name="factor", mode_name="mode"):
@@ -124,34 +73,123 @@ class SwapDetector:
     def swapped(self):
         return self.swap_index is not None
 
-    def update(self, grad_norm, loss=None):
-        """Record one epoch's gradient norm (and loss); return True from the swap on."""
+    @property
+    def values(self):
+        return self.grad_norms
+
+    def _record(self, grad_norm, loss):
+        """Check one update's arguments (the public boundary) and record them."""
         gn = real_number(grad_norm, "grad_norm", low=0.0)
-        if self.mode == "smoothed":
-            if loss is None:
-                raise ValueError("loss is required with mode='smoothed' (it reads the "
-                                 "gradient norm as a function of the loss), got None")
-            loss = real_number(loss, "loss", low=0.0)
-        elif loss is not None:
-            loss = real_number(loss, "loss")
-        k = self.n_updates
+        loss = None if loss is None else real_number(loss, "loss")
         self.grad_norms.append(gn)
         self.losses.append(loss)
-        if self.mode == "paper":
-            if self.peak_index is None or gn > self.peak:
-                self.peak, self.peak_index = gn, k          # gnmax <- max(gn, gnmax)
-            hit = gn <= self.factor * self.peak             # not (gn > gnmax * gnfact)
-        else:
-            hit = self._smoothed_step(k)
-        if hit and self.swap_index is None:
-            self.swap_index = k                             # one-way: never back to Adam
+        return gn
+
+    def update(self, grad_norm, loss=None):
+        """Record one check's gradient norm (and loss); return True from the swap on."""
+        gn = self._record(grad_norm, loss)
+        k = self.n_updates - 1                                      # this update's index
+        if self.peak_index is None or gn > self.peak:               # gnmax <- max(gn, gnmax)
+            self.peak, self.peak_index = gn, k
+        adam = gn > self.peak * self.factor                         # adam <- gn > gnmax * gnfact
+        if not adam and self.swap_index is None:
+            self.swap_index = k                                     # one-way: never back to Adam
         return self.swapped
 
-    def _smoothed_step(self, k):
+    def peak_report(self, smooth=5, prominence=0.25, count_from=0, unit="update"):
+        """The single-peak safeguard on the norms seen so far (see :func:`find_peaks_report`)."""
+        have_losses = self.losses and all(v is not None for v in self.losses)
+        return find_peaks_report(self.grad_norms, self.losses if have_losses else None,
+                                 smooth=smooth, prominence=prominence, count_from=count_from, unit=unit)
+
+    def state_dict(self):
+        """Plain JSON-ready state (NaN becomes None); ``detector_from_state`` restores it."""
+        return jsonable({"mode": self.MODE, "factor": self.factor, "n_updates": self.n_updates,
+                         "peak": self.peak, "peak_index": self.peak_index,
+                         "swap_index": self.swap_index, "swapped": self.swapped,
+                         "grad_norms": list(self.grad_norms), "losses": list(self.losses)})
+
+    def load_state_dict(self, state):
+        """Continue from ``state_dict()``'s output: later updates decide as if never stopped."""
+        self.peak, self.peak_index, self.swap_index = state["peak"], state["peak_index"], state["swap_index"]
+        self.grad_norms, self.losses = list(state["grad_norms"]), list(state["losses"])
+        return self
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(factor={self.factor}{self._extra()}, "
+                f"n_updates={self.n_updates}, peak={self.peak:.6g}, swap_index={self.swap_index})")
+
+    def _extra(self):
+        return ""
+
+
+def _theil_sen(x, y):
+    """Robust line y = a + b x: b = median pairwise slope, a = median(y - b x).
+
+    Returns (nan, median(y)) when all x are equal (no slope can be estimated).
+    """
+    i, j = np.triu_indices(len(x), 1)
+    dx = x[j] - x[i]
+    keep = np.abs(dx) > _DX_MIN
+    if not keep.any():
+        return math.nan, float(np.median(y))
+    b = float(np.median((y[j] - y[i])[keep] / dx[keep]))
+    return b, float(np.median(y - b * x))
+
+
+class SmoothedSwapDetector(SwapDetector):
+    """Swap mode "smoothed": the gradient norm read as a function of the loss, smoothed.
+
+    At each update, over the trailing ``window`` pairs ``(x, y) = (log loss, log grad_norm)``:
+
+    1. fit a robust line ``y = a + b x`` (Theil-Sen: median of pairwise slopes, so a few
+       outlier epochs cannot tilt it);
+    2. smoothed value ``s = a + b * median(x)``: the fit at the window's median loss, where its
+       variance is smallest (about 1/4 of that at the newest loss; on our noisy synthetic
+       bumps, evaluating at the newest loss instead swapped before the true peak on up to half
+       the runs);
+    3. smoothed peak = largest ``s`` so far; swap once ``s <= factor * peak`` has held for
+       ``patience`` consecutive updates *and* the slope ``b > 0`` at each of them, i.e. the
+       gradient norm falls as the loss falls: the convex side of the peak (near a quadratic
+       minimum ``loss ~ grad_norm**2``, so ``b -> 1/2``; on the non-convex side ``b < 0``).
+
+    Defaults ``window=10, patience=3``: log space turns multiplicative noise into additive
+    noise and makes ``factor`` a fixed offset ``log(factor)``. The price is a lag of about
+    ``(window - 1) / 2 + patience - 1`` updates (about 7) over the noise-free paper rule. With
+    15-20 % log-noise on the norm, these defaults swapped after the true peak on every run of
+    a bump whose rise spans about 40 updates (tests/test_swap.py); for slower bumps or heavier
+    noise raise ``window``. Nothing is smoothed before ``window`` updates have been seen, and a
+    window whose losses are all equal has no slope, so it cannot swap. Causal: only past and
+    current values are used. ``loss`` is required. State as SwapDetector's, with ``peak`` the
+    smoothed maximum, ``values`` = ``smoothed`` (the fitted norm, NaN before the window fills;
+    ``peak_index`` then lags the true peak by about (window - 1) / 2) and ``slopes``.
+    """
+    MODE = "smoothed"
+    DESCRIPTION = "robust (Theil-Sen) fit of log|g| against log loss over a trailing window"
+
+    def __init__(self, factor=0.9, window=DEFAULT_WINDOW, patience=DEFAULT_PATIENCE):
+        super().__init__(factor)
+        self.window = positive_int(window, "window", minimum=3)
+        self.patience = positive_int(patience, "patience")
+        self.smoothed, self.slopes = [], []
+        self._streak = 0    # consecutive updates meeting the smoothed swap condition
+
+    @property
+    def values(self):
+        return self.smoothed
+
+    def update(self, grad_norm, loss=None):
+        """Record one check's gradient norm and loss; return True from the swap on."""
+        if loss is None:
+            raise ValueError("loss is required with mode='smoothed' (it reads the "
+                             "gradient norm as a function of the loss), got None")
+        real_number(loss, "loss", low=0.0)
+        self._record(grad_norm, loss)
+        k = self.n_updates - 1
         if k + 1 < self.window:
             self.smoothed.append(math.nan)
             self.slopes.append(math.nan)
-            return False
+            return self.swapped
         x = np.log(np.maximum(self.losses[-self.window:], _TINY))
         y = np.log(np.maximum(self.grad_norms[-self.window:], _TINY))
         b, a = _theil_sen(x, y)
@@ -163,28 +201,46 @@ class SwapDetector:
         # below factor * smoothed peak, on the convex side (b > 0; NaN compares False)
         ok = s <= math.log(self.factor) + math.log(max(self.peak, _TINY)) and b > 0
         self._streak = self._streak + 1 if ok else 0
-        return self._streak >= self.patience
-
-    def peak_report(self, smooth=5, prominence=0.25, count_from=0, unit="update"):
-        """The single-peak safeguard on the norms seen so far (see :func:`find_peaks_report`)."""
-        have_losses = self.losses and all(v is not None for v in self.losses)
-        return find_peaks_report(self.grad_norms, self.losses if have_losses else None,
-                                 smooth=smooth, prominence=prominence, count_from=count_from, unit=unit)
+        if self._streak >= self.patience and self.swap_index is None:
+            self.swap_index = k                                     # one-way
+        return self.swapped
 
     def state_dict(self):
-        """Plain JSON-ready summary (NaN becomes None)."""
-        return {
-            "mode": self.mode, "factor": self.factor, "window": self.window,
-            "patience": self.patience, "n_updates": self.n_updates, "peak": self.peak,
-            "peak_index": self.peak_index, "swap_index": self.swap_index,
-            "swapped": self.swapped, "grad_norms": list(self.grad_norms),
-            "losses": list(self.losses),
-            "smoothed": None if self.smoothed is None else jsonable(self.smoothed),
-            "slopes": None if self.slopes is None else jsonable(self.slopes),
-        }
+        return {**super().state_dict(), "window": self.window, "patience": self.patience,
+                "streak": self._streak, "smoothed": jsonable(self.smoothed),
+                "slopes": jsonable(self.slopes)}
 
-    def __repr__(self):
-        extra = "" if self.mode == "paper" else f", window={self.window}, patience={self.patience}"
-        return (f"SwapDetector(factor={self.factor}, mode={self.mode!r}{extra}, "
-                f"n_updates={self.n_updates}, peak={self.peak:.6g}, "
-                f"swap_index={self.swap_index})")
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        nan = lambda values: [math.nan if v is None else v for v in values]
+        self.smoothed, self.slopes = nan(state["smoothed"]), nan(state["slopes"])
+        self._streak = state["streak"]
+        return self
+
+    def _extra(self):
+        return f", window={self.window}, patience={self.patience}"
+
+
+#: The one table of swap rules, mode name -> class; SWAP_MODES (name -> description) is read
+#: by the CLI's --swap-mode and TrainConfig.
+DETECTORS = {cls.MODE: cls for cls in (SwapDetector, SmoothedSwapDetector)}
+SWAP_MODES = {mode: cls.DESCRIPTION for mode, cls in DETECTORS.items()}
+
+
+def make_detector(mode="paper", factor=0.9, window=None, patience=None):
+    """The detector of swap mode ``mode``; ``window`` and ``patience`` belong to "smoothed"."""
+    factor, mode = SwapDetector.check_options(factor, mode)
+    if mode == "paper":
+        for name, val in (("window", window), ("patience", patience)):
+            if val is not None:
+                raise ValueError(f"{name} is only used with mode='smoothed', got "
+                                 f"{name}={val!r} with mode='paper'")
+        return SwapDetector(factor)
+    return DETECTORS[mode](factor, DEFAULT_WINDOW if window is None else window,
+                           DEFAULT_PATIENCE if patience is None else patience)
+
+
+def detector_from_state(state):
+    """The detector ``state_dict()`` described, ready to continue (resumable runs)."""
+    options = {k: state[k] for k in ("window", "patience") if state.get(k) is not None}
+    return make_detector(state["mode"], state["factor"], **options).load_state_dict(state)

@@ -142,3 +142,13 @@ def test_bad_inputs_and_state_untouched():
     assert np.array_equal(theta, th)
     opt.reset()
     assert opt.t == 0 and opt.m is None
+
+
+def test_unchecked_step_is_the_same_update():
+    # check=False skips only the boundary checks: the iterates and moments are bit-identical
+    a, b = np.linspace(-1, 1, 9), np.linspace(-1, 1, 9)
+    oa, ob = mtp.Adam(lr=0.01), mtp.Adam(lr=0.01)
+    for s in range(30):
+        oa.step(a, grads_for(a, s))
+        ob.step(b, grads_for(b, s), check=False)
+    assert np.array_equal(a, b) and np.array_equal(oa.m, ob.m) and np.array_equal(oa.v, ob.v)

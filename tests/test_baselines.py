@@ -129,7 +129,7 @@ def test_figures_and_swap_line_name_the_second_phase():
     checked = train(small_net(), DATA, TrainConfig(method="adam+cg", epochs=6, batch_size=128, lr=1e-2,
                                                    check_every=2))
     line = swap_line(checked)
-    assert "x peak of the checks every 2 Adam steps" in line and "largest epoch-end |g|" in line
+    assert "checks of |g| every 2 Adam steps" in line and "largest epoch-end |g|" in line
     assert "of the checks" not in swap_line(train(small_net(), DATA, TrainConfig(method="adam+cg", epochs=6)))
     fig = gradnorm_vs_loss_figure(runs)
     labels = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]

@@ -48,9 +48,9 @@ def test_gradnorm_figure_has_phases_peak_and_swap():
         assert cg_lines[0].get_xdata()[0] == adam_lines[0].get_xdata()[-1]
         labels = [t.get_text() for t in cg_ax.get_legend().get_texts()]
         assert labels == ["Adam phase (seed 0)", "CG phase (seed 0)",
-                          "epoch 0 (initial point; not checked by the rule)", "|g| peak",
+                          "epoch 0 (initial point; not checked by the rule)", "detector peak",
                           "swap (last Adam epoch)", "Adam phase (seed 1)", "CG phase (seed 1)"]
-        peak = next(l for l in cg_ax.get_lines() if l.get_label() == "|g| peak")
+        peak = next(l for l in cg_ax.get_lines() if l.get_label() == "detector peak")
         assert (peak.get_xdata()[0], peak.get_ydata()[0]) == (1 / 3, 1.0)
         swap = next(l for l in cg_ax.get_lines() if l.get_label().startswith("swap"))
         assert swap.get_xdata()[0] == 1 / 4

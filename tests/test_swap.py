@@ -1,4 +1,4 @@
-"""SwapDetector: the paper's Algorithm 1 rule, the smoothed mode, the single-peak safeguard."""
+"""SwapDetector: the paper's Algorithm 1 rule; SmoothedSwapDetector; the single-peak safeguard."""
 import json
 import math
 
@@ -7,11 +7,12 @@ import pytest
 from hypothesis import given, strategies as st
 
 from minitwophase.peaks import find_peaks_report
-from minitwophase.swap import SwapDetector
+from minitwophase.swap import (SWAP_MODES, SmoothedSwapDetector, SwapDetector, detector_from_state,
+                               make_detector)
 
 
 def run(grad_norms, losses=None, **kw):
-    det = SwapDetector(**kw)
+    det = make_detector(**kw)
     out = [det.update(g, None if losses is None else l)
            for g, l in zip(grad_norms, losses if losses is not None else grad_norms)]
     return det, out
@@ -46,7 +47,7 @@ def test_one_way_and_peak_includes_current():
     assert det.swap_index == 2 and det.peak == 100.0 and det.peak_index == 3
     assert det.grad_norms == [1.0, 5.0, 4.5, 100.0, 50.0] and det.n_updates == 5
     assert det.losses == [None] * 5
-    assert det.smoothed is None
+    assert det.values is det.grad_norms and not hasattr(det, "smoothed")
 
 
 def algorithm_1(grad_norms, gnfact):
@@ -100,14 +101,16 @@ def test_bad_factor_type(bad):
 
 
 def test_other_argument_errors():
-    with pytest.raises(ValueError, match="mode"):
-        SwapDetector(mode="smooth")
+    with pytest.raises(ValueError, match="mode must be one of"):
+        make_detector(mode="smooth")
     with pytest.raises(ValueError, match="window is only used with mode='smoothed'"):
-        SwapDetector(window=5)
+        make_detector(window=5)
     with pytest.raises(ValueError, match="window must be >= 3"):
-        SwapDetector(mode="smoothed", window=2)
+        SmoothedSwapDetector(window=2)
     with pytest.raises(TypeError, match="patience"):
-        SwapDetector(mode="smoothed", patience=2.0)
+        make_detector(mode="smoothed", patience=2.0)
+    with pytest.raises(ValueError, match=r"factor must lie in \(0.0, 1.0\], got"):
+        SmoothedSwapDetector(factor=1.5)
     with pytest.raises(ValueError, match="loss"):
         SwapDetector().update(1.0, loss=math.nan)
     with pytest.raises(TypeError, match="loss"):
@@ -116,7 +119,7 @@ def test_other_argument_errors():
 
 @pytest.mark.parametrize("loss", [None, math.nan, math.inf, -0.1])
 def test_smoothed_needs_finite_nonnegative_loss(loss):
-    det = SwapDetector(mode="smoothed")
+    det = SmoothedSwapDetector()
     with pytest.raises(ValueError, match="loss"):
         det.update(1.0, loss)
     assert det.n_updates == 0
@@ -184,7 +187,8 @@ def test_smoothed_state_and_slope_sign():
     assert all(b > 0 for b in det.slopes[s - 2:s + 1])           # patience 3, convex side
     json.dumps(det.state_dict(), allow_nan=False)                 # NaN became None
     assert det.state_dict()["smoothed"][0] is None
-    assert "mode='smoothed'" in repr(det) and "swap_index=" in repr(det)
+    assert "SmoothedSwapDetector(factor=0.9, window=10" in repr(det) and "swap_index=" in repr(det)
+    assert det.values is det.smoothed
 
 
 def test_smoothed_constant_loss_never_swaps():
@@ -284,3 +288,28 @@ def test_report_can_number_in_epochs():
     rep = find_peaks_report(g, count_from=1, unit="epoch")
     assert rep.status == "single" and rep.peak_indices == [2]
     assert rep.message.startswith("one gradient-norm peak, at epoch 3")
+
+
+# ---- the two rules as classes, the table, and a detector restored from its state ---------
+
+def test_table_and_contract():
+    assert SWAP_MODES == {"paper": SwapDetector.DESCRIPTION, "smoothed": SmoothedSwapDetector.DESCRIPTION}
+    assert type(make_detector()) is SwapDetector and make_detector().factor == 0.9
+    assert type(make_detector("smoothed", 0.8)) is SmoothedSwapDetector
+    det = SwapDetector(factor=0.9)                   # DESIGN.md's contract
+    assert det.update(1.0, loss=None) is False and det.peak == 1.0 and det.swap_index is None
+
+
+@pytest.mark.parametrize("mode", ["paper", "smoothed"])
+@pytest.mark.parametrize("cut", [5, 45, 60])
+def test_state_dict_restores_the_detector(mode, cut):
+    # stopped after `cut` updates, saved as JSON, restored and continued: the same decisions
+    # and the same state as a detector that never stopped (resumable runs rely on it)
+    loss, g = noisy(3)
+    whole, out = run(g, loss, mode=mode)
+    first, _ = run(g[:cut], loss[:cut], mode=mode)
+    again = detector_from_state(json.loads(json.dumps(first.state_dict(), allow_nan=False)))
+    assert type(again) is type(whole)
+    rest = [again.update(gn, l) for gn, l in zip(g[cut:], loss[cut:])]
+    assert rest == out[cut:]
+    assert json.dumps(again.state_dict()) == json.dumps(whole.state_dict())

@@ -168,6 +168,45 @@ ax.legend(fontsize=8)
 savefig(fig, "03_float64_caveat.png")
 
 # %% [markdown]
+# ### How many more than n? Condition number against iterations
+# Take n = 20 with eigenvalues log-spaced in $[1, \kappa]$ and count the iterations to
+# $\|r\| \le 10^{-10}\|b\|$ (the default tol). Measured with
+# `python benchmarks/cg_float64_termination.py` over 20 random matrices and right-hand sides
+# (median, range): $\kappa = 10^2$: 24 (24-25); $10^4$: 38 (38-40); $10^6$: **64** (61-71);
+# $10^8$: 120 (107-136). So at $\kappa = 10^6$ float64 CG needs about three times n.
+# To see that this is rounding and not the method, restore by hand what exact arithmetic
+# keeps for free: project each new residual off all earlier ones (N&W Theorem 5.3 says they
+# are mutually orthogonal). That CG stops at exactly n = 20 every time, and both agree with
+# `numpy.linalg.solve`.
+
+# %%
+def reorthogonalized_cg(A, b, tol=1e-10):
+    x, r, p, basis, k = np.zeros_like(b), -b, b.copy(), [-b / np.linalg.norm(b)], 0
+    while np.linalg.norm(r) > tol * np.linalg.norm(b) and k < 10 * b.size:
+        Ap = A @ p
+        alpha = (r @ r) / (p @ Ap)
+        x, r_new = x + alpha * p, r + alpha * Ap
+        Q = np.array(basis)
+        for _ in range(2):                                   # Gram-Schmidt, twice
+            r_new = r_new - Q.T @ (Q @ r_new)
+        p, r, k = -r_new + (r_new @ r_new) / (r @ r) * p, r_new, k + 1
+        basis.append(r / np.linalg.norm(r))
+    return x, k
+
+
+for kappa in (1e2, 1e6):
+    plain, orth = [], []
+    for seed in range(3 if QUICK else 10):
+        p = quadratic(log_spectrum(20, kappa), seed=seed)
+        res = mtp.linear_cg(p.A, p.b)
+        x_orth, k_orth = reorthogonalized_cg(p.A, p.b)
+        x_ref = np.linalg.solve(p.A, p.b)
+        assert np.allclose(res.x, x_ref, rtol=1e-7) and np.allclose(x_orth, x_ref, rtol=1e-7)
+        plain.append(res.nit)
+        orth.append(k_orth)
+    print(f"n = 20, kappa = {kappa:.0e}: linear_cg {plain} iterations, re-orthogonalized {orth}")
+
+# %% [markdown]
 # ## What to try next
 # - Cluster the spectrum: 25 eigenvalues in [1, 1.1] and 5 spread over [10, 1000]. How many
 #   iterations? Compare with (5.36) and with Theorem 5.5 (N&W eq. 5.35).

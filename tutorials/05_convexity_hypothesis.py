@@ -205,4 +205,4 @@ savefig(fig, "05_training_swap.png")
 #   targets more nonlinear, is the hump still single?
 # - Walk the ray through a *different* point, e.g. theta(s) = s * net.init(seed): is there
 #   still a hump without a minimum at s = 1?
-# - `SwapDetector(mode="smoothed")` on the same run, and `factor=0.5`.
+# - `minitwophase.swap.SmoothedSwapDetector()` (fed `update(gn, loss)`) on the same run, and `factor=0.5`.

@@ -55,9 +55,8 @@ CONFIG = TrainConfig(epochs=EPOCHS, loss="mse", batch_size=512, lr=1e-3, swap_fa
 def live(run, row):
     adam_norms = [r["grad_norm"] for r in run.rows if r["phase"] == "adam"]
     if row["phase"] == "cg" and run.rows[-2]["phase"] != "cg":
-        print(f"  >>> {run.method}: swap to CG after epoch {run.swap_epoch} "
-              f"(the last Adam epoch; peak |g| {max(adam_norms):.3g} at epoch "
-              f"{run.peak_epoch})")
+        print(f"  >>> {run.method}: swap to CG after epoch {run.swap_epoch} (the last Adam "
+              f"epoch; {run.peaks.detector_words()}; {run.peaks.largest_words()})")
     if row["epoch"] % EVERY == 0 or row["phase"] == "adam" and row["epoch"] <= 5:
         ratio = row["grad_norm"] / max(adam_norms) if adam_norms and row["phase"] == "adam" else float("nan")
         print(f"  {run.method:<8} epoch {row['epoch']:>3} {row['phase']:<4} loss {row['train_loss']:.5f}"
@@ -118,13 +117,19 @@ savefig(fig, "06_loss_vs_cost.png")
 # %% [markdown]
 # ## 4. The single-peak safeguard
 # The paper warns that the single rise-and-fall is not universal and suggests falling back to
-# a non-convex method when there is no single peak. `Run.peak_report` counts separated peaks
-# of the (lightly smoothed) gradient norm over the whole run.
+# a non-convex method when there is no single peak. `run.peaks` (a `peaks.GradNormSummary`,
+# computed once at the end of the run) is the run's one reading of its gradient norm, and
+# every file and figure quotes it. It keeps three "peaks" apart: the *detector peak* (the 0.9
+# rule's running peak over its checks up to the swap: the one the swap was judged on), the
+# *largest epoch-end |g|* over the same epochs (the two differ when the rule checks more
+# often than once per epoch, or smooths), and the *single-peak check*, which counts separated
+# peaks of the (lightly smoothed) norm over the whole run, Adam and CG phases.
 
 # %%
 for run in (adam, twophase):
-    rep = run.peak_report
-    print(f"{run.method}: status {rep['status']!r}, peaks {rep['n_peaks']}: {rep['message']}")
+    rep = run.peaks.report
+    print(f"{run.method}: status {rep['status']!r}, peaks {rep['n_peaks']}")
+    print(f"  {run.peaks.sentence()}")
 
 # %% [markdown]
 # ## 5. Two other swap rules

@@ -60,7 +60,7 @@ def add_commands(subparsers):
     diag = run.add_argument_group("diagnostics (paid in diag_cost, never in the method's cost)")
     diag.add_argument("--curvature-every", type=integer, default=None, metavar="K",
                       help="measure the Hessian's lambda_min, lambda_max and negative spectral mass "
-                      "every K epochs (epoch 0 included), at the gradient-norm peak, at the swap and "
+                      "every K epochs (epoch 0 included), at the largest epoch-end |g| up to the swap, at the swap and "
                       "at the end; adds history columns, a swap-time convex verdict and three figures")
     diag.add_argument("--save-checkpoints", type=integer, default=None, metavar="K",
                       help="also save theta every K epochs (epoch 0 included) to params.npz as "

@@ -38,7 +38,7 @@ def density_figure(densities, labels=None, title="Hessian spectral density (SLQ)
 
 def _mark(ax, peak_epoch, swap_epoch):
     if peak_epoch is not None:
-        ax.axvline(peak_epoch, color="k", ls="--", lw=1, label=f"|g| peak (epoch {peak_epoch})")
+        ax.axvline(peak_epoch, color="k", ls="--", lw=1, label=f"detector peak (epoch {peak_epoch})")
     if swap_epoch is not None:
         ax.axvline(swap_epoch, color="tab:red", ls="-", lw=1, label=f"swap (after epoch {swap_epoch})")
 

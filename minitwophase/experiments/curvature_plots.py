@@ -67,7 +67,7 @@ def plot_curvature(runs, out_dir):
                                    title=f"{run.label}: gradient norm against loss, coloured by curvature")
         paths.append(_save(fig, out / f"fig_curvature_gradnorm_{name}.png"))
         fig = extremes_figure([s["epoch"] for s in snaps], [s["lambda_min"] for s in snaps],
-                              [s["lambda_max"] for s in snaps], peak_epoch=run.peak_epoch,
+                              [s["lambda_max"] for s in snaps], peak_epoch=run.peaks.detector_epoch,
                               swap_epoch=run.swap_epoch, title=f"{run.label}: extreme Hessian eigenvalues")
         paths.append(_save(fig, out / f"fig_curvature_extremes_{name}.png"))
         picked = density_snapshots(run)

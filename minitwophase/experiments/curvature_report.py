@@ -3,13 +3,13 @@
 Per run: was the swap made where the measurement calls the loss convex
 (``curvature.convex_verdict``: lambda_min >= -rel_tol lambda_max), and by what margin
 (lambda_min / lambda_max + rel_tol, in units of lambda_max: >= 0 convex); and the measured
-points (initialisation, gradient-norm peak, swap, end, every K epochs) as a table.
+points (initialisation, largest epoch-end |g| up to the swap, swap, end, every K epochs) as a table.
 
 Layer: experiments (above training/); map: README "Where things go".
 """
 from __future__ import annotations
 
-ROLE_NAMES = {"init": "initialisation", "peak": "gradient-norm peak", "swap": "swap",
+ROLE_NAMES = {"init": "initialisation", "peak": "largest epoch-end |g|", "swap": "swap",
               "end": "end", "scheduled": "every K"}
 
 

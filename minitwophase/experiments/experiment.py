@@ -209,26 +209,27 @@ SECOND = {"cg": "CG", "lbfgs": "L-BFGS"}      # second phases: the swap line nam
 
 
 def swap_line(run):
-    """Announces the swap, with the gradient-norm peak of the Adam phase (raw, full batch)."""
-    adam = [r for r in run.rows if r["phase"] == "adam"]
+    """Announces the swap, with the peaks as the run's GradNormSummary words them (run.peaks,
+    set by the trainer at the swap: the detector's peak and the largest epoch-end |g| up to it)."""
+    adam = [r for r in run.rows if r["phase"] in ("adam", "sgd")]
     if not adam:
         return f"[{run.method} seed {run.seed}] CG from the start (no Adam phase)"
-    last = adam[-1]
-    peak = max(adam, key=lambda r: r["grad_norm"])
-    rule = f"|g| {last['grad_norm']:.3g} <= {run.config['swap_factor']:g} x peak"
-    every = run.config.get("check_every")
-    if every:            # the rule's peak is over its checks, not over the epoch-end norms below
-        rule += f" of the checks every {every} Adam steps"
+    last, peaks = adam[-1], run.peaks
+    factor, smoothed = run.config["swap_factor"], run.config.get("swap_mode") == "smoothed"
+    rule = (f"{'smoothed ' if smoothed else ''}{factor:g} rule: the check fell to <= {factor:g} x "
+            "the detector peak")
     why = {"adam+cg": rule, "adam+lbfgs": rule,
            "fixed-split": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
     to = SECOND.get(run.rows[-1]["phase"], "CG")
     return (f"[{run.method} seed {run.seed}] swap to {to} after epoch {last['epoch']} ({why}; "
-            f"largest epoch-end |g| {peak['grad_norm']:.3g} at epoch {peak['epoch']}, "
-            f"loss {peak['train_loss']:.4g})")
+            f"{peaks.detector_words()}; {peaks.largest_words()})")
 
 
 def final_line(run):
+    """The run's outcome, then (indented, second line) its gradient-norm summary (run.peaks)."""
     last = run.rows[-1] if run.rows else {}
-    return (f"[{run.method} seed {run.seed}] {run.status}: {run.message}; "
+    line = (f"[{run.method} seed {run.seed}] {run.status}: {run.message}; "
             f"train loss {_num(last.get('train_loss'), '.5f')}, "
             f"val acc {_num(last.get('val_acc'), '.3f')}, {_num(last.get('wall_time'), '.1f')} s")
+    peaks = run.peaks
+    return line if peaks is None else f"{line}\n    {peaks.sentence()}"

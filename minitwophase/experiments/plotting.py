@@ -2,7 +2,8 @@
 
   plot_gradnorm_vs_loss  the paper's Fig. 5: gradient norm (y) against train loss (x),
                          log-log, one panel per method; Adam phase and CG phase in the phase
-                         colours, the gradient-norm peak and the swap marked.
+                         colours, the detector peak, the largest epoch-end |g| and the swap
+                         marked (all read from Run.peaks, the run's one GradNormSummary).
   plot_loss_vs_cost      the paper's Fig. 6: train loss against cost (epoch-equivalents of
                          forward+backward work) and against wall time.
   plot_accuracy          validation accuracy against epochs.
@@ -10,7 +11,9 @@ Each ``plot_*(runs, path)`` saves the figure that ``*_figure(runs)`` returns (te
 Colours are fixed per method (METHOD_COLORS) and per phase (PHASE_COLORS: Adam's colour is the
 "adam" method's, CG's is the "cg" method's), so every figure reads the same way.
 Seeds of one method get shades of its colour (seed order: the colour itself, then darker),
-each labelled. The star marks a passed peak only; epoch 0 is a ring (never checked). Chooses no backend: the CLI and the tests select Agg,
+each labelled. The star marks the detector peak, and only when a peak was passed; a triangle
+marks the largest epoch-end |g| where it is another point (or no star is drawn); epoch 0 is a
+ring (never checked). Chooses no backend: the CLI and the tests select Agg,
 a notebook keeps its own. Layer: experiments (needs only matplotlib and numpy).
 """
 from __future__ import annotations
@@ -94,8 +97,9 @@ def _shade(color, k, n):
 
 
 def gradnorm_vs_loss_figure(runs):
-    """The star marks the detector's peak only when one was passed (``Run.peak_passed``: the
-    checks rose to it and the safeguard found a peak); epoch 0, the initial point, is drawn
+    """The star marks the detector peak only when one was passed (``run.peaks.peak_passed``:
+    the checks rose to it and the single-peak check found a peak); a triangle marks the
+    largest epoch-end |g| when it is another point or there is no star; epoch 0, the initial point, is drawn
     apart as a ring: the rule never checks it. Swap mode "smoothed" adds the fitted curve the
     rule read, and its star sits on that curve."""
     methods = _methods(runs)
@@ -129,21 +133,27 @@ def gradnorm_vs_loss_figure(runs):
                 ok = np.isfinite(sm[:, 2])
                 ax.plot(sm[ok, 1], sm[ok, 2], ":", lw=1.6, color=_shade("black", k, n + 1),
                         label=first("smoothed |g| (the fit the rule reads)"))
-            peak = _row_of(run, run.peak_epoch) if getattr(run, "peak_passed", False) else None
+            peaks = run.peaks                        # the run's one GradNormSummary
+            peak = _row_of(run, peaks.detector_epoch) if peaks.peak_passed else None
             if peak is not None:
                 if sm is not None:                   # smoothed mode: the star on the fit
-                    i = int(np.flatnonzero(sm[:, 0] == run.peak_epoch)[0])
+                    i = int(np.flatnonzero(sm[:, 0] == peaks.detector_epoch)[0])
                     x, y = sm[i, 1], sm[i, 2]
                 else:
                     x, y = loss[peak], gnorm[peak]
                 ax.plot(x, y, "*", ms=14, mec="black", color="gold",
-                        label=first("|g| peak"), zorder=5)
+                        label=first("detector peak"), zorder=5)
+            largest = _row_of(run, peaks.largest_epoch) if peaks.largest_epoch is not None else None
+            if largest is not None and (peak is None or sm is not None or largest != peak):
+                ax.plot(loss[largest], gnorm[largest], "^", ms=8, mfc="none", mec="black", zorder=5,
+                        label=first("largest epoch-end |g|" + (" (up to the swap)" if run.swap_epoch else "")))
             swap = None if run.swap_epoch is None else _row_of(run, run.swap_epoch)
             if swap is not None:
                 ax.plot(loss[swap], gnorm[swap], "D", ms=8, mec="black", color="white",
                         label=first("swap (last Adam epoch)"), zorder=5)
-        if not any(getattr(r, "peak_passed", False) for r in group):
-            ax.plot([], [], " ", label="no peak passed: no |g| star")
+        if not any(r.peaks.peak_passed for r in group):
+            verdicts = ", ".join(sorted({r.peaks.verdict for r in group}))
+            ax.plot([], [], " ", label=f"no peak passed (single-peak check: {verdicts}): no star")
         ax.set_xscale("log")
         ax.set_yscale("log")
         seeds = ", ".join(str(r.seed) for r in group)

@@ -13,7 +13,7 @@ Files written by ``save_results(outcome, out_dir)`` (or, step by step, by the co
                 training.CURVATURE_COLUMNS when curvature was measured)
   params.npz    per run "<method>_seed<seed>_theta" and "..._best_theta" (and "..._epoch_<N>"
                 with save_checkpoints)
-  summary.md    the tables below, the peak reports, the figures (if drawn)
+  summary.md    the tables below, each run's gradient-norm summary, the figures (if drawn)
 
 Comparisons (the summary): per method, mean and sample std (ddof=1) over seeds of
   * at equal epochs: each run at its final epoch (train loss, train acc, val loss, val acc);
@@ -40,6 +40,7 @@ import numpy as np
 
 from .._json import jsonable, write_atomic
 from .._version import __version__
+from ..peaks import GradNormSummary
 from ..training import COLUMNS, CURVATURE_COLUMNS, Run
 from .blas import blas_info, repeat_command
 from .curvature_report import curvature_digest, curvature_markdown
@@ -116,15 +117,16 @@ def summarize(runs):
                   for m, rs in _group(reached)]
     digest = []
     for r in runs:
-        report = r.peak_report or {}
+        peaks = r.peaks                 # the run's one GradNormSummary: every peak word below
         at = row_at_cost(r, budget)
         digest.append({
             "method": r.method, "seed": r.seed, "status": r.status, "message": r.message,
             "epochs": r.rows[-1]["epoch"], "swap_epoch": r.swap_epoch,
-            "peak_epoch": r.peak_epoch if r.peak_passed else None,   # None: no peak passed
-            "largest_checked_epoch": r.peak_epoch, "peak_passed": r.peak_passed,
-            "best_epoch": r.best_epoch, "single_peak": report.get("single_peak"),
-            "peak_message": report.get("message"), "final": {k: r.rows[-1][k] for k in COLUMNS},
+            "peak_epoch": peaks.detector_epoch if peaks.peak_passed else None,   # None: no peak passed
+            "largest_checked_epoch": peaks.detector_epoch, "peak_passed": peaks.peak_passed,
+            "best_epoch": r.best_epoch, "single_peak": peaks.verdict == "single",
+            "peak_message": peaks.report["message"], "peaks": peaks.sentence(),
+            "grad_norm_summary": peaks.to_dict(), "final": {k: r.rows[-1][k] for k in COLUMNS},
             "final_train_acc": r.final_train_acc,
             "at_budget": None if at is None else {k: at[k] for k in COLUMNS},
             "curvature": curvature_digest(r)})
@@ -179,13 +181,16 @@ def equal_cost_table(summary):
 
 def runs_table(summary):
     dash = lambda v, spec="": "-" if v is None else format(v, spec)
-    rows = [[d["method"], d["seed"], d["status"], d["epochs"], dash(d["swap_epoch"]),
-             dash(d["peak_epoch"]) if d.get("peak_passed") else "none passed", dash(d["single_peak"]), dash(d["final"]["train_loss"], ".4g"),
-             dash(d["final"]["val_acc"], ".4f"), dash(d["final"]["cost"], ".1f"),
-             dash(d["final"]["wall_time"], ".1f")]
-            for d in summary["runs"]]
-    return markdown_table(["method", "seed", "status", "epochs", "swap epoch", "peak epoch",
-                           "single peak", "train loss", "val acc", "cost", "wall time (s)"], rows)
+    rows = []
+    for d in summary["runs"]:
+        peaks = GradNormSummary.from_dict(d["grad_norm_summary"]) if d.get("grad_norm_summary") else None
+        rows.append([d["method"], d["seed"], d["status"], d["epochs"], dash(d["swap_epoch"]),
+                     peaks.peak_cell() if peaks else (dash(d["peak_epoch"]) if d.get("peak_passed") else "none passed"),
+                     peaks.verdict if peaks else dash(d["single_peak"]), dash(d["final"]["train_loss"], ".4g"),
+                     dash(d["final"]["val_acc"], ".4f"), dash(d["final"]["cost"], ".1f"),
+                     dash(d["final"]["wall_time"], ".1f")])
+    return markdown_table(["method", "seed", "status", "epochs", "swap epoch", "detector peak epoch",
+                           "single-peak check", "train loss", "val acc", "cost", "wall time (s)"], rows)
 
 
 def format_tables(summary):
@@ -200,9 +205,11 @@ def format_tables(summary):
              "each run at its last epoch within it):", equal_cost_table(summary)]
     if short:
         parts.append(f"Left out (interrupted before the budget): {', '.join(short)}")
-    parts += ["", "Runs (swap epoch = last Adam epoch; peak epoch = the swap detector's peak):",
-              runs_table(summary), "", "Gradient-norm peak report (single-peak safeguard):"]
-    parts += [f"  {d['method']} seed {d['seed']}: {d['peak_message'] or 'none'}" for d in summary["runs"]]
+    parts += ["", "Runs (swap epoch = last Adam epoch; detector peak epoch = the swap rule's running "
+              "peak, shown when a peak was passed):", runs_table(summary), "",
+              "Gradient norm (detector peak; largest epoch-end |g|; single-peak check):"]
+    parts += [f"  {d['method']} seed {d['seed']}: {d.get('peaks') or d['peak_message'] or 'none'}"
+              for d in summary["runs"]]
     sentences = [d["curvature"]["sentence"] for d in summary["runs"] if d.get("curvature")]
     if sentences:       # --curvature-every: experiments/curvature_report.py
         parts += ["", "Curvature at the swap (convex: lambda_min >= -1e-3 lambda_max; margin in "
@@ -289,16 +296,18 @@ def summary_markdown(doc, figures=(), runs=None):
     if summary["equal_cost"]["short_of_budget"]:
         lines += ["Left out (interrupted before the budget): "
                   + ", ".join(summary["equal_cost"]["short_of_budget"]), ""]
-    lines += ["## Runs", "", "Swap epoch = last Adam epoch; peak epoch = the epoch of the swap "
-              "detector's gradient-norm peak (the one the swap was judged on), shown only when a "
-              "peak was passed: the checks rose to it and the safeguard below found a peak; "
+    lines += ["## Runs", "", "Swap epoch = last Adam epoch. Three readings of the gradient norm, "
+              "named apart: the *detector peak* is the swap rule's running peak over its checks up "
+              "to the swap (the one the swap was judged on); the *largest epoch-end |g|* is the "
+              "largest full-batch norm at an epoch's end over the same epochs; the *single-peak "
+              "check* (the paper's safeguard) smooths every epoch's norm, Adam and CG phases, and "
+              "counts peaks climbed and left. The table shows the detector peak's epoch only when "
+              "a peak was passed (the checks rose to it and the single-peak check found a peak), "
               "otherwise \"none passed\". Epoch 0 (the initial point) is never checked.", "",
               runs_table(summary), "",
-              "### Gradient-norm peak (single-peak safeguard) and outcome", "",
-              "The safeguard smooths the norms of every epoch (Adam and CG phases) first, so its "
-              "peak can differ from the raw peak epoch above.", ""]
+              "### Gradient norm and outcome", ""]
     for d in summary["runs"]:
-        lines.append(f"- {d['method']} seed {d['seed']}: {d['peak_message'] or 'no peak report'}; "
+        lines.append(f"- {d['method']} seed {d['seed']}: {d.get('peaks') or d['peak_message'] or 'no peak report'}; "
                      f"{d['status']}: {d['message']}")
     lines += ([""] + curvature_markdown(runs)) if runs else []
     if figures:

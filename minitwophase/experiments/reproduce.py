@@ -314,10 +314,11 @@ def table1_markdown(doc):
     for c in doc["cells"]:
         for d in c["summary"]["runs"]:
             if d["method"] == "adam+cg":
-                lines.append(f"- {c['cell']} seed {d['seed']}: swap after epoch {d['swap_epoch']} "
-                             + (f"(peak epoch {d['peak_epoch']}); " if d.get("peak_passed") else "(no peak passed); ")
-                             + f"{d['peak_message'] or 'no peak report'}; "
-                             f"{d['status']}: {d['message']}")
+                words = (f"; {d['peaks']}; " if d.get("peaks") else     # the run's GradNormSummary
+                         (f" (peak epoch {d['peak_epoch']}); " if d.get("peak_passed") else " (no peak passed); ")
+                         + f"{d['peak_message'] or 'no peak report'}; ")          # results before it
+                lines.append(f"- {c['cell']} seed {d['seed']}: swap after epoch {d['swap_epoch']}"
+                             + words + f"{d['status']}: {d['message']}")
     lines += ["", "## Figures", "",
               "Per cell: Fig. 5 analogue (gradient norm against loss, phases coloured, peak and "
               "swap marked), Fig. 6 analogue (loss against cost and wall time), validation accuracy.", ""]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import real_number
+from .._validate import real_number, step_arguments
 
 
 class Adam:
@@ -51,37 +51,29 @@ class Adam:
         self.m = None
         self.v = None
 
-    def step(self, theta, grad):
-        """One Adam update of ``theta`` in place; returns ``theta``."""
-        if not isinstance(theta, np.ndarray) or not np.issubdtype(theta.dtype, np.floating):
-            kind = theta.dtype if isinstance(theta, np.ndarray) else type(theta).__name__
-            raise TypeError(f"theta must be a float ndarray (updated in place), got {kind}")
-        if not theta.flags.writeable:
-            raise ValueError("theta must be writeable: Adam updates it in place")
-        grad = np.asarray(grad)
-        if grad.shape != theta.shape:
-            raise ValueError(f"grad must have theta's shape {theta.shape}, got {grad.shape}")
-        if self.m is not None and self.m.shape != theta.shape:
-            raise ValueError(f"theta must keep the shape {self.m.shape} of earlier steps, "
-                             f"got {theta.shape} (call reset() to start afresh)")
-        if not np.all(np.isfinite(grad)):
-            # Refuse before touching the state: one NaN would poison m and v for good.
-            raise ValueError("grad must be finite, got NaN/inf value(s)")
-        grad = grad.astype(theta.dtype, copy=False)
-        if self.m is None:
-            self.m = np.zeros_like(theta)
-            self.v = np.zeros_like(theta)
+    def step(self, theta, grad, check=True):
+        """One Adam update of ``theta`` in place (Kingma & Ba, Algorithm 1); returns ``theta``.
+
+        ``check=True`` (the public boundary) first checks the arguments with
+        ``_validate.step_arguments``: a writeable float ``theta`` of the earlier steps' shape,
+        a finite ``grad`` of its shape (refused before the state is touched). A caller that
+        already guarantees both may pass ``check=False``: the update is then the same, bit for
+        bit, with nothing checked.
+        """
+        if check:
+            grad = step_arguments(theta, grad, None if self.m is None else self.m.shape)
+        if self.m is None:                       # m_0 = v_0 = 0
+            self.m, self.v = np.zeros_like(theta), np.zeros_like(theta)
         b1, b2 = self.beta1, self.beta2
-        self.t += 1
+        self.t += 1                                          # t <- t + 1
         self.m *= b1
-        self.m += (1.0 - b1) * grad              # Algorithm 1: m_t
+        self.m += (1.0 - b1) * grad                          # m_t = b1 m_{t-1} + (1 - b1) g_t
         self.v *= b2
-        self.v += (1.0 - b2) * (grad * grad)     # Algorithm 1: v_t
-        bc1 = 1.0 - b1 ** self.t
-        bc2 = 1.0 - b2 ** self.t
+        self.v += (1.0 - b2) * (grad * grad)                 # v_t = b2 v_{t-1} + (1 - b2) g_t^2
+        bc1, bc2 = 1.0 - b1 ** self.t, 1.0 - b2 ** self.t    # bias corrections
         if self.epsilon_hat:                     # Section 2: alpha_t and epsilon-hat
             theta -= (self.lr * np.sqrt(bc2) / bc1) * self.m / (np.sqrt(self.v) + self.eps)
-        else:                                    # m_hat / (sqrt(v_hat) + eps)
+        else:                                    # lr m_hat / (sqrt(v_hat) + eps)
             theta -= (self.lr / bc1) * self.m / (np.sqrt(self.v) / np.sqrt(bc2) + self.eps)
         return theta
 

@@ -5,8 +5,8 @@ per-epoch parameter checkpoints, both diagnostics that never touch the method's 
 ``curvature.probe`` (lambda_min, lambda_max, their ratio, the negative spectral mass) at
   - every epoch that is a multiple of ``every`` (epoch 0, the initialisation, included),
   - the swap (the row after which the method leaves its first phase),
-  - the gradient-norm peak: the largest full-batch norm of the rows before the swap (of the
-    whole run when there is none), the raw peak the paper's 0.9 rule is judged on. The peak
+  - the largest epoch-end |g|: the largest full-batch norm of the rows up to the swap (of the
+    whole run when there is none; = peaks.GradNormSummary.largest_epoch, role "peak"). It
     is only known afterwards, so theta is copied at each new maximum and measured at the swap
     (or at the end);
   - the end of the run (``at_end``; not after divergence or Ctrl-C).

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._json import jsonable
+from ..peaks import VERDICTS, GradNormSummary, checks_words
 
 COLUMNS = ("epoch", "phase", "train_loss", "grad_norm", "val_loss", "val_acc", "cost",
            "wall_time", "cg_alpha", "cg_beta", "cg_restart", "cg_nfev")
@@ -43,11 +44,12 @@ class Run:
     status: str = "running"
     message: str = ""
     swap_epoch: int | None = None        # first CG epoch is swap_epoch + 1
-    peak_epoch: int | None = None        # epoch of the detector's largest checked |g| (epoch 0,
-                                         # the initial point, is never checked)
-    peak_report: dict | None = None      # the single-peak safeguard over every epoch (peaks.py)
-    peak_passed: bool | None = None      # peak_epoch is a peak: checks rose to it (it is not the
-                                         # first check) and the safeguard found a peak passed
+    peak_epoch: int | None = None        # copies of grad_norm_summary's detector_epoch,
+    peak_report: dict | None = None      # report and peak_passed (results written before the
+    peak_passed: bool | None = None      # summary existed have only these)
+    grad_norm_summary: dict | None = None    # peaks.GradNormSummary.to_dict(): the detector
+                                         # peak, the largest epoch-end |g|, the single-peak
+                                         # check; read it as ``run.peaks``
     smoothed_grad_norm: list | None = None   # swap mode "smoothed": [epoch, loss, fitted |g|]
                                              # per check (NaN before the window fills)
     best_epoch: int | None = None        # lowest train loss
@@ -61,6 +63,13 @@ class Run:
     def column(self, key):
         """One row key over the epochs as a float array (None -> nan)."""
         return np.array([np.nan if r.get(key) is None else r[key] for r in self.rows], dtype=float)
+
+    @property
+    def peaks(self):
+        """The run's GradNormSummary (None without rows): every reader of a peak reads this."""
+        if self.grad_norm_summary is not None:
+            return GradNormSummary.from_dict(self.grad_norm_summary)
+        return _from_older_fields(self) if self.rows else None
 
     @property
     def final(self):
@@ -79,3 +88,29 @@ class Run:
     @classmethod
     def from_dict(cls, d):
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def _from_older_fields(run):
+    """A GradNormSummary for a run recorded before it existed (peak_epoch, peak_report and
+    peak_passed only): the detector peak's value read from the rows (or the smoothed fit)."""
+    epochs, g = run.column("epoch"), run.column("grad_norm")
+    window = (epochs >= 1) & np.isfinite(g) & (epochs <= (np.inf if run.swap_epoch is None else run.swap_epoch))
+    largest = int(np.flatnonzero(window)[np.argmax(g[window])]) if window.any() else None
+    at = np.flatnonzero(epochs == run.peak_epoch) if run.peak_epoch is not None else []
+    report = dict(run.peak_report or {})
+    report.setdefault("message", "no peak report")
+    status = report.get("status", "single" if report.get("single_peak") else None)
+    value = float(g[at[0]]) if len(at) else None
+    for epoch, _, fitted in run.smoothed_grad_norm or []:      # smoothed mode: the fitted value
+        if epoch == run.peak_epoch and fitted is not None:
+            value = float(fitted)
+    cfg = run.config or {}
+    smoothed = cfg.get("swap_mode") == "smoothed"
+    return GradNormSummary(
+        checks=checks_words(cfg.get("check_every"), 10 if smoothed else None),
+        n_checks=None if cfg.get("check_every") else int(window.sum()),
+        detector_value=value,
+        detector_epoch=run.peak_epoch, largest_value=None if largest is None else float(g[largest]),
+        largest_epoch=None if largest is None else int(epochs[largest]),
+        verdict=VERDICTS.get(status, "none"), report=report, peak_passed=bool(run.peak_passed),
+        swap_epoch=run.swap_epoch, first_check_epoch=None, at_first_check=False)

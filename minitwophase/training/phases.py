@@ -13,7 +13,8 @@ A new phase: a class with that interface, registered in ``PHASES``.
   LBFGSPhase one L-BFGS iteration on the full batch (N&W Alg. 7.5, optim.LBFGS, memory
              ``lbfgs_memory``, strong Wolfe search, gtol ``cg_gtol``); its pairs carry over.
   SwapCheck  feeds the swap rule (swap.SwapDetector) and remembers in which epoch each check
-             happened. Checks: once per Adam epoch on the row's measurement (default), or with
+             happened; its ``summary`` is the run's one reading of the gradient-norm history
+             (peaks.GradNormSummary). Checks: once per Adam epoch on the row's measurement (default), or with
              ``check_every=K`` after every K-th Adam step on a full-batch gradient of its own
              (paid for in the cost; free when it falls on an epoch's end, where the objective's
              cache answers); after the swap once per CG epoch, which only extends the record.
@@ -27,6 +28,7 @@ import numpy as np
 from ..optim import SGD, Adam
 from ..optim.lbfgs import LBFGS
 from ..optim.nonlinear_cg import NonlinearCG
+from ..peaks import checks_words, summarize_grad_norms
 
 
 class EpochResult(NamedTuple):
@@ -46,19 +48,41 @@ def _finite_or_raise(f, gnorm, epoch):
 
 
 class SwapCheck:
-    def __init__(self, detector):
-        self.detector = detector
+    """Feeds the swap rule and remembers the epoch of each check; ``summary`` reads the run's
+    gradient-norm history once (peaks.summarize_grad_norms) with the rule's peak as it held
+    it when the run left its first phase (``at_swap``), or at the end."""
+
+    def __init__(self, detector, every=None):
+        self.detector, self.every = detector, every
         self.epochs = []                     # epoch of each detector update
+        self.judged = None                   # peak() when the run left its first phase
 
     def __call__(self, epoch, f, grad_norm):
         self.epochs.append(epoch)
         return self.detector.update(grad_norm, loss=f)
 
     @property
-    def peak_epoch(self):
-        """Epoch of the check with the detector's peak (None before the smoothed window fills)."""
-        i = self.detector.peak_index
-        return None if i is None else self.epochs[i]
+    def checks(self):
+        """What the rule checks, in words (the summary's "over N checks of ...")."""
+        return checks_words(self.every, getattr(self.detector, "window", None))
+
+    def peak(self):
+        """The rule's running peak now: (value, epoch, number of checks, epoch of the first
+        check with a value, whether the peak is that first check)."""
+        det, i = self.detector, self.detector.peak_index
+        first = next((j for j, v in enumerate(det.values) if np.isfinite(v)), None)
+        return (None if i is None else det.peak, None if i is None else self.epochs[i],
+                det.n_updates, None if first is None else self.epochs[first], i is not None and i == first)
+
+    def at_swap(self):
+        """Keep the peak the swap was judged on (the rule goes on recording in the CG phase)."""
+        self.judged = self.peak()
+
+    def summary(self, rows, swap_epoch=None):
+        """The run's GradNormSummary from its rows so far (history.Run.rows)."""
+        column = lambda key: [np.nan if r.get(key) is None else r[key] for r in rows]
+        return summarize_grad_norms(column("epoch"), column("grad_norm"), column("train_loss"),
+                                    *(self.judged or self.peak()), self.checks, swap_epoch)
 
 
 class AdamPhase:

@@ -8,7 +8,9 @@ Where the paper is silent we choose, and say so:
   - Once per epoch the swap rule sees the 2-norm of the gradient over the full training set
     (paid for in the cost, like everything else); ``check_every=K`` checks after every K Adam
     steps instead (each check paid for). It keeps recording in the CG phase (the swap is
-    one-way, so this changes nothing), so ``Run.peak_epoch`` covers the whole run.
+    one-way, so this changes nothing). ``Run.grad_norm_summary`` (peaks.GradNormSummary) reads
+    the gradient-norm history once: the rule's peak as judged at the swap, the largest
+    epoch-end norm up to it, and the single-peak check over every epoch.
   - CG runs on the full training set, one iteration per epoch, its state carried across epochs.
   - Loss "mse", the paper's; "cross_entropy" is one option away.
 
@@ -30,8 +32,7 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from ..nn.losses import LOSSES
-from ..peaks import find_peaks_report
-from ..swap import SwapDetector
+from ..swap import make_detector
 from .config import TrainConfig
 from .curvature_probe import CheckpointProbe, CurvatureProbe
 from .history import Run
@@ -100,7 +101,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
     theta = cfg.initial_theta(net)
     run = Run(method=cfg.method, seed=cfg.seed, config=asdict(cfg))
     probes = tuple(probes) + _config_probes(cfg)
-    check = SwapCheck(SwapDetector(cfg.swap_factor, mode=cfg.swap_mode))
+    check = SwapCheck(make_detector(cfg.swap_mode, cfg.swap_factor), cfg.check_every)
     schedule = METHODS[cfg.method].schedule
     phases = {name: PHASES[name](cfg, objective, check, on_minibatch) for name, _ in schedule}
     record = Recorder(run, net, data, objective, cfg.loss, theta, progress, probes)
@@ -124,7 +125,8 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
                 if leave:
                     stage += 1
                     run.swap_epoch = epoch if run.swap_epoch is None else run.swap_epoch
-                    run.peak_epoch = check.peak_epoch    # the peak the swap was judged on
+                    check.at_swap()                      # the peak the swap was judged on
+                    record_peaks(run, check)             # for the swap line; redone at the end
                 if out.done:
                     run.status, run.message = out.status, f"{phases[name].LABEL} stopped in epoch {epoch}: {out.message}"
                     break
@@ -177,26 +179,21 @@ def _config_probes(cfg):
     return out
 
 
+def record_peaks(run, check):
+    """The one reading of the run's gradient-norm history (peaks.GradNormSummary) from its rows
+    and the swap check's record, stored as ``run.grad_norm_summary``; ``peak_epoch``,
+    ``peak_passed`` and ``peak_report`` are copies of it for readers of earlier results."""
+    summary = check.summary(run.rows, run.swap_epoch)
+    run.grad_norm_summary = summary.to_dict()
+    run.peak_epoch, run.peak_passed, run.peak_report = summary.detector_epoch, summary.peak_passed, summary.report
+    return summary
+
+
 def _finish(run, net, data, check, theta, best, loss):
     run.best_epoch, run.best_theta = best[2], best[1]
     run.theta = theta if np.all(np.isfinite(theta)) else best[1]
-    if run.peak_epoch is None:
-        run.peak_epoch = check.peak_epoch               # no swap: the largest norm of the run
-    if len(run.rows) > 1:                               # the safeguard over every epoch after the first
-        run.peak_report = find_peaks_report(run.column("grad_norm")[1:], run.column("train_loss")[1:],
-                                            count_from=1, unit="epoch").to_dict()
+    record_peaks(run, check)
     run.final_train_acc = evaluate(net, run.theta, data.X_train, data.y_train, loss)[1]
     det = check.detector
-    if det.smoothed is not None:
+    if getattr(det, "smoothed", None) is not None:
         run.smoothed_grad_norm = [[e, l, s] for e, l, s in zip(check.epochs, det.losses, det.smoothed)]
-    run.peak_passed = _peak_passed(run, check)
-
-
-def _peak_passed(run, check):
-    """The detector's peak is a real one: not its first checked value (something rose to it)
-    and the single-peak safeguard saw a peak climbed and left."""
-    values = check.detector.smoothed or check.detector.grad_norms
-    first = next((check.epochs[i] for i, v in enumerate(values) if np.isfinite(v)), None)
-    status = (run.peak_report or {}).get("status")
-    return bool(run.peak_epoch is not None and first is not None and run.peak_epoch != first
-                and status in ("single", "multiple"))

@@ -3,7 +3,7 @@
 The paper checks its swap rule once per epoch of full MNIST: 60,000 / 512 = 118 Adam steps.
 On mnist5k (4,000 training images) an epoch is 8 steps, so checking once per epoch looks about
 15 times more often. This protocol measures, on one Adam trajectory per cell, where the paper's
-0.9 rule (swap.SwapDetector, mode "paper") would swap and what the single-peak safeguard
+0.9 rule (swap.SwapDetector, the paper's rule) would swap and what the single-peak safeguard
 (peaks.find_peaks_report) says when the rule sees the full-batch gradient norm every K = 8, 32
 and 118 Adam steps.
 
@@ -89,7 +89,7 @@ class CheckRecorder:
 def replay(values, k, per_epoch, factor):
     """The paper's rule fed every k-th step's measurement; swap step/epoch and the safeguard."""
     steps = sorted(s for s in values if s % k == 0)
-    det = SwapDetector(factor, mode="paper")
+    det = SwapDetector(factor)
     swap_step = next((s for s in steps if det.update(values[s][1], loss=values[s][0])), None)
     norms = [values[s][1] for s in steps]
     report = find_peaks_report(norms, [values[s][0] for s in steps], count_from=1, unit="check") \

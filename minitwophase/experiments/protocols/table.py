@@ -105,7 +105,7 @@ def run_cell(protocol, cell, seeds, out, log=print, progress_every=10):
               "seeds": list(exp.seeds), "n_train": len(data.y_train), "n_outputs": data.n_classes,
               "n_params": n_params, "Q": q, "macs_per_sample": macs,
               "swap_epochs": {m: [r.swap_epoch for r in runs if r.method == m] for m in exp.methods},
-              "single_peak": {m: [(r.peak_report or {}).get("single_peak") for r in runs if r.method == m]
+              "single_peak": {m: [None if r.peaks is None else r.peaks.verdict == "single" for r in runs if r.method == m]
                               for m in exp.methods},
               "curvature": {f"{m} seed {s}": v for (m, s), v in (curv.records.items() if curv else [])},
               "summary": summarize(runs) if runs else None, "interrupted": interrupted, "wall_time": wall,
