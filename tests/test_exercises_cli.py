@@ -93,14 +93,15 @@ def test_list_names_every_exercise(capsys):
     assert all(name in out for name in CHECKERS)
 
 
-def test_a_stub_that_ends_the_process_fails_its_check(tmp_path, capsys):
+def test_a_stub_that_ends_the_process_fails_its_check(tmp_path):
     """sys.exit at the end of the file, SystemExit inside the function and os._exit each fail
-    (the grader's own process and its exit code are untouched)."""
+    (the grader's own process and its exit code are untouched: it runs as a process here)."""
     (tmp_path / "tanh_backward.py").write_text(SOLVED_TANH + "\nimport sys\nsys.exit(0)\n")
     (tmp_path / "mse_grad.py").write_text("def mse_grad(out, y):\n    raise SystemExit(0)\n")
     (tmp_path / "adam_step.py").write_text("import os\n\ndef adam_step(*args):\n    os._exit(0)\n")
-    assert main(["check", str(tmp_path)]) == 1
-    out = capsys.readouterr().out
+    done = run(["-m", "minitwophase.exercises", "check", str(tmp_path)], cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = done.stdout
     assert "tanh_backward.py: ended the grader's process while being imported" in out
     assert "check_mse_grad: FAILED" in out and "raised SystemExit: 0" in out
     assert "check_adam_step: FAILED: your code ended the grader's process" in out
