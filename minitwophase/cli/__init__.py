@@ -19,7 +19,7 @@ import sys
 
 from .._version import __version__
 from . import curvature, reproduce, run, trace
-from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError, as_flags
+from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError, as_flags, verb_flags
 
 VERBS = (run, trace, reproduce, curvature)
 
@@ -45,7 +45,8 @@ def main(argv=None):
     try:
         return args.func(args)
     except UsageError as exc:
-        print(f"{PROG}: error: {as_flags(str(exc))}", file=sys.stderr)
+        verb = next(a for a in parser._actions if a.dest == "command").choices[args.command]
+        print(f"{PROG}: error: {as_flags(str(exc), verb_flags(verb))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # the reader (e.g. `| head`) closed the pipe: stop quietly, as Unix tools do

@@ -280,7 +280,8 @@ def save_trace(trace, path):
     """Write path (.json), and beside it .csv (the records) and .npz (the inputs); returns them."""
     path = Path(path)
     if path.suffix != ".json":
-        raise ValueError(f"path must end in .json (the .csv and .npz go beside it), got {str(path)!r}")
+        raise ValueError(f"path must name a .json file such as trace.json (the .csv and .npz go "
+                         f"beside it), got {str(path)!r}")
     csv_path, npz_path = path.with_suffix(".csv"), path.with_suffix(".npz")
     doc = trace.to_dict()
     if trace.inputs:
