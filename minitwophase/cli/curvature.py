@@ -107,7 +107,7 @@ def _load_theta(args):
     path = Path(args.params)
     where = f"{PARAMS} {path}"
     if not path.is_file():
-        raise UsageError(f"{where}: no such file" if not path.exists() else f"{where}: not a file")
+        raise UsageError(f"{where}: cannot read it ({'no such file' if not path.exists() else 'not a file'})")
     try:
         with zipfile.ZipFile(path) as npz:
             names = [n[:-len(".npy")] for n in npz.namelist() if n.endswith(".npy")]
@@ -141,11 +141,11 @@ def _check_options(args):
     if args.density is None:
         return
     fig = Path(args.density)
+    if fig.is_dir():
+        raise UsageError(f"--density must name a file, got the folder {args.density!r}")
     if fig.suffix.lower() not in FIGURE_TYPES:
         raise UsageError(f"--density must name a figure file ending in {', '.join(FIGURE_TYPES)}, "
                          f"got {args.density!r}")
-    if fig.is_dir():
-        raise UsageError(f"--density must name a file, got the folder {args.density!r}")
     folder = fig.parent if str(fig.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise UsageError(f"--density {args.density}: cannot write there (folder {str(folder)!r} "
@@ -165,7 +165,8 @@ def cmd_curvature(args):
                              f"the model {exp.model!r} on {args.dataset} needs {net.size}: give the "
                              "run's --model/--dataset")
         objective = Objective(net, data.X_train, data.y_train, args.loss, args.chunk_size)
-        f, g = objective(theta)
+        with np.errstate(over="ignore", invalid="ignore"):   # reported below, in one line
+            f, g = objective(theta)
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
             raise UsageError(f"{PARAMS} {args.params}: the training loss or its gradient at array "
                              f"{name!r} is not finite (loss {f:g}); the Hessian is not defined there")
