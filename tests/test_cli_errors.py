@@ -1,4 +1,4 @@
-"""Issue 13, defects 4 and 8 (command line): errors are one sentence naming the flag the user
+"""Command-line errors are one sentence naming the flag the user
 typed, exit 2, no traceback; a damaged bundled file is a DatasetError, not a BadZipFile."""
 import re
 
@@ -104,8 +104,8 @@ def _zero_pixel_mnist(folder):
     ("curvature", ["NOFILE", "--dataset", "imagenet"], "PARAMS.npz NOFILE: cannot read it (no such file)"),
 ])
 def test_errors_name_only_flags_the_verb_has(verb, args, expected, tmp_path, capsys, monkeypatch):
-    """Issue 20, defect 19: no --spec, --n-in, --theta, --array, --path, and --seed where the
-    verb has --seed (not --seeds)."""
+    """Never a flag the verb lacks (--spec, --n-in, --theta, --array, --path, or --seeds
+    where the verb has --seed): library argument names become the verb's own flags."""
     monkeypatch.chdir(tmp_path)
     _zero_pixel_mnist(tmp_path / "ZERO")
     subs = {"ZERO": str(tmp_path / "ZERO"), "OUT": str(tmp_path / "out"), "NOFILE": str(tmp_path / "none.npz")}
