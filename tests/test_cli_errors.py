@@ -1,5 +1,5 @@
-"""Command-line errors are one sentence naming the flag the user
-typed, exit 2, no traceback; a damaged bundled file is a DatasetError, not a BadZipFile."""
+"""Command-line errors are one sentence naming the flag the user typed, exit 2, no traceback;
+a damaged bundled file is a DatasetError, not a BadZipFile."""
 import re
 
 import numpy as np

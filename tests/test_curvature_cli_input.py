@@ -36,20 +36,27 @@ def files(tmp):
     (tmp / "trunc.npz").write_bytes(good[: len(good) // 2])
     (tmp / "empty.npz").write_bytes(b"")
     np.save(tmp / "theta.npy", theta)
+    unread, array = "PARAMS.npz {}: cannot read it (", "PARAMS.npz {}: array 'adam_seed0_theta' "
     return {
         "npy": (tmp / "theta.npy", "PARAMS.npz {}: not a .npz archive"),
         "truncated": (tmp / "trunc.npz", "PARAMS.npz {}: not a .npz archive"),
         "empty": (tmp / "empty.npz", "PARAMS.npz {}: not a .npz archive"),
-        "huge": (huge_declared(tmp / "huge.npz"), "PARAMS.npz {}: cannot read it (array 'adam_seed0_theta' declares 100,000,000,000 parameters"),
-        "complex": (npz(tmp / "c.npz", theta + 1j), "PARAMS.npz {}: cannot read it (array 'adam_seed0_theta' must hold real numbers, got complex values)"),
-        "2-D": (npz(tmp / "m.npz", theta.reshape(-1, 10)), "PARAMS.npz {}: cannot read it (array 'adam_seed0_theta' must be 1-D (a flat theta), got shape (31, 10))"),
-        "nan": (npz(tmp / "n.npz", np.where(np.arange(N) < 2, np.nan, theta)), "PARAMS.npz {}: array 'adam_seed0_theta' must hold finite values, got 2 NaN/inf"),
-        "1e300": (npz(tmp / "big.npz", np.full(N, 1e300)), "PARAMS.npz {}: the training loss or its gradient at array 'adam_seed0_theta' is not finite"),
-        "missing": (tmp / "none.npz", "PARAMS.npz {}: cannot read it (no such file)"),
+        "huge": (huge_declared(tmp / "huge.npz"),
+                 unread + "array 'adam_seed0_theta' declares 100,000,000,000 parameters"),
+        "complex": (npz(tmp / "c.npz", theta + 1j),
+                    unread + "array 'adam_seed0_theta' must hold real numbers, got complex values)"),
+        "2-D": (npz(tmp / "m.npz", theta.reshape(-1, 10)),
+                unread + "array 'adam_seed0_theta' must be 1-D (a flat theta), got shape (31, 10))"),
+        "nan": (npz(tmp / "n.npz", np.where(np.arange(N) < 2, np.nan, theta)),
+                array + "must hold finite values, got 2 NaN/inf"),
+        "1e300": (npz(tmp / "big.npz", np.full(N, 1e300)), "PARAMS.npz {}: the training loss or its "
+                  "gradient at array 'adam_seed0_theta' is not finite"),
+        "missing": (tmp / "none.npz", unread + "no such file)"),
     }
 
 
-@pytest.mark.parametrize("case", ["npy", "truncated", "empty", "huge", "complex", "2-D", "nan", "1e300", "missing"])
+@pytest.mark.parametrize("case", ["npy", "truncated", "empty", "huge", "complex", "2-D", "nan",
+                                  "1e300", "missing"])
 def test_a_bad_params_file_is_one_line_naming_it(case, tmp_path, capsys):
     path, expected = files(tmp_path)[case]
     code, _, err = run_cli(["curvature", str(path), "--dataset", "digits", "--model", MODEL], capsys)

@@ -19,7 +19,7 @@ import sys
 
 from .._version import __version__
 from . import curvature, reproduce, run, trace
-from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError, as_flags, verb_flags
+from .options import EXIT_INTERRUPTED, EXIT_USAGE, PROG, Parser, UsageError, as_flags
 
 VERBS = (run, trace, reproduce, curvature)
 
@@ -33,6 +33,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for verb in VERBS:
         verb.add_commands(sub)
+    parser.verbs = sub.choices           # verb name -> its Parser (errors name its flags)
     return parser
 
 
@@ -45,8 +46,7 @@ def main(argv=None):
     try:
         return args.func(args)
     except UsageError as exc:
-        verb = next(a for a in parser._actions if a.dest == "command").choices[args.command]
-        print(f"{PROG}: error: {as_flags(str(exc), verb_flags(verb))}", file=sys.stderr)
+        print(f"{PROG}: error: {as_flags(str(exc), parser.verbs[args.command].flags())}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # the reader (e.g. `| head`) closed the pipe: stop quietly, as Unix tools do

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import curvature
 from .._validate import positive_int
-from ..curvature._checks import check_seed, check_tol
+from ..curvature.probe import check_options
 from ..experiments.experiment import Experiment, load_data
 from ..models import MAX_PARAMETERS, build_model
 from ..training import Objective
@@ -131,9 +131,7 @@ def _load_theta(args):
 def _check_options(args):
     """The measurement and output options, before anything long is done."""
     try:
-        check_seed(args.seed), check_tol(args.tol)
-        for flag in ("max_hvp", "n_vectors", "steps"):
-            positive_int(getattr(args, flag), flag)
+        check_options(args.seed, args.tol, args.n_vectors, args.steps, args.max_hvp)
         if args.chunk_size is not None:
             positive_int(args.chunk_size, "chunk_size")
     except (ValueError, TypeError) as exc:

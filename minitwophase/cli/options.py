@@ -35,11 +35,11 @@ class UsageError(Exception):
 ALIASES = {"method": "methods", "seed": "seeds", "spec": "dataset", "path": "out"}
 
 
-def verb_flags(parser):
-    """A verb's parser -> {library argument name: what the user typed}: "--lr" for an option,
-    the metavar ("PARAMS.npz") for a positional; plus ALIASES where they apply."""
+def verb_flags(actions):
+    """A verb's argparse actions -> {library argument name: what the user typed}: "--lr" for
+    an option, the metavar ("PARAMS.npz") for a positional; plus ALIASES where they apply."""
     flags = {}
-    for action in parser._actions:
+    for action in actions:
         if action.dest in ("help", argparse.SUPPRESS):
             continue
         longest = max(action.option_strings, key=len, default=None)
@@ -91,6 +91,10 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 class Parser(argparse.ArgumentParser):
+    def flags(self):
+        """What the user types for each of this parser's arguments (see verb_flags)."""
+        return verb_flags(self._actions)
+
     def error(self, message):
         # One line, like every other user error (argparse would add the usage block).
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
