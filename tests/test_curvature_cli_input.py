@@ -83,3 +83,18 @@ def test_bad_options_are_refused_before_measuring(args, expected, tmp_path, caps
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert expected in err, err
     assert not (tmp_path / "DIR.png").exists()
+
+
+def test_a_failure_inside_the_measurement_names_the_params_file(tmp_path, capsys, monkeypatch):
+    """What scipy raises on a non-finite product ("array must not contain infs or NaNs") is
+    about theta: it is reported against PARAMS.npz, never as a flag --array."""
+    from minitwophase import curvature
+
+    def fails(*args, **kwargs):
+        raise ValueError("array must not contain infs or NaNs")
+    monkeypatch.setattr(curvature, "probe", fails)
+    path = npz(tmp_path / "good.npz", np.zeros(N))
+    code, _, err = run_cli(["curvature", str(path), "--dataset", "digits", "--model", MODEL], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"minitwophase: error: PARAMS.npz {path}: the Hessian at array "
+                          "'adam_seed0_theta' cannot be measured (array must not contain"), err

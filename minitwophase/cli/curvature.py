@@ -168,10 +168,14 @@ def cmd_curvature(args):
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
             raise UsageError(f"{PARAMS} {args.params}: the training loss or its gradient at array "
                              f"{name!r} is not finite (loss {f:g}); the Hessian is not defined there")
-        rec = curvature.probe(objective, theta, seed=args.seed, tol=args.tol, n_vectors=args.n_vectors,
-                              steps=args.steps, max_hvp=args.max_hvp)
     except (ValueError, TypeError, OSError) as exc:
         raise UsageError(str(exc)) from None
+    try:                                     # the options are checked: what fails here is theta
+        rec = curvature.probe(objective, theta, seed=args.seed, tol=args.tol, n_vectors=args.n_vectors,
+                              steps=args.steps, max_hvp=args.max_hvp)
+    except (ValueError, FloatingPointError) as exc:
+        raise UsageError(f"{PARAMS} {args.params}: the Hessian at array {name!r} cannot be measured "
+                         f"({exc})") from None
     verdict = curvature.convex_verdict(rec)
     out = {"params": str(args.params), "key": name, "n_params": int(theta.size), "train_loss": float(f),
            "grad_norm": float(np.linalg.norm(g)), **rec.row(), "threshold": rec.threshold,
