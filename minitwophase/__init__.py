@@ -7,7 +7,7 @@ minitwophase as mtp``: ``nn``, ``optim``, ``datasets``, ``problems``, ``swap``, 
 ``exercises`` and ``cli`` are imported on demand (``import minitwophase.experiments``).
 Importing the package loads no plotting backend (the CLI and the tests choose Agg).
 The layers, bottom to top, are listed in README.md ("Where things go") and checked by
-tests/test_layers.py.
+tests/test_architecture.py.
 """
 try:
     from . import datasets, models, nn, optim, peaks, problems, swap, training

@@ -34,6 +34,9 @@ rounding of the paper's Q (4.9, 4.1, 38.9). The paper gives no layer list: this 
 """
 from __future__ import annotations
 
+import numbers
+import os
+
 from . import nn
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
@@ -112,6 +115,76 @@ def _parse_options(spec, kind, text):
     return options
 
 
+# The largest model built: theta, its gradient, Adam's two moments, the best theta and CG's
+# vectors are ~8 float64 copies, so 10**9 parameters need ~64 GB. A model must also fit
+# that way in the machine's memory (available_memory): both are checked before allocating.
+MAX_PARAMETERS = 10**9
+COPIES = 8
+
+
+def available_memory():
+    """Bytes of physical memory (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_image_shape(image_shape, n_classes):
+    """(C, H, W) of positive ints and n_classes >= 1, or a ValueError/TypeError naming them."""
+    try:
+        shape = tuple(image_shape)
+    except TypeError:
+        shape = None
+    whole = lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1  # noqa: E731
+    if shape is None or len(shape) != 3 or not all(map(whole, shape)):
+        raise ValueError(f"image_shape must be (C, H, W), three positive ints, got {image_shape!r}")
+    if not whole(n_classes):
+        raise ValueError(f"n_classes must be a positive int, got {n_classes!r}")
+    return tuple(int(d) for d in shape)
+
+
+def estimate_size(spec, image_shape, n_classes):
+    """The parameter count of ``build_model(spec, image_shape, n_classes)``, from the spec
+    alone (exact Python ints, nothing allocated; tested against the built models)."""
+    kind, o = parse_model(spec)
+    c, h, w = check_image_shape(image_shape, n_classes)
+    dense = lambda a, b: a * b + b                         # noqa: E731 - W (a, b) and b
+    conv = lambda a, b: b * a * 9 + b                      # noqa: E731 - 3x3 kernels and b
+    if kind == "mlp":
+        widths = (c * h * w, *o, n_classes)
+        return sum(dense(a, b) for a, b in zip(widths, widths[1:]))
+    if kind == "cnn":
+        total = 0
+        for width in o:
+            total, c, h, w = total + conv(c, width), width, h // 2, w // 2
+        return total + dense(c * h * w, n_classes)
+    if kind == "vgg5":
+        h, w, v = -(-h // 8), -(-w // 8), o["width"]       # padded to multiples of 8, pooled thrice
+        return (conv(c, v) + conv(v, 2 * v) + conv(2 * v, 2 * v) + dense(2 * v * h * w, o["hidden"])
+                + dense(o["hidden"], n_classes))
+    has_mlp, shared_qk, value = VIT_VARIANTS[kind]
+    d, p = o["width"], o["patch"]
+    tokens = -(-h // p) * -(-w // p) + 1
+    matrices = 1 + (not shared_qk) + 2 * value             # Wq, Wk unless shared, Wv and Wo
+    layer = 2 * (2 * d) + matrices * (d * d + d * o["bias"])   # two LayerNorms and the attention
+    if has_mlp:
+        layer += dense(d, o["mlp"]) + dense(o["mlp"], d)
+    return dense(c * p * p, d) + d + tokens * d * o["pos"] + o["depth"] * layer + dense(d, n_classes)
+
+
+def check_size(spec, n_params, memory=None):
+    """ValueError naming the model when ``n_params`` exceed MAX_PARAMETERS or the memory."""
+    memory = available_memory() if memory is None else memory
+    limit = MAX_PARAMETERS if memory is None else min(MAX_PARAMETERS, memory // (8 * COPIES))
+    if n_params > limit:
+        why = (f"MAX_PARAMETERS = {MAX_PARAMETERS:,}" if limit == MAX_PARAMETERS else
+               f"{COPIES} float64 copies of theta in this machine's {memory / 2**30:.0f} GB")
+        raise ValueError(f"model must have at most {limit:,} parameters ({why}), got {spec!r} "
+                         f"with {n_params:,}")
+    return n_params
+
+
 def layout_for(spec):
     """The data layout a model needs: "flat" for the MLP, "image" for all others."""
     return "flat" if parse_model(spec)[0] == "mlp" else "image"
@@ -127,7 +200,9 @@ def _pad_to_multiple(c, h, w, m):
 
 
 def build_model(spec, image_shape, n_classes, activation=None):
-    """A Sequential for inputs of shape ``image_shape`` = (C, H, W)."""
+    """A Sequential for inputs of shape ``image_shape`` = (C, H, W); refuses a model larger
+    than ``check_size`` allows (before any parameter is allocated)."""
+    check_size(spec, estimate_size(spec, image_shape, n_classes))
     kind, options = parse_model(spec)
     activation = DEFAULT_ACTIVATION[kind] if activation is None else activation
     if activation not in ACTIVATIONS:

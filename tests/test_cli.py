@@ -85,7 +85,7 @@ def _corrupt_mnist(tmp_path):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["--dataset", "imagenet"], "spec must be one of"),
+    (["--dataset", "imagenet"], "--dataset must be one of"),
     (["--dataset", "mnist:/nonexistent"], "/nonexistent does not exist"),
     ("corrupt", "not an IDX file"),
     (["--epochs", "0"], "epochs must be >= 1, got 0"),
@@ -118,7 +118,7 @@ def test_error_in_a_real_process_has_no_traceback(tmp_path):
                            "--out", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("minitwophase: error: MNIST directory /nonexistent does not exist")
+    assert proc.stderr.startswith("minitwophase: error: --dataset 'mnist:/nonexistent': MNIST directory /nonexistent does not exist")
 
 
 @pytest.mark.slow

@@ -1,5 +1,7 @@
-"""Issue 13, defects 4 and 8 (command line): errors are one sentence naming the flag the user
-typed, exit 2, no traceback; a damaged bundled file is a DatasetError, not a BadZipFile."""
+"""Command-line errors are one sentence naming the flag the user typed, exit 2, no traceback;
+a damaged bundled file is a DatasetError, not a BadZipFile."""
+import re
+
 import numpy as np
 import pytest
 
@@ -71,3 +73,49 @@ def test_cg_names_on_the_command_line_take_any_case_as_the_library_does(tmp_path
     import json
     train = json.loads((tmp_path / "o" / "results.json").read_text())["config"]["train"]
     assert (train["cg_beta"], train["cg_line_search"]) == ("PR+", "wolfe")
+
+
+def _options_of(verb):
+    """Every option string the verb's parser knows (what a user can have typed)."""
+    from minitwophase import cli
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices[verb]
+    return {s for a in sub._actions for s in a.option_strings}
+
+
+def _zero_pixel_mnist(folder):
+    folder.mkdir()
+    for part, n in (("train", 4), ("t10k", 2)):
+        for kind, shape in (("images-idx3", (n, 0, 0)), ("labels-idx1", (n,))):
+            arr = np.zeros(shape, np.uint8)
+            head = bytes([0, 0, 8, arr.ndim]) + np.array(arr.shape, ">u4").tobytes()
+            (folder / f"{part}-{kind}-ubyte").write_bytes(head + arr.tobytes())
+    return folder
+
+
+@pytest.mark.parametrize("verb, args, expected", [
+    ("run", ["--dataset", "imagenet"], "--dataset must be one of digits"),
+    ("run", ["--dataset", "mnist:ZERO"], "--dataset 'mnist:ZERO': IDX file ZERO/train-images-idx3-ubyte: declares shape (4, 0, 0)"),
+    ("run", ["--dataset", "digits", "--seeds", "-1"], "--seeds must be >= 0, got -1"),
+    ("trace", ["--dataset", "digits", "--seed", "-1", "--out", "OUT/t.json"], "--seed must be >= 0, got -1"),
+    ("trace", ["--dataset", "imagenet", "--out", "OUT/t.json"], "--dataset must be one of digits"),
+    ("trace", ["--dataset", "digits", "--out", ".json"], "--out must name a .json file"),
+    ("curvature", ["NOFILE", "--dataset", "digits", "--seed", "-1"], "--seed must be >= 0, got -1"),
+    ("curvature", ["NOFILE", "--dataset", "imagenet"], "PARAMS.npz NOFILE: cannot read it (no such file)"),
+])
+def test_errors_name_only_flags_the_verb_has(verb, args, expected, tmp_path, capsys, monkeypatch):
+    """Never a flag the verb lacks (--spec, --n-in, --theta, --array, --path, or --seeds
+    where the verb has --seed): library argument names become the verb's own flags."""
+    monkeypatch.chdir(tmp_path)
+    _zero_pixel_mnist(tmp_path / "ZERO")
+    subs = {"ZERO": str(tmp_path / "ZERO"), "OUT": str(tmp_path / "out"), "NOFILE": str(tmp_path / "none.npz")}
+    for key, value in subs.items():
+        args = [a.replace(key, value) for a in args]
+        expected = expected.replace(key, value)
+    extra = ["--out", str(tmp_path / "out")] if verb == "run" else []
+    code, _, err = run_cli([verb, *args, *extra], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert expected in err, err
+    typed = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", err))
+    assert typed <= _options_of(verb), typed - _options_of(verb)
+    assert not (tmp_path / "out").exists()

@@ -224,6 +224,47 @@ def test_idx_errors(tmp_path):
         D.read_idx(tmp_path / "nothere")
 
 
+def test_idx_declared_size_is_checked_before_decompressing(tmp_path):
+    """A 0.8 MB gzip that expands to 784 MB (a header declaring 1,000,000 28x28 images,
+    then zeros) is refused from its header: nothing near its size is ever allocated."""
+    import tracemalloc
+    import zlib
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)         # wbits 31: a gzip stream
+    zeros = bytes(1 << 20)
+    with open(path, "wb") as f:
+        f.write(z.compress(idx_bytes(np.zeros((1, 28, 28), np.uint8))[:4]
+                           + np.array([1_000_000, 28, 28], ">u4").tobytes()))
+        for _ in range(784_000_000 // len(zeros)):
+            f.write(z.compress(zeros))
+        f.write(z.flush())
+    assert path.stat().st_size < 2_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match=r"bomb-idx3-ubyte.gz: declares shape \(1000000, 28, 28\), "
+                           r"784,000,000 values; at most 200,000,000"):
+            D.read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, peak
+
+
+@pytest.mark.parametrize("shape,what", [((0, 28, 28), "no samples"), ((5, 0, 0), "no values per sample"),
+                                         ((0,), "no samples")])
+def test_idx_with_an_empty_dimension_is_refused_with_its_name(tmp_path, shape, what):
+    path = write_idx(tmp_path / "empty-idx", np.zeros(shape, np.uint8), gz=True)
+    with pytest.raises(DatasetError, match=f"empty-idx: declares shape .*, {what}"):
+        D.read_idx(path)
+
+
+def test_load_names_the_spec_of_a_bad_file(tmp_path):
+    make_mnist(tmp_path / "m")
+    write_idx(tmp_path / "m" / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8), gz=True)
+    with pytest.raises(DatasetError, match=f"^spec 'mnist:{tmp_path / 'm'}': IDX file .*t10k-images"):
+        D.load(f"mnist:{tmp_path / 'm'}")
+
+
 def test_mnist_directory_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         D.load(f"mnist:{tmp_path / 'missing'}")
@@ -317,6 +358,15 @@ def test_malicious_pickle_refused(tmp_path):
     with pytest.raises(DatasetError, match=r"data_batch_2.*refusing to load global (posix|os|nt)\.system"):
         D.load(f"cifar10:{d}")
     assert not marker.exists()
+
+
+def test_a_pickle_with_a_persistent_id_is_refused_in_one_line(tmp_path):
+    d = tmp_path / "c"
+    make_cifar(d)
+    (d / "data_batch_2").write_bytes(b"\x80\x02P0\n.")          # PERSID opcode, then STOP
+    with pytest.raises(DatasetError, match="data_batch_2.*refusing persistent id") as err:
+        D.load(f"cifar10:{d}")
+    assert "\n" not in str(err.value)
 
 
 def test_cifar_errors(tmp_path):

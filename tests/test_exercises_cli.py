@@ -91,3 +91,35 @@ def test_list_names_every_exercise(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in CHECKERS)
+
+
+def test_a_stub_that_ends_the_process_fails_its_check(tmp_path):
+    """sys.exit at the end of the file, SystemExit inside the function and os._exit each fail
+    (the grader's own process and its exit code are untouched: it runs as a process here)."""
+    (tmp_path / "tanh_backward.py").write_text(SOLVED_TANH + "\nimport sys\nsys.exit(0)\n")
+    (tmp_path / "mse_grad.py").write_text("def mse_grad(out, y):\n    raise SystemExit(0)\n")
+    (tmp_path / "adam_step.py").write_text("import os\n\ndef adam_step(*args):\n    os._exit(0)\n")
+    done = run(["-m", "minitwophase.exercises", "check", str(tmp_path)], cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = done.stdout
+    assert "tanh_backward.py: ended the grader's process while being imported" in out
+    assert "check_mse_grad: FAILED" in out and "raised SystemExit: 0" in out
+    assert "check_adam_step: FAILED: your code ended the grader's process" in out
+    assert out.rstrip().endswith("0 of 2 exercises passed; 1 file(s) could not be graded")
+
+
+def test_an_endless_loop_is_a_timeout_and_the_next_check_still_runs(tmp_path, capsys):
+    (tmp_path / "cg.py").write_text("def beta_fletcher_reeves(g, g_old, d):\n    while True:\n"
+                                    "        pass\n\n" + SOLVED_TANH)
+    assert main(["check", str(tmp_path / "cg.py"), "--timeout", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "check_beta_fletcher_reeves: TIMEOUT: the check did not finish within 2 s" in out
+    assert "check_tanh_backward: PASSED" in out
+    assert out.rstrip().endswith("1 of 2 exercises passed")
+
+
+def test_timeout_must_be_a_positive_number(capsys):
+    import pytest
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "x.py", "--timeout", "0"])
+    assert exit_.value.code == 2 and "--timeout: expected a number of seconds > 0" in capsys.readouterr().err

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from minitwophase import nn
 from minitwophase.models import VIT_VARIANTS, build_model, layout_for, parse_model
+from cli_runner import run_cli
 
 MNIST, CIFAR = (1, 28, 28), (3, 32, 32)
 # Table 1's Q = K*M/P (Hrycej et al. 2025), K*M = training samples x outputs
@@ -155,3 +156,39 @@ def test_command_line_names_a_bad_model_spec(tmp_path, capsys):
     code, _, err = run_cli(["run", "--dataset", "digits", "--model", "vit-nomlp:heads=3", "--out", str(tmp_path)],
                            capsys)
     assert code == 2 and "width must be divisible by heads, got width=64 and heads=3" in err
+
+
+SIZE_SPECS = ["mlp", "mlp:5,7", "cnn", "cnn:4,5,6", "vgg5", "vgg5:width=4,hidden=3"] + [
+    v + o for v in VIT_VARIANTS for o in ("", ":depth=1,width=8,heads=2,pos=1,bias=1,patch=5", ":pool=mean")]
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (2, 13, 9)])
+@pytest.mark.parametrize("spec", SIZE_SPECS)
+def test_the_size_estimate_is_the_built_models_size(spec, shape):
+    """estimate_size counts from the spec; Sequential counts the layers' parameter shapes."""
+    from minitwophase.models import estimate_size
+    assert estimate_size(spec, shape, 7) == build_model(spec, shape, 7).size
+
+
+@pytest.mark.parametrize("spec", ["mlp:100000000000", "cnn:1000000000", "vit-nomlp:width=1000000"])
+def test_an_absurd_model_is_refused_before_allocation_and_before_its_folder(spec, tmp_path, capsys):
+    code, _, err = run_cli(["run", "--dataset", "digits", "--model", spec, "--epochs", "2",
+                            "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("minitwophase: error: --model must have at most ") and spec in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_size_limit_follows_the_memory():
+    from minitwophase.models import MAX_PARAMETERS, check_size
+    assert check_size("m", 1000, memory=64_000) == 1000
+    with pytest.raises(ValueError, match="at most 1,000 parameters .* got 'm' with 1,001"):
+        check_size("m", 1001, memory=64_000)
+    with pytest.raises(ValueError, match="MAX_PARAMETERS"):
+        check_size("m", MAX_PARAMETERS + 1, memory=10**15)
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (1, 8), 8, (1, 0, 8), (1, 8.0, 8)])
+def test_build_model_names_a_bad_image_shape(shape):
+    with pytest.raises(ValueError, match=r"image_shape must be \(C, H, W\), three positive ints"):
+        build_model("cnn", shape, 10)

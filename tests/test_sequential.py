@@ -152,3 +152,15 @@ def test_mismatched_layers_are_named_by_index():
     net = nn.Sequential([nn.Dense(6, 5), nn.Tanh(), nn.Dense(4, 3)])
     with pytest.raises(ValueError, match=r"layer 2 Dense\(4, 3\) expects inputs of shape \(N, 4\), got \(N, 5\)"):
         net.forward(net.init(0), data()[0])
+
+
+def test_accuracy_refuses_a_label_the_network_cannot_predict():
+    """A label equal to the class count used to count as a plain miss (accuracy 0.0)."""
+    net = mlp()
+    theta = net.init(0)
+    X, y = data()
+    n_classes = net.output_shape(X.shape[1:])[0]
+    y = y.copy()
+    y[0] = n_classes
+    with pytest.raises(ValueError, match=rf"y labels must lie in \[0, {n_classes - 1}\], got {n_classes}"):
+        net.accuracy(theta, X, y)

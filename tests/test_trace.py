@@ -190,7 +190,7 @@ def test_cli_trace_and_compare_exit_codes(tmp_path, capsys):
     (["compare-trace", "a", "b", "--field-rtol", "alpha=1"], "expected FIELD=VALUE"),
     (["compare-trace", "a", "b", "--phases", "warmup"], "expected phases from init, adam, cg"),
     (["trace", "--out", "t.txt"], "--out must name a .json file"),
-    (["trace", "--dataset", "nope", "--out", "t.json"], "spec must be one of digits"),
+    (["trace", "--dataset", "nope", "--out", "t.json"], "--dataset must be one of digits"),
     (["trace", "--model", "rnn", "--out", "t.json"], "model must be 'mlp"),
 ])
 def test_cli_errors_are_one_line_exit_2(args, message, capsys, tmp_path, monkeypatch):

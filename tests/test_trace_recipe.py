@@ -1,20 +1,22 @@
 """The verify-your-CG recipe: the trace header states every constant a reimplementation needs.
 
-An independent PR+ CG, written here on NumPy and scipy.optimize.line_search only (none of
-minitwophase.optim), configured from ``header["constants"]`` alone, reproduces the CG phase
-of a traced run within compare_traces' default tolerances.
+Lesson 07's own independent PR+ CG (NumPy and scipy.optimize.line_search only, none of
+minitwophase.optim; taken from the lesson's source, see lesson_code.py), configured from
+``header["constants"]`` alone, reproduces the CG phase of a traced run within
+compare_traces' default tolerances.
 """
 import json
 
 import numpy as np
 import pytest
-from independent_cg import IndependentCG
+from lesson_code import from_lesson
 
 from minitwophase import datasets, nn
 from minitwophase.training import Objective, TrainConfig, train
 from minitwophase.verification import compare as TC
 from minitwophase.verification import trace as T
 
+(IndependentCG,) = from_lesson("07_verify_your_implementation", "IndependentCG")
 
 
 def test_header_states_every_constant_of_the_run():

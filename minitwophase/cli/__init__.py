@@ -40,6 +40,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for verb in VERBS:
         verb.add_commands(sub)
+    parser.verbs = sub.choices           # verb name -> its Parser (errors name its flags)
     return parser
 
 
@@ -55,7 +56,7 @@ def main(argv=None):
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except UsageError as exc:
-        print(f"{PROG}: error: {as_flags(str(exc))}", file=sys.stderr)
+        print(f"{PROG}: error: {as_flags(str(exc), parser.verbs[args.command].flags())}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # the reader (e.g. `| head`) closed the pipe: stop quietly, as Unix tools do

@@ -13,17 +13,24 @@ their ratio, the negative spectral mass, ``convex_verdict`` and the products use
 from __future__ import annotations
 
 import json
+import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from .. import curvature
+from .._validate import positive_int
+from ..curvature.probe import check_options
 from ..experiments.experiment import Experiment, load_data
-from ..models import build_model
+from ..models import MAX_PARAMETERS, build_model
 from ..training import Objective
 from .options import HelpFormatter, UsageError, add_data_options, headless, integer, number
 
 SUFFIX = {"final": "theta", "best": "best_theta"}
+PARAMS = "PARAMS.npz"        # the positional argument, as --help and the error messages name it
+FIGURE_TYPES = (".png", ".pdf", ".svg")
 
 
 def add_commands(subparsers):
@@ -36,7 +43,7 @@ def add_commands(subparsers):
         "spectral mass, the convex verdict (lambda_min >= -1e-3 lambda_max) and the number of "
         "products. Give the data and model options the run used.",
         epilog="Bad options or files: one error line, exit 2.")
-    cu.add_argument("params", metavar="PARAMS.npz", help="params.npz written by `minitwophase run`")
+    cu.add_argument("params", metavar=PARAMS, help="params.npz written by `minitwophase run`")
     add_data_options(cu)
     cu.add_argument("--chunk-size", type=integer, default=None, metavar="N",
                     help="process full-batch passes in chunks of N samples (bounds memory)")
@@ -77,18 +84,74 @@ def select_key(keys, run=None, key="final"):
     return name
 
 
+def _read_member(npz, name):
+    """One array of an open .npz: its header (shape, dtype) checked before its data is read."""
+    with npz.open(name + ".npy") as f:
+        fmt = np.lib.format
+        version = fmt.read_magic(f)
+        shape, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(f)
+        if dtype.kind not in "fiu":
+            kind = "complex" if dtype.kind == "c" else str(dtype)
+            raise ValueError(f"array {name!r} must hold real numbers, got {kind} values")
+        if len(shape) != 1:
+            raise ValueError(f"array {name!r} must be 1-D (a flat theta), got shape {shape}")
+        if shape[0] > MAX_PARAMETERS:
+            raise ValueError(f"array {name!r} declares {shape[0]:,} parameters, more than any model "
+                             f"(at most {MAX_PARAMETERS:,})")
+    with npz.open(name + ".npy") as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
 def _load_theta(args):
+    """(array name, theta) from the .npz: every failure is a UsageError naming PARAMS.npz."""
     path = Path(args.params)
+    where = f"{PARAMS} {path}"
+    if not path.is_file():
+        raise UsageError(f"{where}: cannot read it ({'no such file' if not path.exists() else 'not a file'})")
     try:
-        with np.load(path) as npz:
-            name = select_key(npz.files, args.run, args.key)
-            theta = np.asarray(npz[name], dtype=np.float64)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
+        with zipfile.ZipFile(path) as npz:
+            names = [n[:-len(".npy")] for n in npz.namelist() if n.endswith(".npy")]
+            name = select_key(names, args.run, args.key)
+            theta = _read_member(npz, name)
+    except UsageError:
+        raise
+    except zipfile.BadZipFile:
+        raise UsageError(f"{where}: not a .npz archive (expected the params.npz written by "
+                         "`minitwophase run`; a .npy holds no run names)") from None
+    except (OSError, ValueError, EOFError, zlib.error, KeyError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise UsageError(f"{where}: cannot read it ({' '.join(why.split())})") from None
+    theta = theta.astype(np.float64)
+    if not np.all(np.isfinite(theta)):
+        bad = int(theta.size - np.count_nonzero(np.isfinite(theta)))
+        raise UsageError(f"{where}: array {name!r} must hold finite values, got {bad} NaN/inf")
     return name, theta
 
 
+def _check_options(args):
+    """The measurement and output options, before anything long is done."""
+    try:
+        check_options(args.seed, args.tol, args.n_vectors, args.steps, args.max_hvp)
+        if args.chunk_size is not None:
+            positive_int(args.chunk_size, "chunk_size")
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    if args.density is None:
+        return
+    fig = Path(args.density)
+    if fig.is_dir():
+        raise UsageError(f"--density must name a file, got the folder {args.density!r}")
+    if fig.suffix.lower() not in FIGURE_TYPES:
+        raise UsageError(f"--density must name a figure file ending in {', '.join(FIGURE_TYPES)}, "
+                         f"got {args.density!r}")
+    folder = fig.parent if str(fig.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"--density {args.density}: cannot write there (folder {str(folder)!r} "
+                         f"{'does not exist' if not folder.is_dir() else 'is not writable'})")
+
+
 def cmd_curvature(args):
+    _check_options(args)
     name, theta = _load_theta(args)
     try:
         exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation,
@@ -96,14 +159,23 @@ def cmd_curvature(args):
         data = load_data(exp)
         net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation)
         if theta.shape != (net.size,):
-            raise ValueError(f"{name} holds {theta.size} parameters, the model {exp.model!r} on "
-                             f"{args.dataset} needs {net.size}: give the run's --model/--dataset")
+            raise UsageError(f"{PARAMS} {args.params}: array {name!r} holds {theta.size} parameters, "
+                             f"the model {exp.model!r} on {args.dataset} needs {net.size}: give the "
+                             "run's --model/--dataset")
         objective = Objective(net, data.X_train, data.y_train, args.loss, args.chunk_size)
-        rec = curvature.probe(objective, theta, seed=args.seed, tol=args.tol, n_vectors=args.n_vectors,
-                              steps=args.steps, max_hvp=args.max_hvp)
+        with np.errstate(over="ignore", invalid="ignore"):   # reported below, in one line
+            f, g = objective(theta)
+        if not (np.isfinite(f) and np.all(np.isfinite(g))):
+            raise UsageError(f"{PARAMS} {args.params}: the training loss or its gradient at array "
+                             f"{name!r} is not finite (loss {f:g}); the Hessian is not defined there")
     except (ValueError, TypeError, OSError) as exc:
         raise UsageError(str(exc)) from None
-    f, g = objective(theta)
+    try:                                     # the options are checked: what fails here is theta
+        rec = curvature.probe(objective, theta, seed=args.seed, tol=args.tol, n_vectors=args.n_vectors,
+                              steps=args.steps, max_hvp=args.max_hvp)
+    except (ValueError, FloatingPointError) as exc:
+        raise UsageError(f"{PARAMS} {args.params}: the Hessian at array {name!r} cannot be measured "
+                         f"({exc})") from None
     verdict = curvature.convex_verdict(rec)
     out = {"params": str(args.params), "key": name, "n_params": int(theta.size), "train_loss": float(f),
            "grad_norm": float(np.linalg.norm(g)), **rec.row(), "threshold": rec.threshold,
@@ -112,7 +184,10 @@ def cmd_curvature(args):
     if args.density:
         headless()
         from ..curvature.plots import density_figure
-        density_figure([rec.density], [f"{name} ({verdict.label})"]).savefig(args.density, dpi=110)
+        try:
+            density_figure([rec.density], [f"{name} ({verdict.label})"]).savefig(args.density, dpi=110)
+        except OSError as exc:
+            raise UsageError(f"--density {args.density}: cannot write it ({exc.strerror or exc})") from None
         out["density"] = args.density
     if args.json:
         print(json.dumps(out))

@@ -31,18 +31,41 @@ class UsageError(Exception):
     """A bad option or file: reported in one line, exit code 2."""
 
 
-# Library argument names whose flag is spelled differently (the rest: "--" + dashes).
-_FLAG_OF = {"method": "--methods", "seed": "--seeds"}
+# Library argument names whose flag is spelled differently, used where the verb has that flag
+# and no flag of the argument's own name (run: seed -> --seeds; curvature has --seed itself).
+ALIASES = {"method": "methods", "seed": "seeds", "spec": "dataset", "path": "out"}
 
 
-def as_flags(message):
+def verb_flags(actions):
+    """A verb's argparse actions -> {library argument name: what the user typed}: "--lr" for
+    an option, the metavar ("PARAMS.npz") for a positional; plus ALIASES where they apply."""
+    flags = {}
+    for action in actions:
+        if action.dest in ("help", argparse.SUPPRESS):
+            continue
+        longest = max(action.option_strings, key=len, default=None)
+        flags[action.dest] = longest or action.metavar or action.dest.upper()
+    for name, dest in ALIASES.items():
+        if name not in flags and dest in flags:
+            flags[name] = flags[dest]
+    return flags
+
+
+def as_flags(message, flags=None):
     """A library message as the command-line user reads it: the argument it starts with
-    ("lr must ...") becomes the flag they typed ("--lr must ...")."""
+    ("lr must ...", "spec 'x': ...") becomes what they typed ("--lr must ...", "--dataset
+    'x': ..."). ``flags``: the verb's (see verb_flags); a name that is none of them is left
+    as it is (never a flag the verb does not have). Without ``flags``, only "name must ..."
+    is rewritten, to "--name must ..."."""
     head, sep, rest = message.partition(" ")
-    name = head.split("[")[0]
-    if sep and name.isidentifier() and name.islower() and rest.startswith("must"):
-        return _FLAG_OF.get(name, "--" + name.replace("_", "-")) + head[len(name):] + sep + rest
-    return message
+    name = head.split("[")[0].rstrip(":")
+    if not (sep and name.isidentifier() and name.islower()):
+        return message
+    if flags is None:
+        return "--" + name.replace("_", "-") + head[len(name):] + sep + rest if rest.startswith("must") else message
+    if name not in flags:
+        return message
+    return flags[name] + head[len(name):] + sep + rest
 
 
 def path_error(flag, path, exc):
@@ -69,6 +92,10 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 class Parser(argparse.ArgumentParser):
+    def flags(self):
+        """What the user types for each of this parser's arguments (see verb_flags)."""
+        return verb_flags(self._actions)
+
     def error(self, message):
         # One line, like every other user error (argparse would add the usage block).
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")

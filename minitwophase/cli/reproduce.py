@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..experiments.protocols import DEFAULT, PROTOCOLS, run_protocol
-from ..experiments.reproduce import CELL_NAMES, select_cells, written_by_full_run
+from ..experiments.protocols import DEFAULT, PROTOCOLS, RESULTS, full_results_in, run_protocol
+from ..experiments.reproduce import CELL_NAMES, select_cells
 from .options import (EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, headless, integers,
                       names, path_error)
 
@@ -37,7 +37,9 @@ def add_commands(subparsers):
                    help="a few epochs on small data, one seed (seconds; for tests)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="output directory")
     p.add_argument("--overwrite", action="store_true",
-                   help="allow a --quick run to replace a full run's table1 in --out")
+                   help="allow a --quick run to replace a full run's results in --out (a --quick "
+                   "run refuses a folder whose " + ", ".join(sorted(set(RESULTS.values()))) +
+                   " is not marked quick)")
     p.add_argument("--seeds", type=integers, default=None, metavar="LIST",
                    help="comma-separated seeds (default: 0,1,2; with --quick: 0)")
     p.add_argument("--cells", type=names, default=None, metavar="LIST",
@@ -57,19 +59,21 @@ def cmd_reproduce(args):
         if args.cells is not None and args.protocol != "laptop":
             raise ValueError(f"--cells applies to --protocol laptop only, got --protocol {args.protocol}")
         select_cells(args.cells, args.quick)
+        held = full_results_in(args.protocol, args.out) if args.quick and not args.overwrite else None
+        if held:
+            raise ValueError(f"--out {args.out} holds the results of {held}; --quick would replace "
+                             "them: choose another --out or add --overwrite")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out)
-    if args.quick and not args.overwrite and written_by_full_run(out):
-        raise UsageError(f"--out {out} holds a full reproduction's table1.json; a --quick run "
-                         "would replace it: choose another --out or add --overwrite")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise path_error("--out", out, exc) from None
     headless()
     try:
-        doc = run_protocol(args.protocol, out, quick=args.quick, seeds=args.seeds, cells=args.cells, log=say)
+        doc = run_protocol(args.protocol, out, quick=args.quick, seeds=args.seeds, cells=args.cells, log=say,
+                           overwrite=args.overwrite)
     except KeyboardInterrupt:      # outside training (loading, plotting): finished cells are on disk
         print(f"{PROG}: interrupted; the table in {args.out} holds the cells finished so far", file=sys.stderr)
         return EXIT_INTERRUPTED

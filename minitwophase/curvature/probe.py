@@ -51,6 +51,14 @@ class CurvatureRecord:
         return {k: getattr(self, k) for k in ROW_KEYS}
 
 
+def check_options(seed=0, tol=1e-3, n_vectors=2, steps=40, max_hvp=300,
+                  negative_fraction=NEGATIVE_FRACTION):
+    """probe's options checked (ValueError/TypeError naming each), e.g. before a long setup."""
+    return (check_seed(seed), check_tol(tol), positive_int(n_vectors, "n_vectors"),
+            positive_int(steps, "steps"), positive_int(max_hvp, "max_hvp"),
+            real_number(negative_fraction, "negative_fraction", low=0.0))
+
+
 def probe(fun, theta, seed=0, tol=1e-3, n_vectors=2, steps=40, max_hvp=300,
           negative_fraction=NEGATIVE_FRACTION):
     """Extreme eigenvalues, their ratio and the negative spectral mass of H(theta).
@@ -62,10 +70,8 @@ def probe(fun, theta, seed=0, tol=1e-3, n_vectors=2, steps=40, max_hvp=300,
     epoch-equivalents) and a seed that differs per checkpoint if independent probes are wanted.
     ``record.row()`` holds the scalars for a history row; ``record.density`` the density.
     """
-    seed, tol = check_seed(seed), check_tol(tol)
-    n_vectors, steps = positive_int(n_vectors, "n_vectors"), positive_int(steps, "steps")
-    max_hvp = positive_int(max_hvp, "max_hvp")
-    negative_fraction = real_number(negative_fraction, "negative_fraction", low=0.0)
+    seed, tol, n_vectors, steps, max_hvp, negative_fraction = check_options(
+        seed, tol, n_vectors, steps, max_hvp, negative_fraction)
     start = time.perf_counter()
     op = HessianOperator(fun, theta, name="theta")
     n = op.shape[0]

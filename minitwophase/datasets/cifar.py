@@ -47,6 +47,10 @@ class RestrictedUnpickler(pickle.Unpickler):
                 f"arrays, lists and bytes (allowed: {sorted('.'.join(k) for k in SAFE_GLOBALS)})"
             ) from None
 
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError(f"refusing persistent id {pid!r}: a CIFAR batch holds "
+                                     "only numpy arrays, lists and bytes")
+
 
 def _get(batch, key):
     # Real files have bytes keys (Python 2 str read with encoding="bytes").
@@ -65,8 +69,9 @@ def read_cifar_batch(path, label_key="labels", n_classes=10):
     except FileNotFoundError:
         raise FileNotFoundError(f"CIFAR batch file {path} does not exist") from None
     except Exception as exc:  # noqa: BLE001 - a damaged pickle can raise almost anything
+        why = " ".join(str(exc).split())      # one line: some pickle errors span two
         raise DatasetError(f"CIFAR batch file {path}: corrupt, truncated or unsafe pickle "
-                           f"({type(exc).__name__}: {exc})") from None
+                           f"({type(exc).__name__}: {why})") from None
     if not isinstance(batch, dict):
         raise DatasetError(f"CIFAR batch file {path}: expected a dict, got {type(batch).__name__}")
     data, labels = _get(batch, "data"), _get(batch, label_key)

@@ -20,52 +20,85 @@ MNIST_FILES = {
 }
 
 
-def _read_bytes(path):
+# Sane limits, checked on the header before any data is read or decompressed: a 1 MB gzip
+# can declare gigabytes. MAX_VALUES bounds the values of one file (full MNIST's training
+# images hold 47 million, 376 MB once float64; 200 million become 1.6 GB); images are at
+# least 1x1 and a file holds at least one sample.
+MAX_VALUES = 200_000_000
+
+
+def _open(path):
+    """A binary stream of the file's bytes, decompressed on the fly if it is gzip (recognised
+    by its magic bytes, not the name: browsers often save an already decompressed file under
+    the .gz name)."""
     try:
-        raw = path.read_bytes()
+        f = open(path, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(f"IDX file {path} does not exist") from None
-    # Gzip is recognised by its magic bytes, not the name: browsers often save an already
-    # decompressed file under the .gz name.
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DatasetError(f"IDX file {path}: corrupt or truncated gzip data ({exc})") from None
-    return raw
+    if f.read(2) == b"\x1f\x8b":
+        f.seek(0)
+        return gzip.GzipFile(fileobj=f, mode="rb"), f
+    f.seek(0)
+    return f, f
+
+
+def _read(stream, n, path):
+    try:
+        return stream.read(n)
+    except (OSError, EOFError, zlib.error) as exc:   # gzip.BadGzipFile is an OSError
+        raise DatasetError(f"IDX file {path}: corrupt or truncated gzip data ({exc})") from None
 
 
 def read_idx(path, magic=None):
     """Read one IDX file (gzipped or not) into a native-endian ndarray.
 
     ``magic``: if given, the 4-byte magic number the file must carry (e.g. IDX_IMAGES_MAGIC).
-    Raises FileNotFoundError if the file is missing, DatasetError if it is corrupt, truncated,
-    has trailing bytes or the wrong magic number.
+    The header is read first and the declared shape checked (no zero dimension, at most
+    MAX_VALUES values) before the data is read or decompressed. Raises FileNotFoundError if
+    the file is missing, DatasetError if it is corrupt, truncated, has trailing bytes, the
+    wrong magic number or a shape out of those bounds.
     """
     path = Path(path).expanduser()
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise DatasetError(f"IDX file {path}: truncated, {len(raw)} bytes is shorter than the "
+    stream, raw_file = _open(path)
+    with raw_file, stream:
+        return _read_idx(stream, path, magic)
+
+
+def _read_idx(stream, path, magic):
+    head = _read(stream, 4, path)
+    if len(head) < 4:
+        raise DatasetError(f"IDX file {path}: truncated, {len(head)} bytes is shorter than the "
                            "4-byte magic number")
-    found = int.from_bytes(raw[:4], "big")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
+    found = int.from_bytes(head, "big")
+    if head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES:
         raise DatasetError(f"IDX file {path}: not an IDX file, magic number 0x{found:08X} "
                            "(expected 0x0000TTDD: type TT in 08..0E, DD dimensions)")
     if magic is not None and found != magic:
         raise DatasetError(f"IDX file {path}: wrong magic number, expected 0x{magic:08X}, "
                            f"got 0x{found:08X}")
-    ndim, dtype = raw[3], np.dtype(IDX_TYPES[raw[2]])
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    ndim, dtype = head[3], np.dtype(IDX_TYPES[head[2]])
+    dims = _read(stream, 4 * ndim, path)
+    if len(dims) < 4 * ndim:
         raise DatasetError(f"IDX file {path}: truncated header, {ndim} dimensions need "
-                           f"{header} bytes, file has {len(raw)}")
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
-    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
-    if len(raw) - header != expected:
-        problem = "truncated" if len(raw) - header < expected else "trailing bytes"
-        raise DatasetError(f"IDX file {path}: {problem}, shape {shape} needs {expected} data "
-                           f"bytes, file has {len(raw) - header}")
-    data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+                           f"{4 + 4 * ndim} bytes, file has {4 + len(dims)}")
+    shape = tuple(int(d) for d in np.frombuffer(dims, ">u4", ndim))
+    if 0 in shape:
+        what = "samples" if shape[0] == 0 else "values per sample"
+        raise DatasetError(f"IDX file {path}: declares shape {shape}, no {what}; expected at "
+                           "least one sample of at least one value")
+    n_values = math.prod(shape)  # Python ints: no overflow
+    if n_values > MAX_VALUES:
+        raise DatasetError(f"IDX file {path}: declares shape {shape}, {n_values:,} values; at "
+                           f"most {MAX_VALUES:,} are read (datasets.idx.MAX_VALUES)")
+    expected = n_values * dtype.itemsize
+    data = _read(stream, expected, path)
+    if len(data) < expected:
+        raise DatasetError(f"IDX file {path}: truncated, shape {shape} needs {expected} data "
+                           f"bytes, file has {len(data)}")
+    if _read(stream, 1, path):
+        raise DatasetError(f"IDX file {path}: trailing bytes, shape {shape} needs {expected} data "
+                           "bytes, the file holds more")
+    data = np.frombuffer(data, dtype).reshape(shape)
     return data.astype(dtype.newbyteorder("="))  # a writable, native-endian copy
 
 

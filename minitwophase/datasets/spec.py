@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .bundled import load_digits, load_mnist5k, load_mnist_bundled
 from .cifar import load_cifar
-from .dataset import check_layout, check_val_fraction
+from .dataset import DatasetError, check_layout, check_val_fraction
 from .idx import load_mnist
 
 SPECS = ("digits", "mnist5k", "mnist", "mnist:PATH", "cifar10:PATH", "cifar100:PATH")
@@ -18,11 +18,20 @@ def load(spec, layout="flat", val_fraction=None, seed=0):
     val_fraction=None validates on the official test set; a number splits the official
     training set instead.
     layout: "flat" -> X of shape (N, C*H*W); "image" -> (N, C, H, W).
+    A missing or bad file raises FileNotFoundError or DatasetError whose message starts
+    with the spec (``"spec 'mnist:DIR': IDX file ...``), so a command names its option.
     """
     if not isinstance(spec, str):
         raise TypeError(f"spec must be a str, one of {SPECS}, got {type(spec).__name__}")
     check_layout(layout)
     check_val_fraction(val_fraction, allow_none=True)
+    try:
+        return _load(spec, layout, val_fraction, seed)
+    except (FileNotFoundError, DatasetError) as exc:
+        raise type(exc)(f"spec {spec!r}: {exc}") from None
+
+
+def _load(spec, layout, val_fraction, seed):
     kind, sep, path = spec.partition(":")  # split at the first colon: PATH may contain more
     if not sep and kind in ("digits", "mnist5k"):
         loader = load_digits if kind == "digits" else load_mnist5k

@@ -2,28 +2,25 @@
 
     list                       the exercises, in the course's order
     start DIR [--force]        copy the stubs into DIR (never overwrites without --force)
-    check PATH... [--seed N]   check every exercise function found in the files (or in the
+    check PATH... [--seed N] [--timeout S]
+                               check every exercise function found in the files (or in the
                                .py files of the folders) given; exit 0 only if all pass
+
+Each file is imported, and each check run, in a child process with a time limit (isolate.py):
+a stub that exits or loops forever fails its check with a message saying so.
 """
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import math
 import shutil
 import sys
 from pathlib import Path
 
 from . import CHECKERS
+from .isolate import DEFAULT_TIMEOUT, grade_file
 
 STUBS = Path(__file__).resolve().parent / "stubs"
-
-
-def _load(path, index):
-    """Import a student's file under a private name (its ``__main__`` block does not run)."""
-    spec = importlib.util.spec_from_file_location(f"_student_{index}_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _files(paths):
@@ -60,28 +57,33 @@ def cmd_start(args):
 
 
 def cmd_check(args):
-    found = 0
-    failed = 0
-    for i, path in enumerate(_files(args.paths)):
-        try:
-            module = _load(path, i)
-        except Exception as exc:  # noqa: BLE001 - a student's file that does not import
-            print(f"{path}: could not be imported: {type(exc).__name__}: {exc}\n")
-            failed += 1
-            continue
-        for name, checker in CHECKERS.items():
-            fn = getattr(module, name, None)
-            if callable(fn):
-                found += 1
-                result = checker(fn, seed=args.seed)
-                failed += not result.passed
-                print(f"{path}:\n{result}\n")
-    if not found:
+    found = passed = broken = 0
+    for path in _files(args.paths):
+        error, results = grade_file(path, args.seed, args.timeout)
+        if error is not None:
+            print(f"{path}: {error}\n")
+            broken += 1
+        for _, ok, report in results:
+            found += 1
+            passed += ok
+            print(f"{path}:\n{report}\n")
+    if not found and not broken:
         print(f"error: no exercise function ({', '.join(CHECKERS)}) found in "
               f"{' '.join(map(str, args.paths))}", file=sys.stderr)
         return 2
-    print(f"{found - failed} of {found} exercises passed")
-    return 0 if failed == 0 else 1
+    print(f"{passed} of {found} exercises passed"
+          + (f"; {broken} file(s) could not be graded" if broken else ""))
+    return 0 if passed == found and not broken else 1
+
+
+def seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
 
 
 def main(argv=None):
@@ -95,6 +97,9 @@ def main(argv=None):
     p = sub.add_parser("check", help="check filled-in exercise files")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated cases (default 0)")
+    p.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"time limit of each check; a check that runs longer fails as a timeout "
+                   f"(default {DEFAULT_TIMEOUT:g})")
     args = parser.parse_args(argv)
     if args.command == "list":
         for name in CHECKERS:

@@ -66,6 +66,8 @@ class _Raised:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
         where = f" (line {frames[-1].lineno} of {frames[-1].filename})" if frames else ""
         self.text = f"{type(exc).__name__}: {exc}{where}"
+        if isinstance(exc, SystemExit):   # sys.exit(), exit(), quit() inside the function
+            self.text += ": a checked function must return its result, never end the program"
 
 
 class _NotImplemented(Exception):
@@ -80,7 +82,7 @@ def _call(fn, case):
             return fn(*args)
     except NotImplementedError as exc:
         raise _NotImplemented(str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - any error of the student's code is reported
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - any error of the student's code is reported
         return _Raised(exc)
 
 

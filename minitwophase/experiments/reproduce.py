@@ -134,15 +134,6 @@ def run_cell(cell, seeds, out, log=print):
     return jsonable(record), outcome
 
 
-def written_by_full_run(out):
-    """True if ``out`` holds the table1.json of a full (not --quick) reproduction."""
-    try:
-        doc = json.loads((Path(out) / "table1.json").read_text())
-        return doc.get("protocol", {}).get("quick") is False
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def reproduce(out="minitwophase-reproduce", cells=None, seeds=None, quick=False, log=print):
     """Run the protocol; writes table1.md/json after every cell; returns the document.
 

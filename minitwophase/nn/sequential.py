@@ -152,7 +152,11 @@ class Sequential:
         return np.argmax(self.forward(theta, X), axis=1)
 
     def accuracy(self, theta, X, y):
-        y = as_labels(y, "y", n=np.shape(X)[0] if np.ndim(X) else None)
+        """Share of samples whose predicted class is y; a label the network cannot predict
+        (outside [0, C) for C outputs) is a ValueError, never silently wrong."""
+        _, out_shape = self._check_input(X)
+        n_classes = out_shape[0] if len(out_shape) == 1 else None
+        y = as_labels(y, "y", n=np.shape(X)[0], n_classes=n_classes)
         return float(np.mean(self.predict(theta, X) == y))
 
     def __repr__(self):

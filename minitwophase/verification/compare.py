@@ -173,7 +173,9 @@ def _verdict(agree, first, n, max_diff, rtol, atol):
 
 def _header_notes(h1, h2):
     """Configuration keys present in both headers with different values (informative only)."""
-    c1, c2 = h1.get("config") or {}, h2.get("config") or {}
+    c1, c2 = ((h.get("config") if isinstance(h, dict) else None) for h in (h1, h2))
+    c1, c2 = (c if isinstance(c, dict) else {} for c in (c1, c2))   # load_trace checks files; a Trace built by hand may hold anything
+    h1, h2 = (h if isinstance(h, dict) else {} for h in (h1, h2))
     notes = [f"config {k} differs: {c1[k]!r} (reference) vs {c2[k]!r} (other)"
              for k in c1 if k in c2 and c1[k] != c2[k]]
     if h1.get("data_sha256") and h2.get("data_sha256") and h1["data_sha256"] != h2["data_sha256"]:

@@ -54,6 +54,8 @@ import hashlib
 import inspect
 import json
 import math
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -287,7 +289,8 @@ def save_trace(trace, path):
     Each by create-and-rename (_json.write_atomic): never half a file, never through a symlink."""
     path = Path(path)
     if path.suffix != ".json":
-        raise ValueError(f"path must end in .json (the .csv and .npz go beside it), got {str(path)!r}")
+        raise ValueError(f"path must name a .json file such as trace.json (the .csv and .npz go "
+                         f"beside it), got {str(path)!r}")
     csv_path, npz_path = path.with_suffix(".csv"), path.with_suffix(".npz")
     doc = trace.to_dict()
     if trace.inputs:
@@ -316,25 +319,51 @@ def load_trace(path):
     if not path.is_file():
         raise FileNotFoundError(f"trace file {str(path)!r} does not exist")
     if path.suffix == ".csv":
-        with open(path, newline="") as fh:
-            rows = list(csv.DictReader(fh))
+        try:
+            with open(path, newline="") as fh:
+                rows = list(csv.DictReader(fh))
+        except (csv.Error, UnicodeDecodeError) as exc:     # e.g. a field over csv's size limit
+            raise TraceError(f"{path}: not a CSV trace ({' '.join(str(exc).split())})") from None
         return Trace({}, check_records([_from_csv(r, path, i) for i, r in enumerate(rows)], path))
     try:
         doc = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TraceError(f"{path}: not a JSON trace ({exc})") from None
+    except RecursionError:
+        raise TraceError(f"{path}: not a JSON trace (nested too deeply to read)") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
         raise TraceError(f"{path}: expected \"format\": {FORMAT!r}, got {got!r}")
     if doc.get("format_version") != FORMAT_VERSION:
         raise TraceError(f"{path}: expected format_version {FORMAT_VERSION}, got {doc.get('format_version')!r}")
     header = doc.get("header") or {}
-    inputs = {}
-    npz = path.with_name(header["inputs_file"]) if header.get("inputs_file") else None
-    if npz is not None and npz.is_file():
-        with np.load(npz) as z:
-            inputs = {k: z[k] for k in z.files}
-    return Trace(header, check_records(doc.get("records"), path), inputs)
+    if not isinstance(header, dict) or not isinstance(header.get("config", {}), dict):
+        what = "header" if not isinstance(header, dict) else "header.config"
+        raise TraceError(f"{path}: expected {what} to be an object, got "
+                         f"{type(header if what == 'header' else header['config']).__name__}")
+    return Trace(header, check_records(doc.get("records"), path), _load_inputs(path, header))
+
+
+def _load_inputs(path, header):
+    """The .npz beside the trace that its header names (none: {}); TraceError if unreadable."""
+    name = header.get("inputs_file")
+    if not name:
+        return {}
+    if not isinstance(name, str) or Path(name).name != name:
+        raise TraceError(f"{path}: expected header.inputs_file to be a file name beside the trace, "
+                         f"got {name!r}")
+    npz = path.with_name(name)
+    if not npz.is_file():
+        return {}
+    try:
+        z = np.load(npz, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise ValueError(f"a single array ({type(z).__name__}), not an archive of arrays")
+        with z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, MemoryError, zipfile.BadZipFile, zlib.error) as exc:
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        raise TraceError(f"{path}: its inputs file {npz.name} is not a readable .npz ({why})") from None
 
 
 def _from_csv(row, path, i):

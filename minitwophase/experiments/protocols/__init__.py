@@ -7,17 +7,52 @@
   paper-row    one Table 1 row at the paper's scale: full MNIST, vit-nomlp-wkewq-wvwo (paper_row.py)
 
 ``run_protocol(name, out, quick, seeds, log)`` runs one; ``--quick`` (seconds) is for tests.
+Every protocol's JSON says whether it was a quick run ("quick": true/false; the laptop one
+under "protocol"), and a quick run never replaces a full one's files: into a folder whose
+JSON is not marked quick it refuses (``full_results_in``) unless ``overwrite`` is given.
 Layer: experiments; map: README "Where things go".
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 PROTOCOLS = ("laptop", "granularity", "vit", "vit-detector", "paper-row")
 DEFAULT = "laptop"
+RESULTS = {"laptop": "table1.json", "granularity": "granularity.json", "vit": "table1_vit.json",
+           "vit-detector": "vit_detector.json", "paper-row": "paper_row.json"}
 
 
-def run_protocol(name, out, quick=False, seeds=None, cells=None, log=print):
+def is_quick(doc):
+    """A protocol's JSON document -> True (quick run), False (full) or None (not marked)."""
+    if not isinstance(doc, dict):
+        return None
+    quick = doc["protocol"].get("quick") if isinstance(doc.get("protocol"), dict) else doc.get("quick")
+    return quick if isinstance(quick, bool) else None
+
+
+def full_results_in(name, out):
+    """What in ``out`` a quick run of protocol ``name`` must not replace: None, or a phrase
+    naming the file (a full run's results, or a file it cannot read: when in doubt, keep)."""
+    path = Path(out) / RESULTS[name]
+    if not path.exists():
+        return None
+    try:
+        marked = is_quick(json.loads(path.read_text()))
+    except (OSError, ValueError, RecursionError):
+        marked = None
+    if marked is True:
+        return None
+    return f"{'a full run' if marked is False else 'a run not marked quick'} ({path.name})"
+
+
+def run_protocol(name, out, quick=False, seeds=None, cells=None, log=print, overwrite=False):
     if name not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {name!r}")
+    held = full_results_in(name, out) if quick and not overwrite else None
+    if held:
+        raise ValueError(f"out {str(out)!r} holds the results of {held}; a quick run would "
+                         "replace them: choose another out, or pass overwrite=True")
     if cells is not None and name != "laptop":
         raise ValueError(f"cells can only be chosen for protocol 'laptop', got protocol {name!r}")
     if name == "laptop":

@@ -1,6 +1,7 @@
-"""Issue 13, defect 7: the |g| star only at a peak that was checked and passed; epoch 0 drawn
-apart and said to be unchecked; smoothed mode draws its fitted curve with the star on it; the
-summary never names a peak epoch beside "no peak passed"; every seed has its own shade."""
+"""How the gradient-norm peak is shown: the |g| star only at a peak that was checked and
+passed; epoch 0 drawn apart and said to be unchecked; smoothed mode draws its fitted curve with
+the star on it; the summary never names a peak epoch beside "no peak passed"; every seed has its
+own shade."""
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
