@@ -97,7 +97,7 @@ class SelfAttention(Layer):
         q = self._split(y["q"], n, t)                    # already times 1/sqrt(dh) (factors)
         k = q if self.shared_qk else self._split(y["k"], n, t)
         v = self._split(y["v"] if self.value else x2, n, t)
-        a = np.matmul(q, k.swapaxes(-1, -2))             # (N, H, T, T) scores S
+        a = np.matmul(q, _transposed(k))                 # (N, H, T, T) scores S
         _softmax_rows(a)
         c = np.empty((n * t, self.dim), dtype=a.dtype)   # heads concatenated: A V written in place
         np.matmul(a, v, out=self._split(c, n, t))
@@ -117,7 +117,7 @@ class SelfAttention(Layer):
                 np.sum(d2, axis=0, out=grads["bo"])
             d2 = d2 @ params["Wo"].T
         do = self._split(d2, n, t)                       # dL/d(A V), (N, H, T, dh)
-        ds = np.matmul(do, v.swapaxes(-1, -2))           # dA = dO V^T
+        ds = np.matmul(do, _transposed(v))               # dA = dO V^T
         dv = dy["v"] = np.empty_like(x2)
         np.matmul(a.swapaxes(-1, -2), do, out=self._split(dv, n, t))     # dV = A^T dO
         ds -= np.einsum("...ij,...ij->...i", ds, a)[..., None]           # softmax Jacobian,
@@ -150,6 +150,12 @@ class SelfAttention(Layer):
     def __repr__(self):
         return (f"SelfAttention({self.dim}, heads={self.heads}, shared_qk={self.shared_qk}, "
                 f"value={self.value}, bias={self.bias})")
+
+
+def _transposed(y):
+    """y^T of each (T, dh) head as a contiguous copy: numpy's stacked matmul runs about twice as
+    fast on it as on the transposed view (and takes no symmetric-product path for Q Q^T)."""
+    return np.ascontiguousarray(y.swapaxes(-1, -2))
 
 
 def _softmax_rows(s):

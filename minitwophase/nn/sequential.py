@@ -10,6 +10,7 @@ import numpy as np
 from .._validate import as_float_array, as_labels, choice, positive_int
 from .chain import chain_output_shape, scheme_after
 from .chunking import auto_chunk_size, bytes_per_sample
+from .heap import keep_freed_memory
 from .layer import Layer
 from .losses import LOSSES
 
@@ -125,6 +126,7 @@ class Sequential:
         MiB of activations each, which is fastest and keeps memory flat in the batch size.
         """
         theta, X, y, loss_fn = self._prepare(theta, X, y, loss)
+        keep_freed_memory()  # so each chunk reuses the last one's memory (nn.heap)
         params = self.unflatten(theta)
         grad = np.zeros_like(theta)
         n = X.shape[0]
