@@ -13,6 +13,11 @@ Backward, per head (S = Q K^T / sqrt(dh), O = A V):
     dA = dO V^T,  dV = A^T dO
     dS = A * (dA - rowsum(dA * A))                   (the softmax Jacobian, applied row by row)
     dQ = dS K / sqrt(dh),  dK = dS^T Q / sqrt(dh)    (shared: dQ + dK both reach Wq)
+
+For speed (the results are the same up to rounding): 1/sqrt(dh) is folded into Wq, a D x D
+product instead of a pass over every score; the per-head products write straight into the
+(N*T, D) layout of the concatenated heads; the softmax skips its max shift when no score can
+overflow; tests/test_token_layers.py checks all of it against the definition written as loops.
 """
 from __future__ import annotations
 
@@ -101,7 +106,11 @@ class SelfAttention(Layer):
         _softmax_rows(a)
         c = np.empty((n * t, self.dim), dtype=a.dtype)   # heads concatenated: A V written in place
         np.matmul(a, v, out=self._split(c, n, t))
-        out = c @ weights["o"] + (params["bo"] if self.bias else 0.0) if self.value else c
+        out = c
+        if self.value:
+            out = c @ weights["o"]
+            if self.bias:
+                out += params["bo"]
         return out.reshape(n, t, self.dim), (x2, q, k, v, a, c, weights)
 
     def backward(self, params, dout, cache, grads=None, need_dx=True):
