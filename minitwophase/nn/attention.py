@@ -49,7 +49,7 @@ class SelfAttention(Layer):
                 raise TypeError(f"SelfAttention {name} must be a bool, got {type(flag).__name__} {flag!r}")
         self.shared_qk, self.value, self.bias = bool(shared_qk), bool(value), bool(bias)
         self.head_dim = self.dim // self.heads
-        self.scale = 1.0 / np.sqrt(self.head_dim)
+        self.scale = 1.0 / float(np.sqrt(self.head_dim))  # a Python float keeps float32 inputs float32
 
     def projections(self):
         """Names of the projections this layer owns, in theta order."""
