@@ -5,9 +5,8 @@ combined with weights n_chunk / N, so the loss and gradient equal the one-piece 
 rounding. The chunk is sized so that its cached activations (what backward reads) take about
 CHUNK_BYTES: small enough for the CPU's cache, where the memory-bound elementwise passes
 (LayerNorm, softmax, GELU) run faster than over a whole 512-image batch (the ViT step ~1.4x,
-measured in one process), and the memory of a full-batch gradient no longer grows with the
-data set (vit-mlp on 5000 MNIST images needed
-2.97 GiB in one piece).
+measured in one process), and the memory of a full-batch gradient no longer grows with the data
+set (vit-mlp on 5000 MNIST images needed 2.97 GiB in one piece).
 """
 from __future__ import annotations
 

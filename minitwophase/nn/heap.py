@@ -2,11 +2,12 @@
 
 One loss_and_grad allocates and frees thousands of activation arrays of a few hundred KiB. glibc
 hands the top of its heap back to the operating system as soon as more than M_TRIM_THRESHOLD is
-free there, and serves arrays above M_MMAP_THRESHOLD by fresh mappings, so every chunk
-page-faults the same memory in again: ~22,000 page faults per 512-image ViT step, which
-took 40% of its time on a busy machine (paired timings in one process). Raising both thresholds (mallopt, once per process) lets the next chunk reuse the
-memory, as jemalloc and tcmalloc do by default. Arrays above MMAP_BYTES are still mapped and
-returned on free, and at most TRIM_BYTES of free heap is kept.
+free there, and serves arrays above M_MMAP_THRESHOLD by fresh mappings, so every chunk page-
+faults the same memory in again: ~22,000 page faults per 512-image ViT step, which took 40% of
+its time on a busy machine (paired timings in one process). Raising both thresholds (mallopt,
+once per process) lets the next chunk reuse the memory, as jemalloc and tcmalloc do by default.
+Arrays above MMAP_BYTES are still mapped and returned on free, and at most TRIM_BYTES of free
+heap is kept.
 """
 from __future__ import annotations
 
