@@ -191,3 +191,17 @@ def test_sequential_reports_wrong_token_width_by_layer():
     net = nn.Sequential([nn.PatchEmbedding(1, 4, 8), nn.Residual([nn.LayerNorm(6), nn.SelfAttention(6, 2)])])
     with pytest.raises(ValueError, match=r"layer 1 Residual inner layer 0 LayerNorm\(6.*must be 6"):
         net.forward(net.init(0), np.zeros((2, 1, 8, 8)))
+
+
+@pytest.mark.parametrize("shared_qk,value", [(True, False), (False, True)])
+def test_attention_softmax_with_scores_beyond_the_shift_limit(shared_qk, value):
+    """Scores of order 1e4 take the max-shifted softmax (nn.attention._SOFTMAX_LIMIT); small ones
+    skip the shift. Both equal the definition, which always shifts."""
+    layer = nn.SelfAttention(6, 2, shared_qk=shared_qk, value=value)
+    rng = np.random.default_rng(3)
+    p = {k: rng.standard_normal(s) for k, s in layer.param_shapes().items()}
+    for scale in (0.1, 100.0):
+        x = scale * rng.standard_normal((3, 5, 6))
+        out = layer.forward(p, x)[0]
+        assert np.all(np.isfinite(out))
+        np.testing.assert_allclose(out, attention_by_loops(layer, p, x), rtol=1e-11, atol=1e-11 * np.abs(out).max())

@@ -29,8 +29,10 @@ class ZeroPad2D(Layer):
     def forward(self, params, x):
         if x.ndim != 4:
             raise ValueError(f"{self!r} expects images of shape (N, C, H, W), got shape {x.shape}")
-        pads = ((0, 0), (0, 0), (self.top, self.bottom), (self.left, self.right))
-        return np.pad(x, pads), x.shape
+        n, c, h, w = x.shape
+        out = np.zeros((n, c, h + self.top + self.bottom, w + self.left + self.right), dtype=x.dtype)
+        out[:, :, self.top:self.top + h, self.left:self.left + w] = x   # (np.pad is slower)
+        return out, x.shape
 
     def backward(self, params, dout, cache, grads=None, need_dx=True):
         if not need_dx:

@@ -9,6 +9,8 @@ import numpy as np
 
 from .._validate import as_float_array, as_labels, choice, positive_int
 from .chain import chain_output_shape, scheme_after
+from .chunking import auto_chunk_size, bytes_per_sample
+from .heap import keep_freed_memory
 from .layer import Layer
 from .losses import LOSSES
 
@@ -43,6 +45,9 @@ class Sequential:
                 offset += n
             self._slices.append(entry)
         self.size = offset
+        # Backward stops at the first layer with parameters: nothing before it needs a gradient.
+        self._first_trainable = next((i for i, e in enumerate(self._slices) if e), len(self.layers))
+        self._chunk_sizes = {}  # per-sample input shape -> automatic chunk size
 
     # -- parameters -----------------------------------------------------------------------
     def init(self, seed=0):
@@ -115,14 +120,18 @@ class Sequential:
     def loss_and_grad(self, theta, X, y, loss="cross_entropy", chunk_size=None):
         """``(loss, grad)``: loss as a float, grad a new flat array like theta.
 
-        ``chunk_size`` bounds memory: the batch is processed in chunks and the chunk means are
-        combined with weights n_chunk / N (the same gradient, up to rounding).
+        The batch goes through forward and backward in chunks of ``chunk_size`` samples, the
+        chunk means combined with weights n_chunk / N (the same loss and gradient, up to
+        rounding). None (the default) sizes the chunks automatically (``chunk_size_for``): a few
+        MiB of activations each, which is fastest and keeps memory flat in the batch size.
         """
         theta, X, y, loss_fn = self._prepare(theta, X, y, loss)
+        keep_freed_memory()  # so each chunk reuses the last one's memory (nn.heap)
         params = self.unflatten(theta)
         grad = np.zeros_like(theta)
         n = X.shape[0]
-        if chunk_size is None or positive_int(chunk_size, "chunk_size") >= n:
+        chunk_size = self.chunk_size_for(X.shape[1:]) if chunk_size is None else positive_int(chunk_size, "chunk_size")
+        if chunk_size >= n:
             return self._backprop(params, self.unflatten(grad), X, y, loss_fn), grad
         part = np.empty_like(theta)
         part_views = self.unflatten(part)
@@ -134,6 +143,15 @@ class Sequential:
             grad += weight * part
         return total, grad
 
+    def chunk_size_for(self, sample_shape):
+        """The automatic chunk size for samples of shape ``sample_shape`` (e.g. (1, 28, 28)):
+        see ``nn.chunking``; measured once per shape on zero inputs and parameters."""
+        key = tuple(sample_shape)
+        if key not in self._chunk_sizes:
+            params = self.unflatten(np.zeros(self.size, dtype=self.dtype))
+            self._chunk_sizes[key] = auto_chunk_size(bytes_per_sample(self.layers, params, key, self.dtype))
+        return self._chunk_sizes[key]
+
     def _backprop(self, params, grad_views, X, y, loss_fn):
         """Forward with caches, then backward writing every layer's gradient into grad_views."""
         caches = []
@@ -142,8 +160,9 @@ class Sequential:
             h, cache = layer.forward(p, h)
             caches.append(cache)
         value, dout = loss_fn(h, y)
-        for i in range(len(self.layers) - 1, -1, -1):
-            dout, _ = self.layers[i].backward(params[i], dout, caches[i], grads=grad_views[i], need_dx=i > 0)
+        for i in range(len(self.layers) - 1, self._first_trainable - 1, -1):
+            dout, _ = self.layers[i].backward(params[i], dout, caches[i], grads=grad_views[i],
+                                              need_dx=i > self._first_trainable)
             caches[i] = None  # free activations as soon as they are used
         return value
 
