@@ -20,7 +20,7 @@ import numpy as np
 from .. import curvature
 from ..experiments.experiment import Experiment, load_data
 from ..models import build_model
-from ..training import Objective
+from ..training import Objective, TrainConfig
 from .options import HelpFormatter, UsageError, add_data_options, headless, integer, number
 
 SUFFIX = {"final": "theta", "best": "best_theta"}
@@ -91,10 +91,11 @@ def _load_theta(args):
 def cmd_curvature(args):
     name, theta = _load_theta(args)
     try:
-        exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation,
-                         val_fraction=args.val_fraction, data_seed=args.data_seed).validate()
+        exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation, head=args.head,
+                         val_fraction=args.val_fraction, data_seed=args.data_seed,
+                         train=TrainConfig(loss=args.loss)).validate()
         data = load_data(exp)
-        net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation)
+        net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation, head=exp.head)
         if theta.shape != (net.size,):
             raise ValueError(f"{name} holds {theta.size} parameters, the model {exp.model!r} on "
                              f"{args.dataset} needs {net.size}: give the run's --model/--dataset")

@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field, replace
 from .. import datasets
 from .._validate import choice, positive_int
 from ..datasets.dataset import check_val_fraction
-from ..models import ACTIVATIONS, DEFAULT_ACTIVATION, build_model, layout_for, parse_model
+from ..models import (ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_HEAD, backward_ratio, build_model, check_head,
+                      layout_for, parse_model)
 from ..training import METHODS, TrainConfig, train
 
 # TrainConfig fields that vary per run rather than being shared by the comparison.
@@ -31,6 +32,7 @@ class Experiment:
     dataset: str = "mnist5k"
     model: str = "mlp"
     activation: str | None = None          # None: the model's default (tanh MLP, ReLU CNN)
+    head: str = DEFAULT_HEAD               # output head: "linear" or "softmax" (models.py)
     val_fraction: float | None = None      # None: the loader's default split
     data_seed: int = 0                     # seed of the train/validation split
     methods: tuple = ("adam", "adam+cg")
@@ -60,6 +62,9 @@ class Experiment:
         if len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds must not repeat, got {list(seeds)}")
         train_cfg = replace(self.train, method=methods[0], seed=seeds[0]).validate()
+        check_head(self.head, train_cfg.loss)
+        if train_cfg.backward_ratio is None:     # price passes by the model's measured ratio
+            train_cfg = replace(train_cfg, backward_ratio=backward_ratio(self.model))
         return replace(self, activation=activation, methods=methods, seeds=seeds, train=train_cfg)
 
     def to_dict(self):
@@ -123,7 +128,7 @@ def run_experiment(experiment, data=None, progress=None, log=None, progress_ever
         for seed in experiment.seeds:
             for method in experiment.methods:
                 net = build_model(experiment.model, data.image_shape, data.n_classes,
-                                  experiment.activation)
+                                  experiment.activation, head=experiment.head)
                 callback = progress_callback(progress, log, progress_every)
                 run = train(net, data, config=experiment.train, progress=callback,
                             method=method, seed=seed)
@@ -166,7 +171,7 @@ def progress_line(run, row):
             f"cost {row['cost']:.1f}  {row['wall_time']:.1f} s")
 
 
-SECOND = {"cg": "CG", "lbfgs": "L-BFGS"}      # second phases: the swap line names them
+SECOND = {"cg": "CG", "pcg": "PCG", "lbfgs": "L-BFGS"}      # second phases: the swap line names them
 
 
 def swap_line(run):
@@ -180,8 +185,9 @@ def swap_line(run):
     every = run.config.get("check_every")
     if every:            # the rule's peak is over its checks, not over the epoch-end norms below
         rule += f" of the checks every {every} Adam steps"
-    why = {"adam+cg": rule, "adam+lbfgs": rule,
-           "fixed-split": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
+    why = {"adam+cg": rule, "adam+pcg": rule, "adam+lbfgs": rule,
+           "fixed-split": f"fixed split {run.config['split']:g}",
+           "fixed-split-pcg": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
     to = SECOND.get(run.rows[-1]["phase"], "CG")
     return (f"[{run.method} seed {run.seed}] swap to {to} after epoch {last['epoch']} ({why}; "
             f"largest epoch-end |g| {peak['grad_norm']:.3g} at epoch {peak['epoch']}, "
