@@ -1,10 +1,12 @@
 """The comparison's figures; each function takes a list of Runs and a path and writes a PNG.
 
-  plot_gradnorm_vs_loss  the paper's Fig. 5: gradient norm (y) against train loss (x),
+  plot_gradnorm_vs_loss  the paper's Fig. 5 (there: vit-mlp on CIFAR-10, "all variants ...
+                         qualitatively similar"): gradient norm (y) against train loss (x),
                          log-log, one panel per method; Adam phase and CG phase in the phase
                          colours, the gradient-norm peak and the swap marked.
-  plot_loss_vs_cost      the paper's Fig. 6: train loss against cost (epoch-equivalents of
-                         forward+backward work) and against wall time.
+  plot_loss_vs_cost      the paper's Fig. 6: train loss against cost (epoch-equivalents:
+                         gradient evaluations over the training set, a forward pass alone
+                         priced 1/(1+r); training/objective.py) and against wall time.
   plot_accuracy          validation accuracy against epochs.
 Each ``plot_*(runs, path)`` saves the figure that ``*_figure(runs)`` returns (tests inspect those).
 Colours are fixed per method (METHOD_COLORS) and per phase (PHASE_COLORS: Adam's colour is the

@@ -148,7 +148,7 @@ def record_trace(net, data, config=None, spec=None, include_data=False, **overri
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).validate()
     phases = {name for name, _ in METHODS[cfg.method].schedule}
     if not phases <= {"adam", "cg", "pcg"}:
-        raise ValueError(f"method must be one whose phases are Adam and (P)CG (the trace schema's), "
+        raise ValueError(f"method must be one whose phases are Adam and CG or PCG (the trace schema's), "
                          f"got {cfg.method!r} (phases {sorted(phases)})")
     theta0 = cfg.initial_theta(net)
     steps = {}                                   # epoch -> [(index, loss, |g|, |step|), ...]
