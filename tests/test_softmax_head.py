@@ -12,7 +12,7 @@ from cli_runner import run_cli
 from torch_reference import torch_loss_and_grad
 from minitwophase import nn
 from minitwophase.experiments.experiment import Experiment
-from minitwophase.models import DEFAULT_HEAD, HEADS, build_model, check_head
+from minitwophase.models import BACKWARD_RATIO, DEFAULT_HEAD, HEADS, build_model, check_head
 from minitwophase.training import TrainConfig
 
 
@@ -130,9 +130,17 @@ def test_head_and_init_scale_recorded_in_results_summary_and_trace(tmp_path, cap
     assert "--head softmax" in doc["config"]["command"]
     summary = (out / "summary.md").read_text()
     assert "softmax head, initial scale 0.1 x Glorot/He" in summary
+    assert doc["config"]["train"]["backward_ratio"] == BACKWARD_RATIO["mlp"]     # the measured price
+    assert f"r = {BACKWARD_RATIO['mlp']:g} the measured backward/forward time ratio" in summary
     code, _, err = run_cli(["trace", "--head", "softmax", "--epochs", "2", "--method", "adam",
                             "--out", str(tmp_path / "t.json")], capsys)
     assert code == 0, err
     header = json.loads((tmp_path / "t.json").read_text())["header"]
     assert header["config"]["head"] == "softmax"
     assert header["layout"][-1]["type"] == "Dense"    # the softmax head has no parameters
+
+
+def test_cli_backward_ratio_is_checked_and_named_by_its_flag(tmp_path, capsys):
+    code, _, err = run_cli(["run", "--dataset", "digits", "--backward-ratio", "0", "--epochs", "1",
+                            "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "--backward-ratio must" in err and len(err.strip().splitlines()) == 1

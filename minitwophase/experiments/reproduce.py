@@ -142,7 +142,7 @@ def run_cell(cell, seeds, out, log=print):
     """Train one cell, draw its figures; returns its JSON-ready record and the Outcome."""
     exp = experiment_for(cell, seeds)
     data = load_data(exp)
-    n_params = build_model(cell.model, data.image_shape, data.n_classes).size
+    n_params = build_model(cell.model, data.image_shape, data.n_classes, head=cell.head).size
     q = overdetermination(len(data.y_train), data.n_classes, n_params)
     log(f"== {cell.name}: {data.description}; {n_params} parameters, Q = {q:.2f}; "
         f"{len(exp.methods)} methods x {len(exp.seeds)} seeds x {cell.epochs} epochs")
