@@ -8,6 +8,15 @@ minitwophase as mtp``: ``nn``, ``optim``, ``datasets``, ``problems``, ``swap``, 
 Importing the package loads no plotting backend (the CLI and the tests choose Agg).
 The layers, bottom to top, are listed in README.md ("Where things go") and checked by
 tests/test_architecture.py.
+
+The paper (Hrycej, Bermeitinger, Pavone, Wiegand, Handschuh, "A Convexity-dependent Two-Phase
+Training Algorithm for Deep Neural Networks", KDIR 2025, arXiv 2510.25366), as this project
+reads it: Adam until the full-batch gradient norm falls to 0.9 x its peak (its Algorithm 1;
+its experiments used a fixed 30 % split), then CG, with the MSE loss "in all cases". It leaves
+silent what the MSE is taken on (raw outputs or softmax probabilities: ``--head``, models.py)
+and the initial scale ("small random values": ``--init-scale``, training/config.py); both
+are stated choices here. It names no framework (only its companion paper, Bermeitinger et al.
+2024, says Keras).
 """
 try:
     from . import datasets, models, nn, optim, peaks, problems, swap, training

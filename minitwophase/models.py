@@ -12,8 +12,9 @@ The paper's own models (Hrycej et al. 2025, Table 1), options as ``name:key=valu
 depth=3 encoder layers, heads=4, width=64 and (vit-mlp only) mlp=256 hidden units. The variants
 follow Bermeitinger et al. 2024: "nomlp" drops the MLP block, "wkewq" uses W_q as W_k
 (symmetric similarity), "wvwo" drops W_v and W_o. Where the papers are silent we chose, as
-the parameter counts the paper's Q column implies require (PAPER.md; the counts are 154,058 /
-54,794 / 42,506 / 17,930 on MNIST, all twelve ViT cells of Table 1 reproduced to Q's rounding):
+the parameter counts implied by the paper's Q column (Q = K x M / P, K training samples, M
+outputs, P parameters) require (the counts are 154,058 / 54,794 / 42,506 / 17,930 on MNIST,
+all twelve ViT cells of Table 1 reproduced to Q's rounding):
   - images zero-padded (centred, extra row/column at the bottom/right) to multiples of the
     patch, so 28x28 MNIST becomes 32x32; patch=8 gives 16 patches;
   - a biased linear patch projection, a class token, no position embedding (pos=1 adds one);
@@ -26,11 +27,26 @@ the parameter counts the paper's Q column implies require (PAPER.md; the counts 
   - initialisation ("small random values" in the paper): Glorot-uniform attention and patch
     weights, He-normal before GELU, Glorot-uniform head, zero biases, LayerNorm 1 and 0,
     class token and positions N(0, 0.02^2).
+Attention heads of vit-nomlp-wkewq-wvwo: Table 1 marks this row with a footnote whose text
+we do not have. Without W_v and W_o the parameter count is the same with one head or four
+(17,930 on MNIST), so Q cannot tell which the paper used; we keep the paper's four, and
+"vit-nomlp-wkewq-wvwo:heads=1" is the single-head reading.
 "vgg5": five weight layers, ReLU, 2x2 max pooling: images zero-padded to multiples of 8
 (MNIST to 32x32), conv3x3(width) - pool - conv3x3(2 width) - pool - conv3x3(2 width) - pool -
 Dense(hidden) - Dense(classes), all convolutions with padding 1; width=32, hidden=64 give
 121,994 parameters on MNIST, 122,570 on CIFAR-10 and 128,420 on CIFAR-100, each within the
 rounding of the paper's Q (4.9, 4.1, 38.9). The paper gives no layer list: this one is ours.
+
+The output head (``head``, the same for every family), a choice the paper leaves silent: it
+says only that the loss is "the mean squared error (MSE) in all cases", not whether the MSE is
+taken on the raw outputs of the last linear layer or on the probabilities of a softmax after it
+(the usual Keras classifier: ``Dense(classes, activation="softmax")`` with ``loss="mse"``).
+  "linear"   the network ends in its last Dense layer: MSE on raw outputs (cross-entropy on
+             logits);
+  "softmax"  nn.Softmax() follows it: MSE on probabilities. Cross-entropy already contains a
+             softmax, so ``loss="cross_entropy"`` with this head is refused (check_head).
+Both output heads draw the same theta from a seed (the softmax has no parameters and the last Dense
+keeps its Glorot initialisation), so the two are compared from one starting point.
 """
 from __future__ import annotations
 
@@ -56,10 +72,32 @@ KEYED = {**{name: VIT_OPTIONS for name in VIT_VARIANTS}, "vgg5": VGG_OPTIONS}
 MODELS = (*DEFAULT_WIDTHS, *KEYED)
 DEFAULT_ACTIVATION = {"mlp": "tanh", "cnn": "relu", "vgg5": "relu", **{name: "gelu" for name in VIT_VARIANTS}}
 FLAGS = ("pos", "bias")
+HEADS = ("linear", "softmax")     # the output head (module docstring)
+# The head every run uses unless told otherwise (--head): today's networks, MSE on raw outputs.
+DEFAULT_HEAD = "linear"
 POOLS = ("class", "mean")
 SPEC_HELP = ("'mlp[:W1,W2,...]', 'cnn[:C1,C2,...]', 'vgg5[:width=32,hidden=64]' or "
              "'vit-mlp', 'vit-nomlp', 'vit-nomlp-wkewq', 'vit-nomlp-wkewq-wvwo' "
              "[:depth=3,heads=4,width=64,mlp=256,patch=8,pos=0,bias=0,pool=class]")
+
+
+# The price of a backward pass in forward passes, per family (training/objective.py's cost):
+# r = t_fb / t_f - 1 measured by benchmarks/bench_passes.py (MNIST, one thread, this project's
+# 2-core machine under load; runs of 500, 1000 and 4000 samples gave mlp 0.57-1.01 (0.97 on
+# the full 4000), cnn 1.97-2.68, vgg5 2.93-3.02, vit-nomlp-wkewq-wvwo 1.57-1.71, vit-mlp
+# 1.90-2.32), rounded. Measured, not assumed: multiply-adds alone would say 2 everywhere.
+BACKWARD_RATIO = {"mlp": 1.0, "cnn": 2.0, "vgg5": 3.0, "vit": 1.8}
+
+
+def ratio_key(spec):
+    """The BACKWARD_RATIO row of a model spec ("vit" for every ViT variant)."""
+    kind = parse_model(spec)[0]
+    return "vit" if kind in VIT_VARIANTS else kind
+
+
+def backward_ratio(spec):
+    """The measured backward/forward time ratio of a model spec (BACKWARD_RATIO)."""
+    return BACKWARD_RATIO[ratio_key(spec)]
 
 
 def parse_model(spec):
@@ -199,10 +237,29 @@ def _pad_to_multiple(c, h, w, m):
     return [nn.ZeroPad2D((left, W - w - left, top, H - h - top))], (H, W)
 
 
-def build_model(spec, image_shape, n_classes, activation=None):
-    """A Sequential for inputs of shape ``image_shape`` = (C, H, W); refuses a model larger
-    than ``check_size`` allows (before any parameter is allocated)."""
-    check_size(spec, estimate_size(spec, image_shape, n_classes))
+def check_head(head, loss=None):
+    """``head`` if it is one of HEADS and fits ``loss``: cross-entropy takes logits, so it never
+    follows a softmax head (ValueError naming both)."""
+    if not isinstance(head, str) or head not in HEADS:
+        raise ValueError(f"head must be one of {', '.join(HEADS)}, got {head!r}")
+    if head == "softmax" and loss == "cross_entropy":
+        raise ValueError("head 'softmax' with loss 'cross_entropy': cross-entropy applies its own "
+                         "softmax to logits; use head 'linear' with loss 'cross_entropy', or loss "
+                         "'mse' with head 'softmax' (MSE on probabilities)")
+    return head
+
+
+def build_model(spec, input_shape, classes, activation=None, head=DEFAULT_HEAD):
+    """A Sequential for inputs of shape ``input_shape`` = (C, H, W) and ``classes`` outputs;
+    ``head="softmax"`` appends nn.Softmax() after the output layer (module docstring); refuses
+    a model larger than ``check_size`` allows, before any parameter is allocated."""
+    check_head(head)
+    check_size(spec, estimate_size(spec, input_shape, classes))   # before any allocation
+    net = _body(spec, input_shape, classes, activation)
+    return nn.Sequential([*net.layers, nn.Softmax()]) if head == "softmax" else net
+
+
+def _body(spec, image_shape, n_classes, activation):
     kind, options = parse_model(spec)
     activation = DEFAULT_ACTIVATION[kind] if activation is None else activation
     if activation not in ACTIVATIONS:

@@ -78,6 +78,7 @@ def test_granularity_quick_writes_its_files(tmp_path):
     data = json.loads((tmp_path / "granularity.json").read_text())
     assert [r["interval"] for r in data["cells"][0]["intervals"]] == list(granularity.INTERVALS)
     md = (tmp_path / "granularity.md").read_text()
+    assert "output head and initial scale (both silent in the paper): linear head" in md
     assert "| K (steps) |" in md.replace("  ", " ") or "K (steps)" in md
     assert (tmp_path / "granularity.png").stat().st_size > 1000
 
@@ -95,6 +96,8 @@ def test_table_protocols_quick_write_files_and_tables(tmp_path, capsys, name, mo
     assert "fixed-split seed 0" in cell["curvature"]          # the probe ran at the fixed split's swap
     md = (tmp_path / f"{proto.name}.md").read_text()
     assert f"--protocol {name} --quick" in md
+    assert "output head and initial scale (both silent in the paper): linear head (MSE on raw outputs), " \
+           "initial scale 1 x Glorot/He" in md
     for heading in ("## At equal epochs", "## At equal cost", "## Curvature at the swap", "## Figures"):
         assert heading in md
     for f in cell["figures"]:

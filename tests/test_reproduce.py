@@ -21,6 +21,8 @@ def test_quick_reproduction_writes_every_row(quick):
     out, doc, lines = quick
     assert doc["complete"]
     md = (out / "table1.md").read_text()
+    assert "output head and initial scale (both silent in the paper): linear head" in md
+    assert all(c["head"] == "linear" and c["init_scale"] == 1.0 for c in doc["cells"])
     data = json.loads((out / "table1.json").read_text())
     assert [c["cell"] for c in data["cells"]] == [c.name for c in rp.QUICK_CELLS]
     for cell in rp.QUICK_CELLS:
@@ -96,3 +98,16 @@ def test_cli_errors_found_later_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(e.startswith("minitwophase: error:") for e in err)
     assert not (tmp_path / "table1.md").exists()
+
+
+def test_cells_name_and_label_a_non_default_head_and_scale():
+    cell = rp.Cell("digits", "mlp", 5, head="softmax", init_scale=0.1)
+    assert cell.name == "digits-mlp-softmax-init0.1" and rp.Cell("digits", "mlp", 5).name == "digits-mlp"
+    exp = rp.experiment_for(cell, (0,))
+    assert exp.head == "softmax" and exp.train.init_scale == 0.1
+    record = {"model": "mlp", "head": "softmax", "init_scale": 0.1}
+    assert rp.model_label(record) == "mlp (softmax head, init 0.1)"
+    assert rp.model_label({"model": "cnn"}) == "cnn"
+    line = rp.choices_line([record, {"model": "cnn"}])
+    assert "linear head (MSE on raw outputs), initial scale 1 x Glorot/He" in line
+    assert "softmax head (MSE on probabilities), initial scale 0.1 x Glorot/He" in line

@@ -51,7 +51,7 @@ def test_one_way_and_peak_includes_current():
 
 
 def algorithm_1(grad_norms, gnfact):
-    """PAPER.md Algorithm 1, literally: returns the `adam` flag after each check."""
+    """The paper's Algorithm 1 (Hrycej et al. 2025), literally: returns the `adam` flag after each check."""
     adam, gnmax, flags = True, 0.0, []
     for gn in grad_norms:
         if adam:

@@ -68,6 +68,8 @@ def torch_layer(layer, p, h):
         return e + p["pos"] if layer.positions is not None else e
     if isinstance(layer, nn.TokenPool):
         return h[:, 0] if layer.mode == "class" else h.mean(dim=1)
+    if isinstance(layer, nn.Softmax):
+        return torch.softmax(h, dim=-1)
     return {nn.ReLU: torch.relu, nn.Tanh: torch.tanh, nn.Sigmoid: torch.sigmoid,
             nn.GELU: F.gelu}[type(layer)](h)
 

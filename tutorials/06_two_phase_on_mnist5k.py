@@ -137,6 +137,12 @@ for run in (adam, twophase):
 #   a robust fit over a trailing window of 10 epochs, swaps after 3 epochs below 0.9 x the
 #   smoothed peak on the falling side: later, by design.
 # - `fixed-split`: what the paper's experiments actually did, Adam for 30 % of the epochs.
+#
+# Two more methods keep these swaps and change what runs after them: `adam+pcg` (the 0.9 rule)
+# and `fixed-split-pcg` (the 30 % split) run CG preconditioned by Adam's own scaling at the
+# swap, M = diag(sqrt(v_hat) + eps) (Nocedal & Wright Section 5.2; using Adam's diagonal is
+# this project's choice, not the paper's). Try them with `minitwophase run --methods
+# adam,adam+cg,adam+pcg`.
 
 # %%
 for label, method, extra in (("smoothed", "adam+cg", {"swap_mode": "smoothed"}),

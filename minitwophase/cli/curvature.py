@@ -25,7 +25,7 @@ from .._validate import positive_int
 from ..curvature.probe import check_options
 from ..experiments.experiment import Experiment, load_data
 from ..models import MAX_PARAMETERS, build_model
-from ..training import Objective
+from ..training import Objective, TrainConfig
 from .options import HelpFormatter, UsageError, add_data_options, headless, integer, number
 
 SUFFIX = {"final": "theta", "best": "best_theta"}
@@ -154,10 +154,11 @@ def cmd_curvature(args):
     _check_options(args)
     name, theta = _load_theta(args)
     try:
-        exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation,
-                         val_fraction=args.val_fraction, data_seed=args.data_seed).validate()
+        exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation, head=args.head,
+                         val_fraction=args.val_fraction, data_seed=args.data_seed,
+                         train=TrainConfig(loss=args.loss)).validate()
         data = load_data(exp)
-        net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation)
+        net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation, head=exp.head)
         if theta.shape != (net.size,):
             raise UsageError(f"{PARAMS} {args.params}: array {name!r} holds {theta.size} parameters, "
                              f"the model {exp.model!r} on {args.dataset} needs {net.size}: give the "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..models import ACTIVATIONS, DEFAULT_WIDTHS
+from ..models import ACTIVATIONS, DEFAULT_HEAD, DEFAULT_WIDTHS, HEADS
 from ..nn.losses import LOSSES
 from ..optim import LINE_SEARCHES
 from ..optim.cg_beta import BETAS
@@ -201,6 +201,10 @@ def add_data_options(parser, dataset="mnist5k", model="mlp"):
                       "per width, default 8,16)")
     data.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
                       help="hidden activation; default tanh for mlp, relu for cnn")
+    data.add_argument("--head", choices=HEADS, default=DEFAULT_HEAD,
+                      help="output head: linear (MSE on raw outputs) or softmax (MSE on "
+                      "probabilities, a Keras classifier's; not with --loss cross_entropy); the "
+                      "paper does not say which")
     data.add_argument("--loss", choices=tuple(LOSSES), default="mse",
                       help="mse on one-hot targets is the paper's loss")
     return data
@@ -234,12 +238,17 @@ def add_training_options(group, epochs=DEFAULT_EPOCHS,
     group.add_argument("--lbfgs-memory", type=integer, default=d.lbfgs_memory, metavar="M",
                        help="pairs (s, y) L-BFGS keeps (method adam+lbfgs)")
     group.add_argument("--init-scale", type=number, default=d.init_scale, metavar="S",
-                       help="multiply the initial parameters by S (small initialisation: lesson 05)")
+                       help="multiply the initial Glorot/He parameters by S (the paper says only "
+                       "'small random values'; small initialisation: lesson 05)")
+    group.add_argument("--backward-ratio", type=number, default=None, metavar="R",
+                       help="price of a backward pass in forward passes, for the cost column "
+                       "(cost = (F + R B) / ((1 + R) N)); default: the model's ratio measured by "
+                       "benchmarks/bench_passes.py")
 
 
 TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "loss", "swap_factor", "swap_mode", "check_every",
                  "split", "cg_beta", "cg_line_search", "cg_gtol", "momentum", "lbfgs_memory",
-                 "init_scale")
+                 "init_scale", "backward_ratio")
 
 
 def train_options(args):

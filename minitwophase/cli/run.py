@@ -34,8 +34,10 @@ def add_commands(subparsers):
         "Writes results.json (everything needed to repeat the run, incl. package versions and "
         "the equivalent command line), history.csv (one row per method/seed/epoch), params.npz "
         "(final and best parameters), three figures and summary.md (tables at equal epochs and "
-        "at equal cost) into --out. Cost = epoch-equivalents of forward+backward passes over "
-        "the training set (CG line-search evaluations included). With no options: Adam vs "
+        "at equal cost) into --out. Cost = epoch-equivalents of gradient evaluations over "
+        "the training set, a forward pass priced 1/(1+r) and a backward pass r/(1+r) with r the "
+        "model's measured backward/forward time ratio (--backward-ratio; CG line-search "
+        "evaluations included). With no options: Adam vs "
         "Adam+CG on the bundled MNIST-5k with a 784-128-10 tanh MLP and MSE loss.",
         epilog="history.csv and results.json (state \"running\") are written while training, "
         "so even a killed run keeps its history. Ctrl-C stops training (or the figures), writes "
@@ -79,7 +81,7 @@ def add_commands(subparsers):
 def experiment_from_args(args):
     train = TrainConfig(**train_options(args), chunk_size=args.chunk_size,
                         curvature_every=args.curvature_every, save_checkpoints=args.save_checkpoints)
-    exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation,
+    exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation, head=args.head,
                      val_fraction=args.val_fraction, data_seed=args.data_seed,
                      methods=args.methods, seeds=args.seeds, train=train)
     return exp.validate()

@@ -51,9 +51,9 @@ def _nonneg(text):
 
 def _phases(text):
     items = [p.strip() for p in text.split(",")]
-    bad = [p for p in items if p not in ("init", "adam", "cg")]
+    bad = [p for p in items if p not in ("init", "adam", "cg", "pcg")]
     if bad or not items:
-        raise argparse.ArgumentTypeError(f"expected phases from init, adam, cg (comma-separated), got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected phases from init, adam, cg, pcg (comma-separated), got {text!r}")
     return tuple(items)
 
 
@@ -118,7 +118,7 @@ def cmd_trace(args):
     with StopSignals() as stop:
         try:
             with stop.armed():
-                trace = T.trace_run(dataset=args.dataset, model=args.model, activation=args.activation,
+                trace = T.trace_run(dataset=args.dataset, model=args.model, activation=args.activation, head=args.head,
                                     val_fraction=args.val_fraction, data_seed=args.data_seed,
                                     include_data=args.with_data, method=args.method, seed=args.seed,
                                     **train_options(args))
@@ -134,7 +134,7 @@ def cmd_trace(args):
     h = trace.header
     kinds = [r["kind"] for r in trace.records]
     print(f"{len(trace.records)} records ({kinds.count('minibatch')} Adam steps, {kinds.count('epoch')} "
-          f"Adam epochs, {kinds.count('cg')} CG iterations; swap after epoch {h['swap_epoch']}); "
+          f"Adam epochs, {kinds.count('cg') + kinds.count('pcg')} CG iterations; swap after epoch {h['swap_epoch']}); "
           f"{h['status']}: {h['message']}")
     print("wrote " + ", ".join(str(p) for p in paths))
     if stop.stopped or h["status"] == "interrupted":

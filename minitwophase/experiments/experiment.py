@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field, replace
 from .. import datasets
 from .._validate import choice, positive_int
 from ..datasets.dataset import check_val_fraction
-from ..models import ACTIVATIONS, DEFAULT_ACTIVATION, build_model, layout_for, parse_model
+from ..models import (ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_HEAD, backward_ratio, build_model, check_head,
+                      layout_for, parse_model)
 from ..training import METHODS, TrainConfig, train
 
 # TrainConfig fields that vary per run rather than being shared by the comparison.
@@ -36,6 +37,7 @@ class Experiment:
     dataset: str = "mnist5k"
     model: str = "mlp"
     activation: str | None = None          # None: the model's default (tanh MLP, ReLU CNN)
+    head: str = DEFAULT_HEAD               # output head: "linear" or "softmax" (models.py)
     val_fraction: float | None = None      # None: the loader's default split
     data_seed: int = 0                     # seed of the train/validation split
     methods: tuple = ("adam", "adam+cg")
@@ -68,6 +70,9 @@ class Experiment:
         if len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds must not repeat, got {list(seeds)}")
         train_cfg = replace(self.train, method=methods[0], seed=seeds[0]).validate()
+        check_head(self.head, train_cfg.loss)
+        if train_cfg.backward_ratio is None:     # price passes by the model's measured ratio
+            train_cfg = replace(train_cfg, backward_ratio=backward_ratio(self.model))
         resolved = replace(self, activation=activation, methods=methods, seeds=seeds, train=train_cfg)
         resolved._checked = True        # not a field: replace() and from_dict() copies are rechecked
         return resolved
@@ -132,7 +137,8 @@ def load_data(experiment):
 def build_net(experiment, data):
     """The experiment's network for the data (errors as models.build_model). One network
     serves every run: it holds no parameters (theta is the run's, from its seed)."""
-    return build_model(experiment.model, data.image_shape, data.n_classes, experiment.activation)
+    return build_model(experiment.model, data.image_shape, data.n_classes, experiment.activation,
+                       head=experiment.head)
 
 
 def run_experiment(experiment, data=None, progress=None, log=None, progress_every=10, outcome=None,
@@ -205,7 +211,7 @@ def progress_line(run, row):
             f"cost {row['cost']:.1f}  {row['wall_time']:.1f} s")
 
 
-SECOND = {"cg": "CG", "lbfgs": "L-BFGS"}      # second phases: the swap line names them
+SECOND = {"cg": "CG", "pcg": "PCG", "lbfgs": "L-BFGS"}      # second phases: the swap line names them
 
 
 def swap_line(run):
@@ -218,8 +224,9 @@ def swap_line(run):
     factor, smoothed = run.config["swap_factor"], run.config.get("swap_mode") == "smoothed"
     rule = (f"{'smoothed ' if smoothed else ''}{factor:g} rule: the check fell to <= {factor:g} x "
             "the detector peak")
-    why = {"adam+cg": rule, "adam+lbfgs": rule,
-           "fixed-split": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
+    why = {"adam+cg": rule, "adam+pcg": rule, "adam+lbfgs": rule,
+           "fixed-split": f"fixed split {run.config['split']:g}",
+           "fixed-split-pcg": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
     to = SECOND.get(run.rows[-1]["phase"], "CG")
     return (f"[{run.method} seed {run.seed}] swap to {to} after epoch {last['epoch']} ({why}; "
             f"{peaks.detector_words()}; {peaks.largest_words()})")

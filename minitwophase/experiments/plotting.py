@@ -1,11 +1,13 @@
 """The comparison's figures; each function takes a list of Runs and a path and writes a PNG.
 
-  plot_gradnorm_vs_loss  the paper's Fig. 5: gradient norm (y) against train loss (x),
+  plot_gradnorm_vs_loss  the paper's Fig. 5 (there: vit-mlp on CIFAR-10, "all variants ...
+                         qualitatively similar"): gradient norm (y) against train loss (x),
                          log-log, one panel per method; Adam phase and CG phase in the phase
                          colours, the detector peak, the largest epoch-end |g| and the swap
                          marked (all read from Run.peaks, the run's one GradNormSummary).
-  plot_loss_vs_cost      the paper's Fig. 6: train loss against cost (epoch-equivalents of
-                         forward+backward work) and against wall time.
+  plot_loss_vs_cost      the paper's Fig. 6: train loss against cost (epoch-equivalents:
+                         gradient evaluations over the training set, a forward pass alone
+                         priced 1/(1+r); training/objective.py) and against wall time.
   plot_accuracy          validation accuracy against epochs.
 Each ``plot_*(runs, path)`` saves the figure that ``*_figure(runs)`` returns (tests inspect those).
 Colours are fixed per method (METHOD_COLORS) and per phase (PHASE_COLORS: Adam's colour is the
@@ -28,12 +30,12 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from .._json import write_atomic
 
 METHOD_COLORS = {"adam": "tab:blue", "adam+cg": "tab:orange", "fixed-split": "tab:green",
-                 "cg": "tab:red"}
+                 "cg": "tab:red", "adam+pcg": "tab:purple", "fixed-split-pcg": "tab:olive"}
 PHASE_COLORS = {"adam": METHOD_COLORS["adam"], "cg": METHOD_COLORS["cg"]}   # first / second phase
-PHASE_NAMES = {"adam": "Adam", "sgd": "SGD", "cg": "CG", "lbfgs": "L-BFGS"}
+PHASE_NAMES = {"adam": "Adam", "sgd": "SGD", "cg": "CG", "pcg": "PCG", "lbfgs": "L-BFGS"}
 FIGURES = {"gradnorm_vs_loss": "fig_gradnorm_vs_loss.png", "loss_vs_cost": "fig_loss_vs_cost.png",
            "accuracy": "fig_accuracy.png"}
-_EXTRA = ("tab:purple", "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan")
+_EXTRA = ("tab:brown", "tab:pink", "tab:gray", "tab:cyan")
 
 
 def method_color(method, methods=()):
@@ -111,7 +113,7 @@ def gradnorm_vs_loss_figure(runs):
         for k, run in enumerate(group):
             loss, gnorm = _positive(run.column("train_loss")), _positive(run.column("grad_norm"))
             phases = [r["phase"] for r in run.rows]
-            cg = np.array([p in ("cg", "lbfgs") for p in phases])      # the second phase
+            cg = np.array([p in ("cg", "pcg", "lbfgs") for p in phases])      # the second phase
             # the CG curve starts at the last Adam point so the two phases join up
             first_cg = int(np.argmax(cg)) if cg.any() else len(cg)
             adam_idx = np.arange(0, first_cg)
@@ -194,7 +196,7 @@ def plot_loss_vs_cost(runs, path):
 def loss_vs_cost_figure(runs):
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     _by_method(axes[0], runs, "cost", "train_loss")
-    axes[0].set_xlabel("cost (epoch-equivalents of forward+backward passes)")
+    axes[0].set_xlabel("cost (epoch-equivalents: gradient evaluations over the training set)")
     _by_method(axes[1], runs, "wall_time", "train_loss")
     axes[1].set_xlabel("training wall time (s)")
     for ax in axes:

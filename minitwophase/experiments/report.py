@@ -17,8 +17,8 @@ Files written by ``save_results(outcome, out_dir)`` (or, step by step, by the co
 
 Comparisons (the summary): per method, mean and sample std (ddof=1) over seeds of
   * at equal epochs: each run at its final epoch (train loss, train acc, val loss, val acc);
-  * at equal cost: budget = the smallest final cost (epoch-equivalents of forward+backward
-    work) among the runs that were not interrupted; each run is read at its last epoch with
+  * at equal cost: budget = the smallest final cost (epoch-equivalents, training/objective.py:
+    (F + r B) / ((1 + r) N) for F, B samples forward and backward) among the runs that were not interrupted; each run is read at its last epoch with
     cost <= budget. An interrupted run that stopped short of the budget is left out of that
     table (named under it). Train accuracy is measured only at the end of a run, so the
     equal-cost table has none.
@@ -126,9 +126,9 @@ def summarize(runs):
             "largest_checked_epoch": peaks.detector_epoch, "peak_passed": peaks.peak_passed,
             "best_epoch": r.best_epoch, "single_peak": peaks.verdict == "single",
             "peak_message": peaks.report["message"], "peaks": peaks.sentence(),
-            "grad_norm_summary": peaks.to_dict(), "final": {k: r.rows[-1][k] for k in COLUMNS},
+            "grad_norm_summary": peaks.to_dict(), "final": {k: r.rows[-1].get(k) for k in COLUMNS},
             "final_train_acc": r.final_train_acc,
-            "at_budget": None if at is None else {k: at[k] for k in COLUMNS},
+            "at_budget": None if at is None else {k: at.get(k) for k in COLUMNS},
             "curvature": curvature_digest(r)})
     return {"equal_epochs": equal_epochs,
             "equal_cost": {"budget": budget, "rows": equal_cost,
@@ -201,7 +201,7 @@ def format_tables(summary):
     short = summary["equal_cost"]["short_of_budget"]
     parts = ["At equal epochs (each run at its final epoch; mean ± std over seeds):",
              equal_epochs_table(summary), "",
-             f"At equal cost (budget {budget:.1f} epoch-equivalents of forward+backward work; "
+             f"At equal cost (budget {budget:.1f} epoch-equivalents of gradient evaluations; "
              "each run at its last epoch within it):", equal_cost_table(summary)]
     if short:
         parts.append(f"Left out (interrupted before the budget): {', '.join(short)}")
@@ -282,7 +282,8 @@ def summary_markdown(doc, figures=(), runs=None):
     lines = ["# minitwophase comparison", "",
              f"Repeat with: `{cfg['command']}`", "",
              f"- data: {doc['dataset']}",
-             f"- model: {cfg['model']} ({cfg['activation']}), loss {cfg['train']['loss']}, "
+             f"- model: {cfg['model']} ({cfg['activation']}), {cfg.get('head', 'linear')} head, "
+             f"initial scale {cfg['train'].get('init_scale', 1.0):g} x Glorot/He, loss {cfg['train']['loss']}, "
              f"batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']:g}",
              f"- swap: factor {cfg['train']['swap_factor']:g}, mode {cfg['train']['swap_mode']}; "
              f"CG beta {cfg['train']['cg_beta']}, line search {cfg['train']['cg_line_search']}",
@@ -290,8 +291,10 @@ def summary_markdown(doc, figures=(), runs=None):
              "## At equal epochs", "", "Each run at its final epoch; mean ± sample std over seeds.", "",
              equal_epochs_table(summary), "",
              "## At equal cost", "",
-             f"Budget: {summary['equal_cost']['budget'] or 0:.1f} epoch-equivalents of forward+backward "
-             "work (the smallest final cost among the runs); each run at its last epoch within it.", "",
+             f"Budget: {summary['equal_cost']['budget'] or 0:.1f} epoch-equivalents (the smallest final "
+             "cost among the runs); each run at its last epoch within it. One epoch-equivalent = one "
+             "gradient evaluation over the training set; a forward pass alone is priced 1/(1+r), r = "
+             f"{cfg['train'].get('backward_ratio') or 1.0:g} the measured backward/forward time ratio.", "",
              equal_cost_table(summary), ""]
     if summary["equal_cost"]["short_of_budget"]:
         lines += ["Left out (interrupted before the budget): "

@@ -16,11 +16,12 @@ from .patch import PatchEmbedding
 from .pooling import AvgPool2D, MaxPool2D
 from .residual import Residual
 from .sequential import Sequential
+from .softmax import Softmax
 from .token_pool import TokenPool
 
 __all__ = [
     "Layer", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
-    "ReLU", "Tanh", "Sigmoid", "GELU", "ZeroPad2D", "LayerNorm", "SelfAttention", "Residual",
+    "ReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "ZeroPad2D", "LayerNorm", "SelfAttention", "Residual",
     "PatchEmbedding", "TokenPool", "Sequential", "LOSSES", "cross_entropy", "mse",
     "numerical_gradient", "relative_error", "check_layer", "check_network",
 ]

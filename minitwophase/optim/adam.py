@@ -7,7 +7,8 @@
 
 This is torch.optim.Adam (no weight decay, no amsgrad). With ``epsilon_hat=True`` eps is the
 paper's epsilon-hat (end of Section 2), added to sqrt(v_t) *before* bias correction, as
-Keras/TensorFlow do (the paper this project reproduces trained in Keras):
+Keras/TensorFlow do (the paper names no framework; its companion paper, Bermeitinger et al.
+2024, says Keras):
 
     theta_t = theta_{t-1} - lr sqrt(1 - beta2**t) / (1 - beta1**t) * m_t / (sqrt(v_t) + eps)
 

@@ -5,7 +5,7 @@ from its one table: methods from ``methods.METHODS``, losses from ``nn.losses.LO
 from ``optim.Adam`` itself (lr >= 0), swap factor and mode from ``SwapDetector.check_options``,
 betas from ``optim.cg_beta.BETAS``, line searches from ``optim.LINE_SEARCHES``, the gradient
 tolerance with ``optim.NonlinearCG``'s bound (>= 0), momentum from ``optim.SGD`` ([0, 1)),
-the L-BFGS memory as ``optim.LBFGS``'s m (>= 1), init_scale > 0.
+the L-BFGS memory as ``optim.LBFGS``'s m (>= 1), init_scale > 0, backward_ratio > 0 (or None).
 """
 from __future__ import annotations
 
@@ -37,7 +37,13 @@ class TrainConfig:
     check_every: int | None = None    # None: check the swap rule once per epoch; K: every K Adam steps
     momentum: float = 0.9             # method "sgd" (optim.SGD)
     lbfgs_memory: int = 10            # method "adam+lbfgs": pairs (s, y) kept (optim.LBFGS's m)
-    init_scale: float = 1.0           # theta_0 = init_scale x net.init(seed) (lesson 05's small init)
+    # theta_0 = init_scale x net.init(seed). The paper says only "small random values" and
+    # names no scheme; 1.0 keeps the standard Glorot/He draws (Keras, the framework only the
+    # companion paper names, draws Glorot by default); a smaller scale is one option away.
+    init_scale: float = 1.0
+    # Price of a backward pass in forward passes (objective.py's cost); None: 1.0 in a bare
+    # train(), the model's measured ratio (models.BACKWARD_RATIO) through an Experiment.
+    backward_ratio: float | None = None
     curvature_every: int | None = None  # None: off; K: Hessian extremes every K epochs, the swap, peak, end
     save_checkpoints: int | None = None  # None: off; K: keep theta every K epochs (run.checkpoints)
 
@@ -70,4 +76,6 @@ class TrainConfig:
         SGD(lr=self.lr, momentum=self.momentum)       # SGD's own bounds (momentum in [0, 1))
         positive_int(self.lbfgs_memory, "lbfgs_memory")
         real_number(self.init_scale, "init_scale", low=0.0, low_open=True)
+        if self.backward_ratio is not None:
+            real_number(self.backward_ratio, "backward_ratio", low=0.0, low_open=True)
         return self

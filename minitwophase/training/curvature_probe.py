@@ -10,9 +10,10 @@ per-epoch parameter checkpoints, both diagnostics that never touch the method's 
     is only known afterwards, so theta is copied at each new maximum and measured at the swap
     (or at the end);
   - the end of the run (``at_end``; not after divergence or Ctrl-C).
-It pays through an Objective of its own on the same training data, so its passes land in
-``diag_cost`` (cumulative epoch-equivalents, as ``cost``; a late peak measurement is paid in
-the row that triggered it) and never in ``cost``; it draws its probe vectors from its own
+It pays through an Objective of its own on the same training data (``objective.spawn()``:
+each Hessian-vector product is two full-batch gradients, a forward and a backward pass each),
+so its passes land in ``diag_cost`` (cumulative epoch-equivalents, priced as ``cost``; a late
+peak measurement is paid in the row that triggered it) and never in ``cost``; it draws its probe vectors from its own
 generator (seed ``seed + epoch``), never from the run's streams, so with and without it the
 run's rows (but wall_time), theta and every other number are bit-identical.
 
@@ -29,7 +30,6 @@ import numpy as np
 
 from .._validate import positive_int
 from ..curvature import convex_verdict, probe
-from .objective import Objective
 
 #: Row keys the probe adds (None where not measured; diag_cost on every row).
 CURVATURE_COLUMNS = ("lambda_min", "lambda_max", "curvature_ratio", "negative_mass", "diag_cost")
@@ -57,8 +57,7 @@ class CurvatureProbe:
 
     def __call__(self, epoch, theta, objective, run, swapped):
         if self.objective is None:
-            self.objective = Objective(objective.net, objective.X, objective.y, objective.loss,
-                                       objective.chunk_size)
+            self.objective = objective.spawn()     # its own ledger, priced as the method's
             run.curvature = []
         index = len(run.rows) - 1
         row = run.rows[index]

@@ -3,11 +3,14 @@
 Rows are plain dicts so a run round-trips through JSON (``to_dict``/``from_dict``) and CSV.
 Row keys (None where a key does not apply):
   epoch       0 for the initial point, then 1, 2, ...
-  phase       "init" or a phase of phases.PHASES ("adam", "sgd", "cg", "lbfgs")
+  phase       "init" or a phase of phases.PHASES ("adam", "sgd", "cg", "pcg", "lbfgs")
   train_loss  full training-set loss at the end of the epoch
   grad_norm   2-norm of the full training-set gradient there (what the detector sees)
   val_loss, val_acc   on the validation set (measurement only: not in cost or wall_time)
-  cost        cumulative epoch-equivalents of forward+backward work (see objective.py)
+  cost        cumulative epoch-equivalents of work, (F + r B) / ((1 + r) N) (objective.py)
+  forward_passes, backward_passes   the raw counts behind it: cumulative samples pushed
+              forward (F) and backward (B), in full-batch passes (F / N, B / N)
+  macs        cumulative multiply-adds, m (F + 2 B) (objective.py)
   wall_time   cumulative seconds of training work (Adam steps, gradient-norm measurement, CG)
   cg_alpha, cg_beta, cg_restart, cg_nfev   the CG (or L-BFGS: beta nan) iteration of this epoch
   lambda_min, lambda_max, curvature_ratio, negative_mass, diag_cost   only with curvature_every
@@ -25,7 +28,7 @@ from .._json import jsonable
 from ..peaks import VERDICTS, GradNormSummary, checks_words
 
 COLUMNS = ("epoch", "phase", "train_loss", "grad_norm", "val_loss", "val_acc", "cost",
-           "wall_time", "cg_alpha", "cg_beta", "cg_restart", "cg_nfev")
+           "forward_passes", "backward_passes", "macs", "wall_time", "cg_alpha", "cg_beta", "cg_restart", "cg_nfev")
 
 #: How a run ended (README, "How a run ends"): "completed" (all epochs), "converged" (CG met
 #: its gradient tolerance), "diverged" (loss NaN/inf or above trainer.DIVERGENCE_FACTOR x the

@@ -1,7 +1,7 @@
 """The methods compared, each a schedule of phases: the one table of methods (``METHODS``).
 
 A schedule is a tuple of steps ``(phase, ends)``: ``phase`` names a phase of phases.py
-("adam" / "sgd": one epoch on minibatches, "cg" / "lbfgs": one iteration on the full batch), run once
+("adam" / "sgd": one epoch on minibatches, "cg" / "pcg" / "lbfgs": one iteration on the full batch), run once
 per epoch until ``ends(epoch, swapped, config)`` is True after an epoch, then the next step
 takes over (one-way). The last step runs to the end of the budget. ``swapped`` is the swap
 rule's verdict at that epoch (swap.SwapDetector, fed by phases.SwapCheck).
@@ -9,6 +9,9 @@ rule's verdict at that epoch (swap.SwapDetector, fed by phases.SwapCheck).
   "adam"         Adam for every epoch (the swap rule still watches, for the plots).
   "adam+cg"      Adam until the swap rule fires, then nonlinear CG: the paper's Algorithm 1.
   "fixed-split"  Adam for round(split x epochs) epochs, then CG (the paper's experiments: 0.3).
+  "adam+pcg"     as "adam+cg", with CG preconditioned by Adam's sqrt(v_hat) + eps at the swap
+                 (phases.PCGPhase; N&W Section 5.2).
+  "fixed-split-pcg"  as "fixed-split", with that preconditioned CG.
   "cg"           CG from the first epoch.
   "adam+lbfgs"   Adam until the swap rule fires, then L-BFGS: does CG matter after the swap,
                  or would any curvature-aware method do?
@@ -46,6 +49,10 @@ METHODS = {
                       (("adam", at_swap), ("cg", never))),
     "fixed-split": Method("Adam for a fixed share (--split) of the epochs, then CG",
                           (("adam", at_split), ("cg", never))),
+    "adam+pcg": Method("Adam until the gradient-norm swap rule fires, then CG preconditioned by "
+                       "Adam's sqrt(v_hat) + eps at the swap", (("adam", at_swap), ("pcg", never))),
+    "fixed-split-pcg": Method("Adam for a fixed share (--split) of the epochs, then CG "
+                              "preconditioned by Adam's sqrt(v_hat) + eps", (("adam", at_split), ("pcg", never))),
     "cg": Method("nonlinear CG from the first epoch", (("cg", never),)),
     "adam+lbfgs": Method("Adam until the gradient-norm swap rule fires, then L-BFGS",
                          (("adam", at_swap), ("lbfgs", never))),

@@ -9,6 +9,9 @@ A new phase: a class with that interface, registered in ``PHASES``.
              full-batch loss and gradient norm at its end (the epoch's row).
   CGPhase    one nonlinear CG iteration on the full batch (N&W Alg. 5.4, optim.NonlinearCG);
              its state (direction, previous gradient, restarts) carries over between epochs.
+  PCGPhase   CGPhase preconditioned by Adam's second moments at the swap (N&W Section 5.2):
+             M = diag(sqrt(v_hat) + eps), fixed for the whole CG phase. The trainer hands it
+             the phase before it (``take_over``), whose Adam state it reads.
   SGDPhase   as AdamPhase with SGD + classical momentum (optim.SGD; lr, momentum).
   LBFGSPhase one L-BFGS iteration on the full batch (N&W Alg. 7.5, optim.LBFGS, memory
              ``lbfgs_memory``, strong Wolfe search, gtol ``cg_gtol``); its pairs carry over.
@@ -145,9 +148,54 @@ class CGPhase:
         return EpochResult(theta, None if rec is None else cg.f, None if rec is None else rec.gnorm,
                            swapped, rec, cg.done, status, cg.message if cg.done else "")
 
+    def make_stepper(self, c, theta, **options):
+        fun, jac = self.evaluations()
+        return NonlinearCG(fun, theta, beta=c.cg_beta, line_search=c.cg_line_search,
+                           gtol=c.cg_gtol, jac=jac, **options)
+
+    def evaluations(self):
+        """(fun, jac) for NonlinearCG: f-only probes (golden section, QuadStep) should pay a
+        forward pass only, so ``fun`` is ``objective.value`` and the gradient comes from
+        ``jac`` when NonlinearCG evaluates f and g separately (FORWARD_ONLY_PROBES)."""
+        if FORWARD_ONLY_PROBES:
+            return self.objective.value, self.objective.gradient
+        return self.objective, None          # fun(x) -> (f, g): every probe pays f and g
+
+
+# True once NonlinearCG calls ``fun`` alone where a line search needs only f (jac callable):
+# then f-only probes are priced as forward passes. False: NonlinearCG evaluates f and g
+# together at every trial point, so the phase gives it the (f, g) objective as before.
+FORWARD_ONLY_PROBES = False
+
+
+def adam_scaling(adam):
+    """sqrt(v_hat) + eps of an Adam optimizer (Kingma & Ba Alg. 1's denominator), the diagonal
+    of PCGPhase's preconditioner; None before Adam's first step (then M = I)."""
+    if adam.t == 0 or adam.v is None:
+        return None
+    return np.sqrt(adam.v / (1.0 - adam.beta2 ** adam.t)) + adam.eps
+
+
+class PCGPhase(CGPhase):
+    """Preconditioned nonlinear CG (N&W Section 5.2: the residual g replaced by M^{-1} g in
+    the direction and the beta formulas) with M = diag(sqrt(v_hat) + eps) from Adam at the
+    swap. Adam's denominator as CG's preconditioner is this project's choice, not the
+    paper's: Adam has already measured each parameter's gradient scale, and CG keeps it fixed,
+    so the phase stays a CG on one fixed metric."""
+    LABEL = "PCG"
+
+    def __init__(self, config, objective, check, on_minibatch=None):
+        super().__init__(config, objective, check, on_minibatch)
+        self.precond = None                       # the diagonal m of M (None: M = I)
+
+    def take_over(self, previous):
+        """Called by the trainer when this phase takes over from ``previous``."""
+        adam = getattr(previous, "adam", None)
+        self.precond = None if adam is None else adam_scaling(adam)
+
     def make_stepper(self, c, theta):
-        return NonlinearCG(self.objective, theta, beta=c.cg_beta, line_search=c.cg_line_search,
-                           gtol=c.cg_gtol)
+        m = np.ones_like(theta) if self.precond is None else self.precond
+        return super().make_stepper(c, theta, precond=m)
 
 
 class SGDPhase(AdamPhase):
@@ -164,4 +212,4 @@ class LBFGSPhase(CGPhase):
         return LBFGS(self.objective, theta, m=c.lbfgs_memory, gtol=c.cg_gtol)
 
 
-PHASES = {"adam": AdamPhase, "sgd": SGDPhase, "cg": CGPhase, "lbfgs": LBFGSPhase}
+PHASES = {"adam": AdamPhase, "sgd": SGDPhase, "cg": CGPhase, "pcg": PCGPhase, "lbfgs": LBFGSPhase}

@@ -19,7 +19,7 @@ after every Adam step (trace.py records it); ``probes``: callables
 ``probe(epoch, theta, objective, run, swapped)`` after every row (epoch 0 included; ``swapped``
 is True at the epoch after which the method leaves its first phase). A probe is a diagnostic:
 its time is not in ``wall_time``, and it must pay for its own passes over data with its own
-counter (e.g. ``Objective(objective.net, objective.X, objective.y, objective.loss)``) and
+counter (``objective.spawn()``: a fresh ledger on the same data and pricing) and
 store them in its own row keys, never through ``objective``, whose count is the method's cost.
 A probe with a ``finish(run)`` method is called once more after the run. ``curvature_every``
 and ``save_checkpoints`` add the probes of curvature_probe.py.
@@ -71,7 +71,9 @@ class Recorder:
     def __call__(self, epoch, phase, theta, f, gnorm, cg_rec=None, swapped=False):
         val_loss, val_acc = evaluate(self.net, theta, self.data.X_val, self.data.y_val, self.loss)
         row = dict(epoch=epoch, phase=phase, train_loss=f, grad_norm=gnorm, val_loss=val_loss,
-                   val_acc=val_acc, cost=self.objective.cost, wall_time=self.clock,
+                   val_acc=val_acc, cost=self.objective.cost, forward_passes=self.objective.forward_passes,
+                   backward_passes=self.objective.backward_passes, macs=self.objective.macs,
+                   wall_time=self.clock,
                    cg_alpha=None, cg_beta=None, cg_restart=None, cg_nfev=None)
         if cg_rec is not None:
             row.update(cg_alpha=cg_rec.alpha, cg_beta=cg_rec.beta, cg_restart=cg_rec.restart,
@@ -97,7 +99,8 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
     ``overrides`` replace fields of ``config`` (a new config, so checked).
     """
     cfg = _checked_config(config, overrides)
-    objective = Objective(net, data.X_train, data.y_train, cfg.loss, cfg.chunk_size)
+    objective = Objective(net, data.X_train, data.y_train, cfg.loss, cfg.chunk_size,
+                          1.0 if cfg.backward_ratio is None else cfg.backward_ratio)
     theta = cfg.initial_theta(net)
     run = Run(method=cfg.method, seed=cfg.seed, config=asdict(cfg))
     probes = tuple(probes) + _config_probes(cfg)
@@ -112,6 +115,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
             stage = 0
             while stage + 1 < len(schedule) and schedule[stage][1](0, False, cfg):
                 stage += 1                               # a phase of zero epochs (split 0)
+                _hand_over(phases, schedule, stage)
             for epoch in range(1, cfg.epochs + 1):
                 name, ends = schedule[stage]
                 start = time.perf_counter()
@@ -124,6 +128,7 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
                     check_divergence(out.f, f, epoch)
                 if leave:
                     stage += 1
+                    _hand_over(phases, schedule, stage)
                     run.swap_epoch = epoch if run.swap_epoch is None else run.swap_epoch
                     check.at_swap()                      # the peak the swap was judged on
                     record_peaks(run, check)             # for the swap line; redone at the end
@@ -167,6 +172,14 @@ def _interrupted_while_finishing(run, theta, best):
         run.theta = theta if np.all(np.isfinite(theta)) else best[1]
     done = f"{run.message}; " if run.message else ""
     run.status, run.message = "interrupted", f"{done}interrupted while the run was being finished"
+
+
+def _hand_over(phases, schedule, stage):
+    """The phase taking over at ``stage`` may read the state of the one before it (PCG reads
+    Adam's second moments: phases.PCGPhase.take_over)."""
+    taking = phases[schedule[stage][0]]
+    if hasattr(taking, "take_over"):
+        taking.take_over(phases[schedule[stage - 1][0]])
 
 
 def _config_probes(cfg):

@@ -16,7 +16,8 @@ Files (``save_trace(trace, "run.json")`` writes all three; ``load_trace`` reads 
             with include_data=True ``X_train`` (float64) and ``y_train`` (int64 labels)
 
 Header: format_version, minitwophase version, ``config`` (dataset spec, val_fraction,
-data_seed, model spec, activation, loss, method, seed, epochs, batch_size, lr, adam_betas,
+data_seed, model spec, activation, head ("linear": the network ends in its last Dense layer;
+"softmax": nn.Softmax follows it, so the MSE compares probabilities), loss, method, seed, epochs, batch_size, lr, adam_betas,
 adam_eps, swap_factor, swap_mode, split, cg_beta, cg_line_search, cg_gtol, ...), ``constants``
 (every constant a reimplementation needs: Adam's update, the minibatch-order and theta0 rules,
 the swap rule, and CG's beta, line search with c1, c2, its limits and first trial step, the
@@ -25,7 +26,7 @@ n_params, ``data_sha256`` (of X_train float64 C-order bytes, then y_train int64 
 ``layout`` (the flat parameter vector: per parameter its layer index, layer type, name,
 shape, offset, size), swap_epoch, status, message, inputs_file.
 
-Flat layout (DESIGN.md): layers in order, within a layer W then b, each C-order.
+Flat layout: layers in order, within a layer W then b, each C-order (the softmax head adds none).
 Dense W has shape (n_in, n_out) and out = x @ W + b, so torch.nn.Linear.weight = W.T.
 Conv2D W is (c_out, c_in, k, k), exactly torch.nn.Conv2d.weight.
 
@@ -39,6 +40,10 @@ Records, in this order (``step`` = position, 0, 1, 2, ...):
                     full-batch loss and gradient norm at the new point, step_size = alpha
                     (the accepted step along d), beta = the beta that built that direction
                     d (0 for d_0 = -g_0 and on every restart)
+  kind "pcg"        phase "pcg" (methods adam+pcg, fixed-split-pcg): as "cg", for CG
+                    preconditioned by M = diag(m), m = sqrt(v_hat) + eps of Adam after its last
+                    step, fixed for the phase (N&W Section 5.2; constants["pcg"]; m is also
+                    stored: the .npz's ``precond``)
 Every record has the keys RECORD_KEYS; a key that does not apply is null.
 
 Comparison (``compare.compare_traces``): records are matched by position; epoch, phase and kind must
@@ -64,18 +69,19 @@ import numpy as np
 from .._json import jsonable, write_atomic
 from .._version import __version__
 from ..experiments.experiment import Experiment, load_data
-from ..models import build_model
+from ..models import DEFAULT_HEAD, build_model
 from ..optim import Adam
 from ..optim.cg_beta import BETAS
 from ..optim.line_search import RULES
 from ..optim.nonlinear_cg import NonlinearCG
 from ..training import METHODS, TrainConfig, train
+from ..training.phases import adam_scaling
 
 FORMAT, FORMAT_VERSION = "minitwophase-trace", 1
 RECORD_KEYS = ("step", "epoch", "phase", "kind", "loss", "grad_norm", "step_size", "beta")
 FIELDS = ("loss", "grad_norm", "step_size", "beta")      # the numeric, compared fields
 STRUCTURE = ("epoch", "phase", "kind")                   # must match exactly
-KINDS = {"init": "init", "minibatch": "adam", "epoch": "adam", "cg": "cg"}   # kind -> phase
+KINDS = {"init": "init", "minibatch": "adam", "epoch": "adam", "cg": "cg", "pcg": "pcg"}   # kind -> phase
 
 
 
@@ -124,8 +130,8 @@ class TraceRecorder:
     def epoch(self, epoch, loss, grad_norm):
         self._add(epoch, "epoch", loss, grad_norm)
 
-    def cg(self, epoch, loss, grad_norm, alpha, beta):
-        self._add(epoch, "cg", loss, grad_norm, alpha, beta)
+    def cg(self, epoch, loss, grad_norm, alpha, beta, kind="cg"):
+        self._add(epoch, kind, loss, grad_norm, alpha, beta)
 
 
 def _num(value):
@@ -143,16 +149,19 @@ def record_trace(net, data, config=None, spec=None, include_data=False, **overri
     """
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).validate()
     phases = {name for name, _ in METHODS[cfg.method].schedule}
-    if not phases <= {"adam", "cg"}:
-        raise ValueError(f"method must be one whose phases are Adam and CG (the trace schema's), "
+    if not phases <= {"adam", "cg", "pcg"}:
+        raise ValueError(f"method must be one whose phases are Adam and CG or PCG (the trace schema's), "
                          f"got {cfg.method!r} (phases {sorted(phases)})")
     theta0 = cfg.initial_theta(net)
     steps = {}                                   # epoch -> [(index, loss, |g|, |step|), ...]
     last = [theta0.copy()]
+    shadow = Adam(lr=cfg.lr)                     # Adam's moments, for PCG's stored m
 
     def on_minibatch(epoch, index, loss, grad, theta):
         steps.setdefault(epoch, []).append((index, loss, np.linalg.norm(grad), np.linalg.norm(theta - last[0])))
         last[0] = theta.copy()
+        if "pcg" in phases:
+            shadow.step(np.zeros_like(theta), grad)
 
     run = train(net, data, cfg, on_minibatch=on_minibatch)
     rec = TraceRecorder()
@@ -164,7 +173,7 @@ def record_trace(net, data, config=None, spec=None, include_data=False, **overri
                 rec.minibatch(epoch, loss, gnorm, step)
             rec.epoch(epoch, row["train_loss"], row["grad_norm"])
         else:
-            rec.cg(epoch, row["train_loss"], row["grad_norm"], row["cg_alpha"], row["cg_beta"])
+            rec.cg(epoch, row["train_loss"], row["grad_norm"], row["cg_alpha"], row["cg_beta"], kind=row["phase"])
     for epoch in sorted(e for e in steps if e > (run.rows[-1]["epoch"])):   # a diverged last epoch
         for _, loss, gnorm, step in steps[epoch]:
             rec.minibatch(epoch, loss, gnorm, step)
@@ -177,6 +186,9 @@ def record_trace(net, data, config=None, spec=None, include_data=False, **overri
         row[:taken.size] = taken
     inputs = {"theta0": theta0, "theta_final": np.array(run.theta, dtype=np.float64),
               "permutations": perms}
+    if "pcg" in phases:
+        m = adam_scaling(shadow)
+        inputs["precond"] = np.ones_like(theta0) if m is None else m
     if include_data:
         inputs.update(X_train=np.ascontiguousarray(data.X_train, dtype=np.float64),
                       y_train=np.asarray(data.y_train, dtype=np.int64))
@@ -184,15 +196,15 @@ def record_trace(net, data, config=None, spec=None, include_data=False, **overri
 
 
 def trace_run(dataset="digits", model="mlp:32", activation=None, val_fraction=None, data_seed=0,
-              include_data=False, **train_options):
+              include_data=False, head=DEFAULT_HEAD, **train_options):
     """Load the data set and build the model from their specs (as ``minitwophase run``), then
     ``record_trace``; ``train_options`` are TrainConfig fields (method, seed, epochs, ...)."""
     cfg = TrainConfig(**train_options)
-    exp = Experiment(dataset=dataset, model=model, activation=activation, val_fraction=val_fraction,
+    exp = Experiment(dataset=dataset, model=model, activation=activation, head=head, val_fraction=val_fraction,
                      data_seed=data_seed, methods=(cfg.method,), seeds=(cfg.seed,), train=cfg).validate()
     data = load_data(exp)
-    net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation)
-    spec = dict(dataset=exp.dataset, model=exp.model, activation=exp.activation,
+    net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation, head=exp.head)
+    spec = dict(dataset=exp.dataset, model=exp.model, activation=exp.activation, head=exp.head,
                 val_fraction=exp.val_fraction, data_seed=exp.data_seed)
     return record_trace(net, data, exp.train, spec=spec, include_data=include_data)
 
@@ -259,6 +271,12 @@ def constants(cfg):
                "powell_nu": cg.powell_nu, "restart_every": cg.restart_every,
                "on_failure": "a failed search along a CG direction is retried once along -g; "
                              "if that fails too, CG stops", "one_iteration_per_epoch": True},
+        "pcg": {"preconditioner": "M = diag(m), m = sqrt(v_hat) + eps with v_hat = v / (1 - beta2^t) "
+                                  "of Adam after its last step (t steps; m = 1 if t = 0), fixed for the "
+                                  "whole phase; also stored: the .npz's precond",
+                "iteration": "as cg with the residual g replaced by g / m in the direction "
+                             "(d_0 = -g_0 / m; d_{k+1} = -g_{k+1} / m + beta d_k) and the beta formulas' "
+                             "inner products taken in M^{-1} (Nocedal & Wright Section 5.2)"},
     }
 
 

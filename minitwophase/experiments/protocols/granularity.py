@@ -29,13 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from ..._json import jsonable, write_atomic
-from ...models import build_model
+from ...models import DEFAULT_HEAD, backward_ratio, build_model
 from ...peaks import find_peaks_report
 from ...swap import SwapDetector
 from ...training import TrainConfig, train
 from ...training.objective import Objective
 from ..experiment import Experiment, load_data
 from ..report import markdown_table
+from ..reproduce import cell_name, choices_line
 
 PAPER_STEPS = 118          # one full-MNIST epoch at batch 512: ceil(60000 / 512) - the paper's check
 INTERVALS = (8, 32, PAPER_STEPS)
@@ -48,10 +49,14 @@ class Cell:
     model: str
     epochs: int
     chunk_size: int | None = None
+    # The output head and initial scale, both silent in the paper (reproduce.Cell says why
+    # these defaults).
+    head: str = DEFAULT_HEAD
+    init_scale: float = 1.0
 
     @property
     def name(self):
-        return f"{self.dataset}-{self.model}"
+        return cell_name(self.dataset, self.model, self.head, self.init_scale)
 
 
 # Budgets from measured epoch times (one thread, machine loaded by other jobs):
@@ -74,7 +79,8 @@ class CheckRecorder:
     and does not end an epoch (those come from the trainer's rows). Its own Objective pays."""
 
     def __init__(self, net, data, cell, intervals):
-        self.objective = Objective(net, data.X_train, data.y_train, SETUP["loss"], cell.chunk_size)
+        self.objective = Objective(net, data.X_train, data.y_train, SETUP["loss"], cell.chunk_size,
+                                   backward_ratio(cell.model))
         self.per_epoch = steps_per_epoch(len(data.y_train), SETUP["batch_size"])
         self.intervals, self.step, self.values = intervals, 0, {}
 
@@ -105,10 +111,11 @@ def replay(values, k, per_epoch, factor):
 
 
 def run_cell(cell, seed=0, intervals=INTERVALS, log=print):
-    exp = Experiment(dataset=cell.dataset, model=cell.model, methods=("adam",), seeds=(seed,),
-                     train=TrainConfig(epochs=cell.epochs, chunk_size=cell.chunk_size, **SETUP)).validate()
+    exp = Experiment(dataset=cell.dataset, model=cell.model, head=cell.head, methods=("adam",), seeds=(seed,),
+                     train=TrainConfig(epochs=cell.epochs, chunk_size=cell.chunk_size,
+                                       init_scale=cell.init_scale, **SETUP)).validate()
     data = load_data(exp)
-    net = build_model(cell.model, data.image_shape, data.n_classes)
+    net = build_model(cell.model, data.image_shape, data.n_classes, head=cell.head)
     rec = CheckRecorder(net, data, cell, intervals)
     start = time.perf_counter()
     run = train(net, data, config=exp.train, method="adam", seed=seed, on_minibatch=rec)
@@ -157,7 +164,7 @@ def markdown(doc):
              "the paper's 0.9 rule and the single-peak safeguard replayed on the full-batch gradient "
              f"norm seen every K Adam steps. K = {PAPER_STEPS} is the paper's (one full-MNIST epoch); "
              "on mnist5k one epoch is 8 steps. Swap epoch = the epoch in which the check that swaps "
-             "falls; \"-\" = the rule never fired within the budget.", ""]
+             "falls; \"-\" = the rule never fired within the budget.", choices_line(doc["cells"]), ""]
     rows = []
     for c in doc["cells"]:
         for r in c["intervals"]:

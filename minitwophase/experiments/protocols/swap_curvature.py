@@ -27,7 +27,8 @@ class SwapCurvature:
         if not swapped or (self.seeds is not None and run.seed not in self.seeds):
             return
         n = min(self.samples, objective.n)
-        own = Objective(objective.net, objective.X[:n], objective.y[:n], objective.loss, objective.chunk_size)
+        own = Objective(objective.net, objective.X[:n], objective.y[:n], objective.loss, objective.chunk_size,
+                        objective.backward_ratio)            # its own ledger, priced as the method's
         rec = probe(own, theta, seed=run.seed, **self.options)
         verdict = convex_verdict(rec)
         out = {**rec.row(), "converged": rec.converged, "verdict": verdict.label, "samples": n,

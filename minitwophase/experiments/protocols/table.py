@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..._json import jsonable, write_atomic
-from ...models import build_model
+from ...models import DEFAULT_HEAD, build_model
 from ...nn.macs import macs_per_sample
 from ...training import TrainConfig, train
 from ..experiment import Experiment, final_line, load_data, progress_callback
 from ..report import format_stat, markdown_table, summarize, write_history_csv
-from ..reproduce import cell_links, overdetermination, verdicts
+from ..reproduce import cell_links, cell_name, choices_line, overdetermination, verdicts
 from .swap_curvature import SwapCurvature
 
 SETUP = dict(loss="mse", batch_size=512, lr=1e-3, split=0.3, swap_factor=0.9, swap_mode="paper",
@@ -37,10 +37,15 @@ class Cell:
     epochs: int
     chunk_size: int | None = 512     # full-batch passes in chunks: same gradient, bounded memory
     check_every: int | None = None   # Adam steps between swap checks; None: once per epoch
+    # The output head and initial scale, both silent in the paper (reproduce.Cell says why
+    # these defaults).
+    head: str = DEFAULT_HEAD
+    init_scale: float = 1.0
 
     @property
     def name(self):                  # a file name: "digits-vit-nomlp-width8-heads2" for options
-        return f"{self.dataset}-{self.model}".replace(":", "-").replace(",", "-").replace("=", "")
+        return cell_name(self.dataset, self.model, self.head, self.init_scale).replace(
+            ":", "-").replace(",", "-").replace("=", "")
 
 
 @dataclass(frozen=True)
@@ -64,12 +69,13 @@ def check_interval(dataset, n_train, batch_size=512):
 
 
 def run_cell(protocol, cell, seeds, out, log=print, progress_every=10):
-    exp = Experiment(dataset=cell.dataset, model=cell.model, methods=protocol.methods, seeds=tuple(seeds),
-                     train=TrainConfig(epochs=cell.epochs, chunk_size=cell.chunk_size,
-                                       check_every=cell.check_every, **SETUP)).validate()
+    exp = Experiment(dataset=cell.dataset, model=cell.model, head=cell.head, methods=protocol.methods,
+                     seeds=tuple(seeds), train=TrainConfig(epochs=cell.epochs, chunk_size=cell.chunk_size,
+                                                           check_every=cell.check_every,
+                                                           init_scale=cell.init_scale, **SETUP)).validate()
     data = load_data(exp)
     shape = data.image_shape
-    net0 = build_model(cell.model, shape, data.n_classes)
+    net0 = build_model(cell.model, shape, data.n_classes, head=cell.head)
     n_params = net0.size
     macs = macs_per_sample(net0, data.X_train.shape[1:])
     q = overdetermination(len(data.y_train), data.n_classes, n_params)
@@ -81,7 +87,7 @@ def run_cell(protocol, cell, seeds, out, log=print, progress_every=10):
     try:
         for seed in exp.seeds:
             for method in exp.methods:
-                net = build_model(cell.model, shape, data.n_classes)
+                net = build_model(cell.model, shape, data.n_classes, head=cell.head)
                 run = train(net, data, config=exp.train, method=method, seed=seed,
                             probes=[curv] if curv is not None else [],
                             progress=progress_callback(None, lambda s: log(f"  {s}"), progress_every))
@@ -100,7 +106,8 @@ def run_cell(protocol, cell, seeds, out, log=print, progress_every=10):
         figures = [p.name for p in plot_all(runs, cell_dir)]
         figures.append(_plot_compute(runs, macs, cell_dir / "fig_loss_vs_macs.png").name)
     write_history_csv(runs, cell_dir / "history.csv")
-    record = {"cell": cell.name, "dataset": cell.dataset, "model": cell.model, "data": data.description,
+    record = {"cell": cell.name, "dataset": cell.dataset, "model": cell.model, "head": cell.head,
+              "init_scale": cell.init_scale, "data": data.description,
               "epochs": cell.epochs, "chunk_size": cell.chunk_size, "check_every": cell.check_every,
               "seeds": list(exp.seeds), "n_train": len(data.y_train), "n_outputs": data.n_classes,
               "n_params": n_params, "Q": q, "macs_per_sample": macs,
@@ -118,16 +125,16 @@ def run_cell(protocol, cell, seeds, out, log=print, progress_every=10):
 
 def _plot_compute(runs, macs, path):
     """Fig. 6 analogue in the paper's unit: train loss against multiply-adds per training sample
-    (cost in epoch-equivalents x 3 forward passes' multiply-adds: backward ~ 2 x forward)."""
+    (the ledger's count m (F + 2 B) / N: a backward pass ~ 2 x the forward's multiply-adds)."""
     import matplotlib.pyplot as plt
     from ..plotting import method_color
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for r in runs:
-        x = r.column("cost") * 3 * macs / 1e6
+        x = (r.column("forward_passes") + 2 * r.column("backward_passes")) * macs / 1e6
         ax.plot(x, r.column("train_loss"), color=method_color(r.method), lw=1,
                 label=r.label if r.seed == runs[0].seed else None)
     ax.set_yscale("log")
-    ax.set_xlabel("compute (M multiply-adds per training sample, 3 x forward per fwd+bwd)")
+    ax.set_xlabel("compute (M multiply-adds per training sample: forward + 2 x backward)")
     ax.set_ylabel("train loss (full batch)")
     ax.legend(fontsize=8)
     ax.set_title("Train loss against compute (line-search passes included)", fontsize=10)
@@ -190,6 +197,9 @@ def markdown(protocol, doc):
              "the 0.9 detector on the full-batch gradient norm; CG PR+ with a strong Wolfe search "
              "(the paper: golden section), one CG iteration per epoch, full batch.",
              f"- seeds {', '.join(map(str, doc['seeds']))}; mean ± sample std over seeds.",
+             choices_line(doc["cells"]),
+             "- cost: epoch-equivalents (one = a gradient evaluation over the training set; a forward "
+             "pass alone 1/(1+r) of one, r the model's measured backward/forward time ratio).",
              "- swap checks in the paper's units: every 118 Adam steps (one full-MNIST epoch) unless the "
              "data is full MNIST, where an epoch is 118 steps already: "
              + ", ".join(f"{c['cell']}: {'every epoch (118 steps)' if c['check_every'] is None else 'every ' + str(c['check_every']) + ' steps'}"
