@@ -115,8 +115,8 @@ def test_forward_only_wiring_gives_the_same_cg_iterates(digits, monkeypatch):
     same f and g at the same points, only the price of f-only probes differs."""
     cfg = TrainConfig(method="fixed-split", epochs=6, cg_line_search="golden")
     runs = []
-    for flag in (False, True):
-        monkeypatch.setattr(P, "FORWARD_ONLY_PROBES", flag)
+    for searches in (frozenset(), frozenset({"golden"})):
+        monkeypatch.setattr(P, "FORWARD_ONLY_SEARCHES", searches)
         runs.append(train(build_model("mlp:8", digits.image_shape, digits.n_classes), digits, cfg))
     np.testing.assert_array_equal(runs[0].theta, runs[1].theta)
     assert runs[0].column("train_loss").tolist() == runs[1].column("train_loss").tolist()

@@ -149,23 +149,22 @@ class CGPhase:
                            swapped, rec, cg.done, status, cg.message if cg.done else "")
 
     def make_stepper(self, c, theta, **options):
-        fun, jac = self.evaluations()
+        fun, jac = self.evaluations(c.cg_line_search)
         return NonlinearCG(fun, theta, beta=c.cg_beta, line_search=c.cg_line_search,
                            gtol=c.cg_gtol, jac=jac, **options)
 
-    def evaluations(self):
-        """(fun, jac) for NonlinearCG: f-only probes (golden section, QuadStep) should pay a
-        forward pass only, so ``fun`` is ``objective.value`` and the gradient comes from
-        ``jac`` when NonlinearCG evaluates f and g separately (FORWARD_ONLY_PROBES)."""
-        if FORWARD_ONLY_PROBES:
+    def evaluations(self, line_search):
+        """(fun, jac) for NonlinearCG. Golden section needs only f at its trial points, so it
+        gets ``fun = objective.value`` (a forward pass) and ``jac = objective.gradient`` (one
+        per iteration). The Wolfe-type searches need f and g at almost every trial, and with a
+        separate jac the forward pass would be paid twice: they get fun(x) -> (f, g)."""
+        if line_search in FORWARD_ONLY_SEARCHES:
             return self.objective.value, self.objective.gradient
-        return self.objective, None          # fun(x) -> (f, g): every probe pays f and g
+        return self.objective, None
 
 
-# True once NonlinearCG calls ``fun`` alone where a line search needs only f (jac callable):
-# then f-only probes are priced as forward passes. False: NonlinearCG evaluates f and g
-# together at every trial point, so the phase gives it the (f, g) objective as before.
-FORWARD_ONLY_PROBES = False
+# The line searches whose trial points need f alone (see CGPhase.evaluations).
+FORWARD_ONLY_SEARCHES = frozenset({"golden"})
 
 
 def adam_scaling(adam):
