@@ -102,7 +102,7 @@ ax2.semilogx(ts, step_u, color="C3", ls="--", label=r"uncorrected $m_t / \sqrt{v
 ax2.semilogx(ts, step_c, color="C2", label=r"corrected $\hat m_t / \sqrt{\hat v_t}$")
 ax2.set(xlabel="step t", ylabel="step / lr", title="Step size relative to lr")
 ax2.legend()
-savefig(fig, "02_bias_correction.png")
+_ = savefig(fig, "02_bias_correction.png")
 
 # %% [markdown]
 # ## Invariance to rescaling the loss
@@ -149,7 +149,7 @@ ax.text(eps / 1.3, 0.5, "eps = 1e-8", fontsize=8, color="grey", ha="right")
 ax.set(xlabel="gradient |g| (constant over time)", ylabel="step / lr",
        title="Epsilon placement matters only for tiny gradients")
 ax.legend(loc="upper left", fontsize=8)
-savefig(fig, "02_epsilon_placement.png")
+_ = savefig(fig, "02_epsilon_placement.png")
 
 # %% [markdown]
 # With a constant gradient, PyTorch's m_hat = g and v_hat = g^2 at *every* t, so its two curves
@@ -186,7 +186,7 @@ for ax, prob, x0, rate in ((axes[0], quad, quad.x_star + [1.5, 1.0], 0.05), (axe
     ax.plot(*prob.x_star, "k*", ms=12, label="minimum")
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=f"{prob.name}: final |x - x*| = {np.linalg.norm(x - prob.x_star):.1e}")
     ax.legend(fontsize=8)
-savefig(fig, "02_adam_trajectories.png")
+_ = savefig(fig, "02_adam_trajectories.png")
 
 # %% [markdown]
 # ## Optional: the same numbers from PyTorch

@@ -128,7 +128,7 @@ for i, (name, counts) in enumerate(per_search.items()):
 ax.set(xlabel="evaluations in one line search", ylabel="line searches",
        title="rosenbrock(n=10): cost of each line search")
 ax.legend()
-savefig(fig, "04_line_search_costs.png")
+_ = savefig(fig, "04_line_search_costs.png")
 
 # %% [markdown]
 # ## Paths on the banana
@@ -172,7 +172,7 @@ for ax, beta in zip(axes.flat, BETAS):
     ax.legend(loc="lower right", fontsize=8)
 fig.suptitle("Nonlinear CG on 2-D Rosenbrock, strong Wolfe steps (start: square, minimum: star;\n"
              "contours of f log-spaced from 1e-2 to 1e3)")
-savefig(fig, "04_rosenbrock_paths.png")
+_ = savefig(fig, "04_rosenbrock_paths.png")
 
 # %% [markdown]
 # ## Wolfe against golden section
@@ -216,7 +216,7 @@ ax2.set(yscale="log", xlabel="iteration k", ylabel="cumulative evaluations of f 
         title="golden needs ~10x more evaluations per iteration")
 ax2.legend()
 ax2.grid(alpha=0.3)
-savefig(fig, "04_wolfe_vs_golden.png")
+_ = savefig(fig, "04_wolfe_vs_golden.png")
 
 # %% [markdown]
 # ## Convergence: f - f* against iteration
@@ -242,7 +242,7 @@ for ax in axes:
     ax.grid(alpha=0.3, which="both")
     ax.legend(title="beta (x = restart)")
 fig.suptitle("2-D Rosenbrock, strong Wolfe steps")
-savefig(fig, "04_convergence.png")
+_ = savefig(fig, "04_convergence.png")
 
 # %% [markdown]
 # ## What the figures show

@@ -106,7 +106,7 @@ axes[0, 0].legend()
 axes[1, 1].legend(fontsize=8)
 fig.suptitle("Toy 10-100-5 tanh networks, 5 random teacher tasks: the ray from 0 through a minimum")
 fig.tight_layout()
-savefig(fig, "05_scaling_loss_gradnorm.png")
+_ = savefig(fig, "05_scaling_loss_gradnorm.png")
 
 # %% [markdown]
 # ## Training: Adam, the 0.9 rule, then CG
@@ -174,7 +174,7 @@ for (scale, (det, cg, start)), ax in zip(runs.items(), axes):
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
 fig.suptitle("Gradient norm against loss during training (time runs left to right)")
-savefig(fig, "05_training_swap.png")
+_ = savefig(fig, "05_training_swap.png")
 
 # %% [markdown]
 # ## What the figures show (full mode; quick mode trains less, same shapes)

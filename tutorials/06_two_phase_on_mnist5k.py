@@ -89,7 +89,7 @@ print(f"identical up to the swap (epoch {swap}): {same}")
 
 # %%
 fig = gradnorm_vs_loss_figure([adam, twophase])
-savefig(fig, "06_gradnorm_vs_loss.png")
+_ = savefig(fig, "06_gradnorm_vs_loss.png")
 
 # %% [markdown]
 # ## 3. Fig. 6 analogue: loss against cost
@@ -113,7 +113,7 @@ print(f"cost per CG epoch: mean {d_cg.mean():.2f}, min {d_cg.min():.1f}, max {d_
       f"line-search evaluations per CG iteration (cg_nfev): mean {np.mean(nfev):.2f}")
 print(f"final cost: adam {adam.final['cost']:.1f}, adam+cg {twophase.final['cost']:.1f}")
 fig = loss_vs_cost_figure([adam, twophase])
-savefig(fig, "06_loss_vs_cost.png")
+_ = savefig(fig, "06_loss_vs_cost.png")
 
 # %% [markdown]
 # ## 4. The single-peak safeguard
@@ -153,9 +153,9 @@ for name, run in runs.items():
     print(f"{name:<12} {str(run.swap_epoch or '-'):>5} {f['train_loss']:11.5f} {f['val_loss']:9.5f}"
           f" {f['val_acc']:8.3f} {f['cost']:7.1f} | {c['train_loss']:19.5f} {c['val_loss']:9.5f}")
 fig = loss_vs_cost_figure(list(runs.values()))
-savefig(fig, "06_swap_rules_loss_vs_cost.png")
+_ = savefig(fig, "06_swap_rules_loss_vs_cost.png")
 fig = gradnorm_vs_loss_figure([runs["smoothed"], runs["fixed-split"]])
-savefig(fig, "06_swap_rules_gradnorm_vs_loss.png")
+_ = savefig(fig, "06_swap_rules_gradnorm_vs_loss.png")
 
 # %% [markdown]
 # ## 6. What happened, plainly

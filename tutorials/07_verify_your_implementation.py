@@ -431,7 +431,7 @@ ax2.set(xlabel="step (record)", ylabel="max relative difference over fields",
         title="The trace names the first step that parts (dotted)", ylim=(1e-18, 1e2))
 ax2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
 fig.tight_layout()
-savefig(fig, "07_trace_differences.png")
+_ = savefig(fig, "07_trace_differences.png")
 shutil.rmtree(workdir)                                  # the traces were only for this lesson
 
 # %% [markdown]
