@@ -14,7 +14,7 @@ ROOT = "minitwophase"
 # Bottom to top. A module may import from its own layer or a lower one. "curvature" is listed
 # ahead of its arrival: a measurement on the objective, beside the optimizers.
 LAYERS = (
-    ("base", ("_version", "_validate", "_json", "data")),
+    ("base", ("_version", "_validate", "_json", "plotting", "data")),
     ("algorithms", ("nn", "optim", "datasets", "problems", "peaks", "swap", "curvature")),
     ("training", ("models", "training")),
     ("experiments", ("experiments",)),

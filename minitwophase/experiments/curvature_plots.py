@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from ..curvature.density import smooth
+from ..plotting import DPI
 from ..curvature.plots import density_figure, extremes_figure, gradnorm_loss_figure
 
 
 def _save(fig, path):
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=DPI)
     return path
 
 

@@ -7,8 +7,10 @@
                          forward+backward work) and against wall time.
   plot_accuracy          validation accuracy against epochs.
 Each ``plot_*(runs, path)`` saves the figure that ``*_figure(runs)`` returns (tests inspect those).
-Colours are fixed per method (METHOD_COLORS) and per phase (PHASE_COLORS: Adam's colour is the
-"adam" method's, CG's is the "cg" method's), so every figure reads the same way.
+Colours come from the one style module, ``minitwophase.plotting``: one per optimizer (Adam,
+CG, PCG, L-BFGS, SGD), per method (METHOD_COLORS) and per phase (PHASE_COLORS), so every
+figure reads the same way; the loss axis of the gradient-norm plot is reversed so training
+runs left to right; PNGs at style.DPI, and an SVG beside each.
 Seeds of one method get shades of its colour (seed order: the colour itself, then darker),
 each labelled. The star marks a passed peak only; epoch 0 is a ring (never checked). Chooses no backend: the CLI and the tests select Agg,
 a notebook keeps its own. Layer: experiments (needs only matplotlib and numpy).
@@ -22,12 +24,14 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-METHOD_COLORS = {"adam": "tab:blue", "adam+cg": "tab:orange", "fixed-split": "tab:green",
-                 "cg": "tab:red"}
-PHASE_COLORS = {"adam": METHOD_COLORS["adam"], "cg": METHOD_COLORS["cg"]}   # first / second phase
+from .. import plotting as style
+from ..plotting import METHOD_COLORS, PHASE_COLORS   # one colour per optimizer, every figure
+
 PHASE_NAMES = {"adam": "Adam", "sgd": "SGD", "cg": "CG", "lbfgs": "L-BFGS"}
 FIGURES = {"gradnorm_vs_loss": "fig_gradnorm_vs_loss.png", "loss_vs_cost": "fig_loss_vs_cost.png",
            "accuracy": "fig_accuracy.png"}
+# each also as SVG (for slides), listed here so a --no-plots run removes those too
+FIGURES.update({key + "_svg": Path(name).with_suffix(".svg").name for key, name in list(FIGURES.items())})
 _EXTRA = ("tab:purple", "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan")
 
 
@@ -71,15 +75,18 @@ def _tidy_log_axis(axis):
         axis.set_minor_formatter(NullFormatter())
 
 
-def _save(fig, path):
+def _save(fig, path, svg=False):
+    """The PNG at style.DPI; with ``svg`` the same figure beside it as SVG."""
     path = Path(path)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=style.DPI)
+    if svg:
+        fig.savefig(path.with_suffix(".svg"))
     plt.close(fig)
     return path
 
 
 def plot_gradnorm_vs_loss(runs, path):
-    return _save(gradnorm_vs_loss_figure(runs), path)
+    return _save(gradnorm_vs_loss_figure(runs), path, svg=True)
 
 
 def _shade(color, k, n):
@@ -111,10 +118,11 @@ def gradnorm_vs_loss_figure(runs):
             seed = f" (seed {run.seed})" if n > 1 else ""
             opening = "SGD" if "sgd" in phases else "Adam"
             ax.plot(loss[adam_idx], gnorm[adam_idx], "-", marker=".", ms=3, lw=1.2,
-                    color=_shade(PHASE_COLORS["adam"], k, n), label=opening + " phase" + seed)
+                    color=_shade(PHASE_COLORS[opening.lower()], k, n), label=opening + " phase" + seed)
             if cg_idx.size:
                 ax.plot(loss[cg_idx], gnorm[cg_idx], "--", marker=".", ms=3, lw=1.2,
-                        color=_shade(PHASE_COLORS["cg"], k, n), label=PHASE_NAMES[phases[-1]] + " phase" + seed)
+                        color=_shade(PHASE_COLORS.get(phases[-1], PHASE_COLORS["cg"]), k, n),
+                        label=PHASE_NAMES[phases[-1]] + " phase" + seed)
             if phases[0] == "init":
                 ax.plot(loss[:1], gnorm[:1], "o", ms=7, mfc="none", mec="black", color="black", zorder=5,
                         label=first("epoch 0 (initial point; not checked by the rule)"))
@@ -123,7 +131,7 @@ def gradnorm_vs_loss_figure(runs):
             if sm is not None:
                 ok = np.isfinite(sm[:, 2])
                 ax.plot(sm[ok, 1], sm[ok, 2], ":", lw=1.6, color=_shade("black", k, n + 1),
-                        label=first("smoothed |g| (the fit the rule reads)"))
+                        label=first("smoothed gradient norm (what the rule reads)"))
             peak = _row_of(run, run.peak_epoch) if getattr(run, "peak_passed", False) else None
             if peak is not None:
                 if sm is not None:                   # smoothed mode: the star on the fit
@@ -132,20 +140,20 @@ def gradnorm_vs_loss_figure(runs):
                 else:
                     x, y = loss[peak], gnorm[peak]
                 ax.plot(x, y, "*", ms=14, mec="black", color="gold",
-                        label=first("|g| peak"), zorder=5)
+                        label=first("gradient-norm peak"), zorder=5)
             swap = None if run.swap_epoch is None else _row_of(run, run.swap_epoch)
             if swap is not None:
                 ax.plot(loss[swap], gnorm[swap], "D", ms=8, mec="black", color="white",
                         label=first("swap (last Adam epoch)"), zorder=5)
         if not any(getattr(r, "peak_passed", False) for r in group):
-            ax.plot([], [], " ", label="no peak passed: no |g| star")
+            ax.plot([], [], " ", label="no peak passed, so no peak marked")
         ax.set_xscale("log")
         ax.set_yscale("log")
         seeds = ", ".join(str(r.seed) for r in group)
         ax.set_title(f"{method} (seed {seeds})", fontsize=10)
-        ax.set_xlabel("train loss (training runs right to left)")
+        style.loss_axis(ax)
         ax.grid(True, which="both", alpha=0.25)
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=style.LEGEND_FONTSIZE - 1, loc="best")
     for ax in axes[0]:
         _tidy_log_axis(ax.xaxis)
         _tidy_log_axis(ax.yaxis)
@@ -163,7 +171,7 @@ def _by_method(ax, runs, x_key, y_key, mark_swap=True):
         for k, run in enumerate(group):
             x, y = run.column(x_key), run.column(y_key)
             color = _shade(method_color(method, methods), k, len(group))
-            ax.plot(x, y, "-", lw=1.3, color=color,
+            ax.plot(x, y, style.METHOD_LINESTYLES.get(method, "-"), lw=1.3, color=color,
                     label=method if len(group) == 1 else f"{method} seed {run.seed}")
             swap = None if run.swap_epoch is None else _row_of(run, run.swap_epoch)
             if mark_swap and swap is not None:
@@ -173,7 +181,7 @@ def _by_method(ax, runs, x_key, y_key, mark_swap=True):
 
 
 def plot_loss_vs_cost(runs, path):
-    return _save(loss_vs_cost_figure(runs), path)
+    return _save(loss_vs_cost_figure(runs), path, svg=True)
 
 
 def loss_vs_cost_figure(runs):
@@ -185,7 +193,7 @@ def loss_vs_cost_figure(runs):
     for ax in axes:
         ax.set_yscale("log")
         ax.set_ylabel("train loss (full batch)")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=style.LEGEND_FONTSIZE)
         _tidy_log_axis(ax.yaxis)
     fig.suptitle("Train loss at equal cost (line-search evaluations included)", fontsize=10)
     fig.tight_layout()
@@ -193,7 +201,7 @@ def loss_vs_cost_figure(runs):
 
 
 def plot_accuracy(runs, path):
-    return _save(accuracy_figure(runs), path)
+    return _save(accuracy_figure(runs), path, svg=True)
 
 
 def accuracy_figure(runs):
@@ -201,7 +209,7 @@ def accuracy_figure(runs):
     _by_method(ax, runs, "epoch", "val_acc")
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=style.LEGEND_FONTSIZE)
     ax.set_title("Validation accuracy against epochs", fontsize=10)
     fig.tight_layout()
     return fig
