@@ -55,7 +55,7 @@ def write_sources(lessons_dir, gallery_src, md_dir, srcdir):
             (md_dir / name).write_text(text.strip() + "\n")
             return INCLUDE.format(md=(md_dir / name).relative_to(srcdir).as_posix())
 
-        doc = f'r"""\n{title}\n{"=" * len(title)}\n\n{summary}\n\n'
+        doc = f'r"""\n{title}\n{"=" * len(title)}\n\n'   # the gallery's tooltip: the title
         doc += markdown(rest) if rest.strip() else ""
         parts.append(doc + '"""\n')
         for cell in nb.cells[1:]:
