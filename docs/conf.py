@@ -21,6 +21,9 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(DOCS / "_ext"))
 
+# On Read the Docs the lessons run in quick mode (a full run takes about 15 minutes).
+if os.environ.get("READTHEDOCS") == "True":
+    os.environ.setdefault("MINITWOPHASE_QUICK", "1")
 # The lessons write their figures here (never into the repository's figures/).
 os.environ.setdefault("MINITWOPHASE_FIGURES", str(DOCS / "_build" / "lesson-figures"))
 

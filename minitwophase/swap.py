@@ -76,8 +76,39 @@ def _theil_sen(x, y):
 
 
 class SwapDetector:
-    """Online Adam -> CG swap rule; call ``update`` once per epoch.
+    """Online Adam -> CG swap rule (the paper's Algorithm 1); call ``update`` once per epoch.
 
+    Mode "paper": swap at the first update whose grad_norm <= factor * peak, the peak being
+    the largest grad_norm seen so far, this one included. Mode "smoothed": the same rule on a
+    trailing Theil-Sen fit of log |g| against log loss, held for ``patience`` updates.
+
+    Parameters
+    ----------
+    factor : float, default 0.9
+        In (0, 1]; the paper's gnfact.
+    mode : {"paper", "smoothed"}, default "paper"
+        A key of ``minitwophase.swap.SWAP_MODES``.
+    window, patience : int, optional
+        Mode "smoothed" only: the fit's window (default 10, at least 3) and how many updates
+        the fitted norm must stay below factor * peak (default 3).
+
+    Raises
+    ------
+    ValueError
+        ``factor`` outside (0, 1], an unknown mode, or (from ``update``) a non-finite or
+        negative grad_norm, each naming the argument.
+
+    Examples
+    --------
+    >>> import minitwophase as mtp
+    >>> det = mtp.SwapDetector(factor=0.9)
+    >>> [det.update(g) for g in (0.5, 1.0, 0.95, 0.85, 0.7)]    # 0.85 <= 0.9 * 1.0: swap
+    [False, False, False, True, True]
+    >>> det.peak, det.swap_index
+    (1.0, 3)
+
+    Notes
+    -----
     ``update(grad_norm, loss=None) -> bool`` is True from the swap on (one-way). State:
     ``peak`` (raw max in mode "paper", smoothed max in mode "smoothed"; 0.0 before any
     update, as the paper's gnmax), ``peak_index``, ``swap_index`` (0-based, None before the

@@ -44,15 +44,44 @@ def _as_operator(A, n):
 
 
 def linear_cg(A, b, x0=None, tol=1e-10, maxiter=None):
-    """Conjugate gradient for SPD ``A``: an ndarray, a scipy sparse matrix or array, a
-    ``scipy.sparse.linalg.LinearOperator`` or a callable v -> A @ v.
+    """Solve A x = b for symmetric positive definite A by linear CG (N&W Algorithm 5.2).
 
-    Stops when ||r|| <= tol * ||b|| (2-norms, r = A x - b). ``maxiter`` defaults to 10 n:
-    in exact arithmetic n iterations suffice, in floating point a few more may be needed.
-    Returns an OptimizeResult with x, nit, success, status (0 converged, 1 maxiter,
-    2 A not positive definite along a search direction), message and ``residual_norms``
-    (one per iterate, x0's first). A non-positive curvature p^T A p <= 0 is reported, not
-    raised: x is then the last iterate.
+    Stops when ||r|| <= tol * ||b|| (2-norms, r = A x - b). In exact arithmetic n iterations
+    suffice (N&W Theorem 5.1); in floating point a few more may be needed. A non-positive
+    curvature p^T A p <= 0 is reported (status 2), not raised: x is then the last iterate.
+
+    Parameters
+    ----------
+    A : ndarray, sparse matrix, LinearOperator or callable
+        The SPD matrix (n, n), or a function v -> A @ v.
+    b : ndarray
+        Right-hand side, shape (n,).
+    x0 : ndarray, optional
+        Starting point, shape (n,); zeros by default.
+    tol : float, default 1e-10
+        Relative residual tolerance, > 0.
+    maxiter : int, optional
+        Iteration limit; 10 n by default.
+
+    Returns
+    -------
+    OptimizeResult
+        ``x``, ``nit``, ``success``, ``status`` (0 converged, 1 maxiter, 2 A not positive
+        definite along a search direction), ``message`` and ``residual_norms`` (one per
+        iterate, x0's first).
+
+    Raises
+    ------
+    ValueError
+        Shapes of A, b or x0 that do not match, or tol/maxiter out of range, naming the argument.
+
+    Examples
+    --------
+    >>> import numpy as np, minitwophase as mtp
+    >>> A = np.diag([1.0, 2.0, 3.0])           # 3 distinct eigenvalues: at most 3 iterations
+    >>> res = mtp.linear_cg(A, np.ones(3))
+    >>> res.nit, np.allclose(res.x, [1, 1 / 2, 1 / 3])
+    (3, True)
     """
     b = as_float_array(b, "b", ndim=1)
     n = b.shape[0]

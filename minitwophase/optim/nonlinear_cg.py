@@ -174,16 +174,62 @@ class NonlinearCG(Stepper):
 
 def minimize_cg(fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf,
                 maxiter=None, callback=None, *, jac=None, **options):
-    """Minimize ``fun(x) -> (f, g)`` by nonlinear CG; see ``NonlinearCG`` for ``options``.
+    """Minimize ``fun(x) -> (f, g)`` by nonlinear CG (N&W Algorithm 5.4).
 
-    jac, as in scipy.optimize.minimize: None (the contract's default) or True: ``fun`` returns
-    (f, g); a callable: ``fun(x)`` returns f alone and ``jac(x)`` the gradient g.
-    beta and line_search are matched case-insensitively ("pr+" is "PR+").
+    The loop: d_0 = -g_0; x_{k+1} = x_k + alpha_k d_k with alpha_k from the line search;
+    d_{k+1} = -g_{k+1} + beta_{k+1} d_k. When a line search fails the best point seen is kept
+    and ``message`` says why. See ``NonlinearCG`` for the further ``options``.
 
-    line_search: a key of ``LINE_SEARCHES`` ("wolfe", "golden", "scipy", "hager-zhang").
-    ``callback(intermediate_result)`` is called after every iteration with an OptimizeResult
-    (x, fun, jac, nit, record); raising StopIteration or returning True stops the run
-    (status 99, as scipy.optimize.minimize). The result's ``history`` holds the CGRecords.
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (f, g)``; with a callable ``jac``, ``fun(x) -> f``.
+    x0 : ndarray
+        Starting point, 1-D float.
+    beta : {"FR", "PR", "PR+", "HS", "DY", "HZ"}, default "PR+"
+        The beta formula, any case ("pr+" is "PR+").
+    line_search : {"wolfe", "golden", "scipy", "hager-zhang"}, default "wolfe"
+        A key of ``minitwophase.optim.LINE_SEARCHES``: strong Wolfe through
+        ``scipy.optimize.line_search``, the paper's golden section, the Moré-Thuente search
+        that replays scipy's CG, or CG_DESCENT's approximate-Wolfe search.
+    gtol : float, default 1e-5
+        Stop once the gradient's ``norm`` is at most gtol.
+    norm : float, default inf
+        Order of that norm (as scipy's CG).
+    maxiter : int, optional
+        Iteration limit; 200 len(x0) by default, as scipy's CG.
+    callback : callable, optional
+        ``callback(intermediate_result)`` after every iteration, with an OptimizeResult (x,
+        fun, jac, nit, record); raising StopIteration or returning True stops the run
+        (status 99, as scipy.optimize.minimize).
+    jac : None, True or callable, optional
+        As in scipy.optimize.minimize: None or True, ``fun`` returns (f, g); a callable,
+        ``fun(x)`` returns f alone and ``jac(x)`` the gradient.
+
+    Returns
+    -------
+    OptimizeResult
+        ``x`` (the best point), ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``
+        and ``message`` as scipy's CG (0 converged, 1 maxiter, 2 precision loss / line search
+        failed, 3 NaN), ``success``, and ``history``: one CGRecord per iteration (f, |g|,
+        alpha, beta, restart, nfev).
+
+    Raises
+    ------
+    ValueError
+        An unknown beta or line search, or an option out of range, naming it.
+    TypeError
+        ``fun`` returns a bare number without a ``jac``.
+
+    Examples
+    --------
+    >>> import numpy as np, minitwophase as mtp
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> res = mtp.minimize_cg(rosen, np.array([-1.2, 1.0]), jac=rosen_der)
+    >>> res.status, res.message
+    (0, 'Optimization terminated successfully.')
+    >>> np.allclose(res.x, [1.0, 1.0], atol=1e-5)
+    True
     """
     cg = NonlinearCG(fun, x0, beta=beta, line_search=line_search, gtol=gtol, norm=norm,
                      maxiter=maxiter, jac=jac, **options)
