@@ -6,7 +6,7 @@ minitwophase as mtp``: ``nn``, ``optim``, ``datasets``, ``problems``, ``swap``, 
 ``models``, ``training``; the application packages ``experiments``, ``verification``,
 ``exercises`` and ``cli`` are imported on demand (``import minitwophase.experiments``).
 Importing the package loads no plotting backend (the CLI and the tests choose Agg).
-The layers, bottom to top, are listed in README.md ("Where things go") and checked by
+The layers, bottom to top, are listed in docs/architecture.md ("Where things go") and checked by
 tests/test_layers.py.
 """
 from . import datasets, models, nn, optim, peaks, problems, swap, training

@@ -260,7 +260,7 @@ def test_lesson_downloads_are_the_lesson_and_its_notebook(site):
 def test_screenshot_of_a_rendered_lesson(site):
     out, browser = site
     shot = out.parent / "site_lesson_screenshot.png"
-    _chrome(browser, "--window-size=1200,1500", f"--screenshot={shot}",
+    _chrome(browser, "--window-size=1200,2400", f"--screenshot={shot}",
             (out / f"lessons/{LESSON}.html").as_uri())
     assert shot.stat().st_size > 20000
     if os.environ.get("SITE_SCREENSHOT"):

@@ -66,7 +66,7 @@ for prob in (rosen2, rosen10):
 #
 # **An honest note.** scipy's CG needs about as many evaluations as our best beta on the 2-D
 # banana and fewer on n = 10, and on the project's eight-problem benchmark
-# (`benchmarks/bench_cg.py`, see the README) our default needs more evaluations than scipy's:
+# (`benchmarks/bench_cg.py`, see docs/architecture.md) our default needs more evaluations than scipy's:
 # scipy first tries MINPACK's Moré–Thuente line search and falls back to the public
 # `scipy.optimize.line_search` that our default (`line_search="wolfe"`) uses. The next
 # section replays scipy's CG with that search written out. The totals over the eight problems:

@@ -114,7 +114,7 @@ _ = savefig(fig, "05_scaling_loss_gradnorm.png")
 # pass over the 500 samples; after each epoch the full-batch gradient norm goes into
 # `SwapDetector` (the paper's Algorithm 1: checked after every Adam epoch, so the initial
 # point is drawn but never fed in). After the swap, one `NonlinearCG` iteration (PR+,
-# strong Wolfe, full batch) per epoch, as the README's trainer does. Two starts: the default
+# strong Wolfe, full batch) per epoch, as the package's trainer does. Two starts: the default
 # Glorot init, and the same init scaled by 0.1, close to the saddle at theta = 0.
 
 # %%
@@ -191,7 +191,7 @@ _ = savefig(fig, "05_training_swap.png")
 #   epochs later, and `find_peaks_report` finds one peak: the paper's story, except that the
 #   non-convex phase is 7 epochs of 300, not a large part of training. From the default
 #   Glorot init the norm is largest at the start and only falls ("falls from the first epoch
-#   on", as in the README's MNIST run): the rule swaps after epoch 2 and the paper's
+#   on", as in the main job's MNIST run): the rule swaps after epoch 2 and the paper's
 #   safeguard would flag the run. The grey Adam-only runs show the same peaks.
 # - After the swap CG takes the loss to ~2e-5 while Adam alone stalls near 1e-2 with a noisy
 #   norm. Cost: Adam alone used 300 epochs plus 300 full-batch norm checks; CG used ~700

@@ -166,7 +166,7 @@ _ = savefig(fig, "06_swap_rules_gradnorm_vs_loss.png")
 # later; the fixed split swaps at 30 % of the epochs. In our 100-epoch full run every swap
 # rule ended with a *higher* train and validation loss than plain Adam, at equal epochs and at
 # equal cost (the main job, 400 epochs, found Adam+CG's validation loss lower but its train
-# loss still higher: README.md). This is not the paper's Table 1, where CG wins on training
+# loss still higher: the results page, docs/results.md). This is not the paper's Table 1, where CG wins on training
 # loss after 300 Adam epochs. The verdicts printed below are computed from this run, not
 # written in advance (quick mode, on the 8x8 digits, comes out differently).
 

@@ -302,7 +302,7 @@ _ = savefig(fig, "09_gradnorm_vs_loss_curvature.png")
 #   is convex up to flat directions (ratio $-1.7 \times 10^{-5}$, no negative mass). So the gradient-norm
 #   peak marks where the loss starts falling fast, not where it turns convex; here convexity
 #   at the measurement's resolution appears only very close to a minimum. (The main job on
-#   MNIST-5k says the same: `benchmarks/curvature_along_training.py`, README.)
+#   MNIST-5k says the same: `benchmarks/curvature_along_training.py`, docs/results.md.)
 #
 # ## What to try next
 # - `curvature.extreme_eigenvalues(objective, theta, method="eigsh")` at a few epochs of the
