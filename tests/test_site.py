@@ -91,7 +91,8 @@ def test_run_help_lists_every_model_and_data_set_from_their_tables(capsys):
 
 # The public API's Examples run as written (numpydoc pages show them).
 DOCUMENTED = ("Adam", "minimize_cg", "linear_cg", "SwapDetector", "nn.Sequential", "nn.Dense",
-              "curvature.hvp", "curvature.extreme_eigenvalues")
+              "curvature.hvp", "curvature.extreme_eigenvalues", "curvature.trace",
+              "curvature.spectral_density", "curvature.probe", "curvature.convex_verdict")
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
