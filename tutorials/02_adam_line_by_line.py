@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 
 import minitwophase as mtp
 from minitwophase.tutorial_support import QUICK, savefig
+from minitwophase.plotting import COLORS                 # one colour per optimizer, every figure
 from minitwophase import problems
 
 np.set_printoptions(precision=5)
@@ -181,7 +182,7 @@ for ax, prob, x0, rate in ((axes[0], quad, quad.x_star + [1.5, 1.0], 0.05), (axe
     A, B = np.meshgrid(np.linspace(lo[0], hi[0], grid), np.linspace(lo[1], hi[1], grid))
     F = np.array([prob.fun(p)[0] for p in np.c_[A.ravel(), B.ravel()]]).reshape(A.shape)
     ax.contour(A, B, np.log10(F - prob.f_star + 1e-3), levels=25, cmap="viridis", linewidths=0.6)
-    ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=0.7, color="C3", label=f"Adam, lr {rate}, {steps} steps")
+    ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=0.7, color=COLORS["Adam"], label=f"Adam, lr {rate}, {steps} steps")
     ax.plot(*x0, "ko", label="start")
     ax.plot(*prob.x_star, "k*", ms=12, label="minimum")
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=f"{prob.name}: final |x - x*| = {np.linalg.norm(x - prob.x_star):.1e}")

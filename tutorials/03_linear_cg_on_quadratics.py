@@ -18,6 +18,7 @@ import scipy.sparse.linalg as sla
 
 import minitwophase as mtp
 from minitwophase.tutorial_support import QUICK, savefig
+from minitwophase.plotting import COLORS                 # one colour per optimizer, every figure
 from minitwophase.problems import log_spectrum, quadratic
 
 # %% [markdown]
@@ -109,11 +110,11 @@ print(f"steepest descent at its measured rate would need ~{np.log(1e-10) / rate:
 
 ks = np.arange(K + 1)
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
-ax.semilogy(errs["CG"], "o-", ms=3, color="C0", label="CG")
-ax.semilogy(errs["steepest descent"], "-", color="C3", label="steepest descent (exact line search)")
-ax.semilogy(ks, 2 * ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** ks, "--", color="C0",
+ax.semilogy(errs["CG"], "o-", ms=3, color=COLORS["CG"], label="CG")
+ax.semilogy(errs["steepest descent"], "-", color="0.4", label="steepest descent (exact line search)")
+ax.semilogy(ks, 2 * ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** ks, "--", color=COLORS["CG"],
             label=r"CG bound (5.36)")
-ax.semilogy(ks, ((kappa - 1) / (kappa + 1)) ** ks, "--", color="C3", label="SD bound (3.29)")
+ax.semilogy(ks, ((kappa - 1) / (kappa + 1)) ** ks, "--", color="0.4", label="SD bound (3.29)")
 ax.set(xlabel="iteration k", ylabel=r"$\|x_k - x^*\|_A / \|x_0 - x^*\|_A$", ylim=(1e-16, 3),
        title=rf"n = 30, uniform spectrum, $\kappa$ = {kappa:g}")
 ax.legend(fontsize=8)

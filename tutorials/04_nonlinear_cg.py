@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import scipy.optimize as so
 
 from minitwophase.tutorial_support import QUICK, savefig
+from minitwophase.plotting import COLORS                 # one colour per optimizer, every figure
 import minitwophase as mtp
 from minitwophase import problems
 
@@ -164,10 +165,10 @@ fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), sharex=True, sharey=True)
 for ax, beta in zip(axes.flat, BETAS):
     res, xs = run(beta)
     banana(ax)
-    ax.plot(xs[:, 0], xs[:, 1], "o-", color="tab:blue", ms=3, lw=1, label="CG iterates")
+    ax.plot(xs[:, 0], xs[:, 1], "o-", color=COLORS["CG"], ms=3, lw=1, label="CG iterates")
     rp = restart_points(res, xs)
     if len(rp):
-        ax.plot(rp[:, 0], rp[:, 1], "x", color="tab:red", ms=8, mew=2, label="restart (d = -g)")
+        ax.plot(rp[:, 0], rp[:, 1], "x", color="black", ms=8, mew=2, label="restart (d = -g)")
     ax.set_title(f"{beta}: {res.nit} iterations, {res.nfev} evaluations")
     ax.legend(loc="lower right", fontsize=8)
 fig.suptitle("Nonlinear CG on 2-D Rosenbrock, strong Wolfe steps (start: square, minimum: star;\n"

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 from minitwophase.tutorial_support import QUICK, savefig
 import minitwophase as mtp
 from minitwophase import nn, toy_tanh
+from minitwophase.plotting import COLORS, loss_axis      # the package's figure style
 from minitwophase.peaks import find_peaks_report
 from minitwophase.toy_tanh import D, HIDDEN, M, N    # inputs, hidden tanh units, outputs, samples
 
@@ -98,8 +99,9 @@ axes[0, 1].set(xlabel="scaling parameter s", ylabel="gradient norm |g|",
 axes[1, 0].axhline(0, color="k", lw=0.6)
 axes[1, 0].set(xlabel="scaling parameter s", ylabel="L''(s)",
                title="curvature along the ray (< 0: non-convex)")
-axes[1, 1].set(xscale="log", xlabel="loss", ylabel="gradient norm |g|",
+axes[1, 1].set(xscale="log", ylabel="gradient norm |g|",
                title="|g| against loss (dashed: s > 1, past the minimum)")
+loss_axis(axes[1, 1], "loss (axis reversed: s grows left to right)")
 for ax in axes.flat:
     ax.grid(alpha=0.3)
 axes[0, 0].legend()
@@ -163,14 +165,14 @@ for (scale, (det, cg, start)), ax in zip(runs.items(), axes):
     sw, pk = det.swap_index + 1, det.peak_index + 1
     ax.plot(np.r_[start[0], adam_only[scale].losses], np.r_[start[1], adam_only[scale].grad_norms],
             "-", color="0.6", lw=1, label="Adam alone (no swap), for comparison")
-    ax.plot(L[:sw + 1], G[:sw + 1], "o-", ms=3, color="tab:blue", label="Adam epochs")
-    ax.plot(L[sw:], G[sw:], "o-", ms=3, color="tab:orange", label="CG epochs (one iteration each)")
+    ax.plot(L[:sw + 1], G[:sw + 1], "o-", ms=3, color=COLORS["Adam"], label="Adam epochs")
+    ax.plot(L[sw:], G[sw:], "o-", ms=3, color=COLORS["CG"], label="CG epochs (one iteration each)")
     ax.plot(L[0], G[0], "ks", ms=6, mfc="none", label="start (epoch 0, not checked)")
     ax.plot(L[pk], G[pk], "k^", ms=10, label=f"peak (epoch {pk})")
     ax.plot(L[sw], G[sw], "r*", ms=14, label=f"swap: |g| <= 0.9 x peak (after epoch {sw})")
-    ax.set(xscale="log", yscale="log", xlabel="training loss (full batch)",
+    ax.set(xscale="log", yscale="log",
            ylabel="gradient norm (full batch)", title=f"task 0, init scaled by {scale}")
-    ax.invert_xaxis()
+    loss_axis(ax)                       # training runs left to right, as in every such plot
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
 fig.suptitle("Gradient norm against loss during training (time runs left to right)")

@@ -84,7 +84,7 @@ print(f"identical up to the swap (epoch {swap}): {same}")
 
 # %% [markdown]
 # ## 2. Fig. 5 analogue: gradient norm against loss
-# Training runs right to left (the loss falls). The paper's picture: the norm climbs (the
+# The loss axis is reversed, so training runs left to right. The paper's picture: the norm climbs (the
 # non-convex region), peaks, then falls (convex), and CG (dashed) takes over after the peak.
 
 # %%
