@@ -1,13 +1,13 @@
 """minitwophase: convexity-dependent two-phase training (Adam, then nonlinear CG) in NumPy.
 
 Public names (fixed by the design contract): ``nn``, ``Adam``, ``linear_cg``, ``minimize_cg``,
-``scipy_cg`` (a method for scipy.optimize.minimize), ``SwapDetector``. Submodules, imported here so ``mtp.datasets`` works after ``import
-minitwophase as mtp``: ``nn``, ``optim``, ``datasets``, ``problems``, ``swap``, ``peaks``,
-``models``, ``training``; the application packages ``experiments``, ``verification``,
+``scipy_cg`` (a method for scipy.optimize.minimize), ``SwapDetector``. Submodules, imported
+here so ``mtp.datasets`` works after ``import minitwophase as mtp``: ``nn``, ``optim``,
+``datasets``, ``problems``, ``swap``, ``peaks``, ``models``, ``training``; the application packages ``experiments``, ``verification``,
 ``exercises`` and ``cli`` are imported on demand (``import minitwophase.experiments``).
 Importing the package loads no plotting backend (the CLI and the tests choose Agg).
-The layers, bottom to top, are listed in README.md ("Where things go") and checked by
-tests/test_architecture.py.
+The layers, bottom to top, are listed in docs/architecture.md ("Where things go") and checked
+by tests/test_architecture.py.
 
 The paper (Hrycej, Bermeitinger, Pavone, Wiegand, Handschuh, "A Convexity-dependent Two-Phase
 Training Algorithm for Deep Neural Networks", KDIR 2025, arXiv 2510.25366), as this project

@@ -38,8 +38,34 @@ _DX_MIN = 1e-12                      # pairs with (almost) equal log loss carry 
 
 
 class SwapDetector:
-    """The paper's swap rule, online; call ``update`` once per check (epoch).
+    """The paper's swap rule (Algorithm 1), online; call ``update`` once per check (epoch).
 
+    Swap at the first update whose grad_norm <= factor * peak, the peak being the largest
+    grad_norm seen so far, this one included. The smoothed rule is its own class,
+    ``SmoothedSwapDetector``; ``make_detector(mode, factor)`` builds either.
+
+    Parameters
+    ----------
+    factor : float, default 0.9
+        In (0, 1]; the paper's gnfact.
+
+    Raises
+    ------
+    ValueError
+        ``factor`` outside (0, 1], or (from ``update``) a non-finite or negative grad_norm,
+        each naming the argument.
+
+    Examples
+    --------
+    >>> import minitwophase as mtp
+    >>> det = mtp.SwapDetector(factor=0.9)
+    >>> [det.update(g) for g in (0.5, 1.0, 0.95, 0.85, 0.7)]    # 0.85 <= 0.9 * 1.0: swap
+    [False, False, False, True, True]
+    >>> det.peak, det.swap_index
+    (1.0, 3)
+
+    Notes
+    -----
     ``update(grad_norm, loss=None) -> bool`` is True from the swap on (one-way). State:
     ``peak`` (largest grad_norm so far; 0.0 before any update, as the paper's gnmax),
     ``peak_index``, ``swap_index`` (0-based, None before the swap), ``swapped``,

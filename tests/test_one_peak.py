@@ -139,7 +139,7 @@ def test_every_reader_says_the_same_peaks(name):
     assert star == ([point(p.detector_epoch)] if p.peak_passed else [])
     assert triangle == ([] if p.peak_passed else [point(p.largest_epoch)])
     if not p.peak_passed:
-        assert f"no peak passed (single-peak check: {p.verdict}): no star" in legend
+        assert f"no peak passed (single-peak check: {p.verdict}), so no star" in legend
 
 
 def test_a_real_run_writes_one_summary_everywhere(tmp_path):

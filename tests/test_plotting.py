@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import to_rgba
 
+from minitwophase import plotting as style
 from minitwophase.experiments import plotting
 from minitwophase.training import COLUMNS, Run
 
@@ -80,7 +81,8 @@ def test_plot_all_writes_non_empty_pngs(tmp_path):
     odd = make_run("cg", 0, 0, 4, swap=False)
     odd.rows[2]["train_loss"] = float("nan")         # a NaN must not break a log axis
     paths = plotting.plot_all(runs() + [odd, make_run("my-method", 0, 3, 0)], tmp_path)
-    assert [p.name for p in paths] == list(plotting.FIGURES.values())
+    assert [p.name for p in paths] == [n for n in plotting.FIGURES.values() if n.endswith(".png")]
+    assert all((tmp_path / n).stat().st_size > 0 for n in plotting.FIGURES.values())   # and SVGs
     for p in paths:
         data = p.read_bytes()
         assert data.startswith(PNG) and len(data) > 5000
@@ -89,4 +91,28 @@ def test_plot_all_writes_non_empty_pngs(tmp_path):
 def test_unknown_methods_get_distinct_colours():
     a = plotting.method_color("x", ["adam", "x", "y"])
     b = plotting.method_color("y", ["adam", "x", "y"])
-    assert a != b and plotting.method_color("adam") == "tab:blue"
+    assert a != b and plotting.method_color("adam") == style.COLORS["Adam"]
+
+
+def test_one_style_time_left_to_right_and_one_colour_per_optimizer(tmp_path):
+    fig, seen_cg = plotting.gradnorm_vs_loss_figure(runs()), False
+    try:
+        for ax in fig.axes:
+            if ax.get_legend() is None:
+                continue
+            assert ax.xaxis_inverted(), "loss falls to the right: training runs left to right"
+            assert "left to right" in ax.get_xlabel()
+            colours = {line.get_label().split(" (")[0]: to_rgba(line.get_color()) for line in ax.lines
+                       if line.get_label() and not line.get_label().endswith("seed 1)")}
+            assert colours["Adam phase"] == to_rgba(style.COLORS["Adam"])
+            seen_cg = seen_cg or "CG phase" in colours
+            assert colours.get("CG phase", to_rgba(style.COLORS["CG"])) == to_rgba(style.COLORS["CG"])
+    finally:
+        plt.close(fig)
+    assert seen_cg
+    assert len(set(style.COLORS.values())) == len(style.COLORS) == 5
+    assert plotting.METHOD_COLORS["adam+cg"] == style.COLORS["CG"] == plotting.PHASE_COLORS["cg"]
+    path = plotting.plot_gradnorm_vs_loss(runs(), tmp_path / "g.png")
+    assert path.with_suffix(".svg").read_text().lstrip().startswith("<?xml")
+    import matplotlib.image
+    assert style.DPI >= 150 and matplotlib.image.imread(path).shape[1] >= 150 * 4

@@ -1,4 +1,5 @@
-"""The README's quickstart block runs as written (it is the package's first example)."""
+"""The README's quickstart block runs as written (it is the package's first example) and prints
+what the README says it prints. The README's other promises: tests/test_site.py."""
 import re
 from pathlib import Path
 
@@ -16,3 +17,18 @@ def test_readme_quickstart_runs(capsys):
     exec(compile(match.group(1), "README quickstart", "exec"), {})
     out = capsys.readouterr().out
     assert "after CG" in out and "validation accuracy" in out
+    # CG converges (the quickstart must not end on "Maximum number of iterations has been
+    # exceeded."), and the README states what it prints
+    assert "CG: Optimization terminated successfully." in out, out
+    text = README.read_text()
+    stated = re.search(r"It prints `after Adam: loss ([\d.]+); after CG: loss ([\d.]+) in (\d+) "
+                       r"iterations`.*?accuracy of (\d\.\d+)", text, re.S)
+    assert stated, "README.md no longer says what the quickstart prints"
+    got = re.search(r"after Adam: loss ([\d.]+); after CG: loss ([\d.]+) in (\d+) iterations"
+                    r".*?validation accuracy (\d\.\d+)", out, re.S)
+    adam, cg, nit, acc = (float(x) for x in stated.groups())
+    # Adam's digits reproduce on any machine; CG's iterations amplify last-bit differences,
+    # so its count and endpoint are compared to what reproduces (docs/reproducibility.md)
+    assert float(got.group(1)) == adam
+    assert abs(float(got.group(2)) - cg) <= 0.0002 and abs(int(got.group(3)) - nit) <= 0.2 * nit
+    assert abs(float(got.group(4)) - acc) <= 0.005, out

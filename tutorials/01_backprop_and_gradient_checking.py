@@ -130,7 +130,7 @@ ax.axvline(np.finfo(float).eps ** (1 / 3), color="k", lw=0.8, label=r"$h = \epsi
 ax.set(xlabel="finite-difference step h", ylabel="relative error (norm-wise)",
        title="Centred differences: truncation vs rounding", ylim=(min(errors) / 30, 1))
 ax.legend()
-savefig(fig, "01_gradient_check_step_size.png")
+_ = savefig(fig, "01_gradient_check_step_size.png")
 
 # %% [markdown]
 # ## What a bug looks like
@@ -173,7 +173,7 @@ ax.text(-15.8, ax.get_ylim()[1] * 0.5, "error exactly 0\n(pixels that are\nalway
 ax.set(xlabel=r"$\log_{10}$ elementwise relative error", ylabel="number of parameters",
        title="Gradient check of a correct and two buggy networks")
 ax.legend()
-savefig(fig, "01_buggy_backward.png")
+_ = savefig(fig, "01_buggy_backward.png")
 
 # %% [markdown]
 # Note the *pattern*: with the forgotten transpose, the last layer's gradients are still right

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 
 import minitwophase as mtp
 from minitwophase.tutorial_support import QUICK, savefig
+from minitwophase.plotting import COLORS                 # one colour per optimizer, every figure
 from minitwophase import problems
 
 np.set_printoptions(precision=5)
@@ -102,7 +103,7 @@ ax2.semilogx(ts, step_u, color="C3", ls="--", label=r"uncorrected $m_t / \sqrt{v
 ax2.semilogx(ts, step_c, color="C2", label=r"corrected $\hat m_t / \sqrt{\hat v_t}$")
 ax2.set(xlabel="step t", ylabel="step / lr", title="Step size relative to lr")
 ax2.legend()
-savefig(fig, "02_bias_correction.png")
+_ = savefig(fig, "02_bias_correction.png")
 
 # %% [markdown]
 # ## Invariance to rescaling the loss
@@ -149,7 +150,7 @@ ax.text(eps / 1.3, 0.5, "eps = 1e-8", fontsize=8, color="grey", ha="right")
 ax.set(xlabel="gradient |g| (constant over time)", ylabel="step / lr",
        title="Epsilon placement matters only for tiny gradients")
 ax.legend(loc="upper left", fontsize=8)
-savefig(fig, "02_epsilon_placement.png")
+_ = savefig(fig, "02_epsilon_placement.png")
 
 # %% [markdown]
 # With a constant gradient, PyTorch's m_hat = g and v_hat = g^2 at *every* t, so its two curves
@@ -181,12 +182,12 @@ for ax, prob, x0, rate in ((axes[0], quad, quad.x_star + [1.5, 1.0], 0.05), (axe
     A, B = np.meshgrid(np.linspace(lo[0], hi[0], grid), np.linspace(lo[1], hi[1], grid))
     F = np.array([prob.fun(p)[0] for p in np.c_[A.ravel(), B.ravel()]]).reshape(A.shape)
     ax.contour(A, B, np.log10(F - prob.f_star + 1e-3), levels=25, cmap="viridis", linewidths=0.6)
-    ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=0.7, color="C3", label=f"Adam, lr {rate}, {steps} steps")
+    ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=0.7, color=COLORS["Adam"], label=f"Adam, lr {rate}, {steps} steps")
     ax.plot(*x0, "ko", label="start")
     ax.plot(*prob.x_star, "k*", ms=12, label="minimum")
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=f"{prob.name}: final |x - x*| = {np.linalg.norm(x - prob.x_star):.1e}")
     ax.legend(fontsize=8)
-savefig(fig, "02_adam_trajectories.png")
+_ = savefig(fig, "02_adam_trajectories.png")
 
 # %% [markdown]
 # ## Optional: the same numbers from PyTorch

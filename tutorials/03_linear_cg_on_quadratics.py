@@ -18,6 +18,7 @@ import scipy.sparse.linalg as sla
 
 import minitwophase as mtp
 from minitwophase.tutorial_support import QUICK, savefig
+from minitwophase.plotting import COLORS                 # one colour per optimizer, every figure
 from minitwophase.problems import log_spectrum, quadratic
 
 # %% [markdown]
@@ -67,7 +68,7 @@ for i, (label, lam) in enumerate(spectra.items()):
     ax.axvline(k, color=f"C{i}", ls=":", lw=1)
 ax.set(xlabel="iteration k", ylabel=r"$\|r_k\| / \|b\|$", title=f"Linear CG, n = {n}: steps = number of distinct eigenvalues")
 ax.legend(fontsize=8)
-savefig(fig, "03_termination.png")
+_ = savefig(fig, "03_termination.png")
 
 # %% [markdown]
 # ## Against steepest descent with exact line search
@@ -109,15 +110,15 @@ print(f"steepest descent at its measured rate would need ~{np.log(1e-10) / rate:
 
 ks = np.arange(K + 1)
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
-ax.semilogy(errs["CG"], "o-", ms=3, color="C0", label="CG")
-ax.semilogy(errs["steepest descent"], "-", color="C3", label="steepest descent (exact line search)")
-ax.semilogy(ks, 2 * ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** ks, "--", color="C0",
+ax.semilogy(errs["CG"], "o-", ms=3, color=COLORS["CG"], label="CG")
+ax.semilogy(errs["steepest descent"], "-", color="0.4", label="steepest descent (exact line search)")
+ax.semilogy(ks, 2 * ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** ks, "--", color=COLORS["CG"],
             label=r"CG bound (5.36)")
-ax.semilogy(ks, ((kappa - 1) / (kappa + 1)) ** ks, "--", color="C3", label="SD bound (3.29)")
+ax.semilogy(ks, ((kappa - 1) / (kappa + 1)) ** ks, "--", color="0.4", label="SD bound (3.29)")
 ax.set(xlabel="iteration k", ylabel=r"$\|x_k - x^*\|_A / \|x_0 - x^*\|_A$", ylim=(1e-16, 3),
        title=rf"n = 30, uniform spectrum, $\kappa$ = {kappa:g}")
 ax.legend(fontsize=8)
-savefig(fig, "03_cg_vs_steepest_descent.png")
+_ = savefig(fig, "03_cg_vs_steepest_descent.png")
 
 # %% [markdown]
 # ## The condition-number bound (5.36)
@@ -139,7 +140,7 @@ for i, kappa in enumerate((10.0, 100.0, 1000.0)):
 ax.set(xlabel="iteration k", ylabel=r"$\|x_k - x^*\|_A / \|x_0 - x^*\|_A$", ylim=(1e-16, 3),
        title=f"Actual CG error against the bound (5.36), n = {n}")
 ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-savefig(fig, "03_condition_number_bound.png")
+_ = savefig(fig, "03_condition_number_bound.png")
 
 # %% [markdown]
 # ## The float64 caveat
@@ -165,7 +166,7 @@ ax.axvline(n, color="k", ls=":", lw=1, label="n = 40 (exact arithmetic)")
 ax.axhline(1e-8, color="grey", ls="--", lw=0.8, label="tol = 1e-8")
 ax.set(xlabel="iteration k", ylabel=r"$\|r_k\| / \|b\|$", title=r"Finite precision: n = 40, $\kappa = 10^3$")
 ax.legend(fontsize=8)
-savefig(fig, "03_float64_caveat.png")
+_ = savefig(fig, "03_float64_caveat.png")
 
 # %% [markdown]
 # ### How many more than n? Condition number against iterations

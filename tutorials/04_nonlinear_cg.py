@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import scipy.optimize as so
 
 from minitwophase.tutorial_support import QUICK, savefig
+from minitwophase.plotting import COLORS                 # one colour per optimizer, every figure
 import minitwophase as mtp
 from minitwophase import problems
 
@@ -66,7 +67,7 @@ for prob in (rosen2, rosen10):
 #
 # **An honest note.** scipy's CG needs about as many evaluations as our best beta on the 2-D
 # banana and fewer on n = 10, and on the project's eight-problem benchmark
-# (`benchmarks/bench_cg.py`, see the README) our default needs more evaluations than scipy's:
+# (`benchmarks/bench_cg.py`, see docs/architecture.md) our default needs more evaluations than scipy's:
 # scipy first tries MINPACK's Moré–Thuente line search and falls back to the public
 # `scipy.optimize.line_search` that our default (`line_search="wolfe"`) uses. The next
 # section replays scipy's CG with that search written out. The totals over the eight problems:
@@ -128,7 +129,7 @@ for i, (name, counts) in enumerate(per_search.items()):
 ax.set(xlabel="evaluations in one line search", ylabel="line searches",
        title="rosenbrock(n=10): cost of each line search")
 ax.legend()
-savefig(fig, "04_line_search_costs.png")
+_ = savefig(fig, "04_line_search_costs.png")
 
 # %% [markdown]
 # ## Paths on the banana
@@ -164,15 +165,15 @@ fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), sharex=True, sharey=True)
 for ax, beta in zip(axes.flat, BETAS):
     res, xs = run(beta)
     banana(ax)
-    ax.plot(xs[:, 0], xs[:, 1], "o-", color="tab:blue", ms=3, lw=1, label="CG iterates")
+    ax.plot(xs[:, 0], xs[:, 1], "o-", color=COLORS["CG"], ms=3, lw=1, label="CG iterates")
     rp = restart_points(res, xs)
     if len(rp):
-        ax.plot(rp[:, 0], rp[:, 1], "x", color="tab:red", ms=8, mew=2, label="restart (d = -g)")
+        ax.plot(rp[:, 0], rp[:, 1], "x", color="black", ms=8, mew=2, label="restart (d = -g)")
     ax.set_title(f"{beta}: {res.nit} iterations, {res.nfev} evaluations")
     ax.legend(loc="lower right", fontsize=8)
 fig.suptitle("Nonlinear CG on 2-D Rosenbrock, strong Wolfe steps (start: square, minimum: star;\n"
              "contours of f log-spaced from 1e-2 to 1e3)")
-savefig(fig, "04_rosenbrock_paths.png")
+_ = savefig(fig, "04_rosenbrock_paths.png")
 
 # %% [markdown]
 # ## Wolfe against golden section
@@ -216,7 +217,7 @@ ax2.set(yscale="log", xlabel="iteration k", ylabel="cumulative evaluations of f 
         title="golden needs ~10x more evaluations per iteration")
 ax2.legend()
 ax2.grid(alpha=0.3)
-savefig(fig, "04_wolfe_vs_golden.png")
+_ = savefig(fig, "04_wolfe_vs_golden.png")
 
 # %% [markdown]
 # ## Convergence: f - f* against iteration
@@ -242,7 +243,7 @@ for ax in axes:
     ax.grid(alpha=0.3, which="both")
     ax.legend(title="beta (x = restart)")
 fig.suptitle("2-D Rosenbrock, strong Wolfe steps")
-savefig(fig, "04_convergence.png")
+_ = savefig(fig, "04_convergence.png")
 
 # %% [markdown]
 # ## What the figures show

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 from minitwophase.tutorial_support import QUICK, savefig
 import minitwophase as mtp
 from minitwophase import nn, toy_tanh
+from minitwophase.plotting import COLORS, loss_axis      # the package's figure style
 from minitwophase.peaks import find_peaks_report
 from minitwophase.toy_tanh import D, HIDDEN, M, N    # inputs, hidden tanh units, outputs, samples
 
@@ -98,15 +99,16 @@ axes[0, 1].set(xlabel="scaling parameter s", ylabel="gradient norm |g|",
 axes[1, 0].axhline(0, color="k", lw=0.6)
 axes[1, 0].set(xlabel="scaling parameter s", ylabel="L''(s)",
                title="curvature along the ray (< 0: non-convex)")
-axes[1, 1].set(xscale="log", xlabel="loss", ylabel="gradient norm |g|",
+axes[1, 1].set(xscale="log", ylabel="gradient norm |g|",
                title="|g| against loss (dashed: s > 1, past the minimum)")
+loss_axis(axes[1, 1], "loss (axis reversed: s grows left to right)")
 for ax in axes.flat:
     ax.grid(alpha=0.3)
 axes[0, 0].legend()
 axes[1, 1].legend(fontsize=8)
 fig.suptitle("Toy 10-100-5 tanh networks, 5 random teacher tasks: the ray from 0 through a minimum")
 fig.tight_layout()
-savefig(fig, "05_scaling_loss_gradnorm.png")
+_ = savefig(fig, "05_scaling_loss_gradnorm.png")
 
 # %% [markdown]
 # ## Training: Adam, the 0.9 rule, then CG
@@ -114,7 +116,7 @@ savefig(fig, "05_scaling_loss_gradnorm.png")
 # pass over the 500 samples; after each epoch the full-batch gradient norm goes into
 # `SwapDetector` (the paper's Algorithm 1: checked after every Adam epoch, so the initial
 # point is drawn but never fed in). After the swap, one `NonlinearCG` iteration (PR+,
-# strong Wolfe, full batch) per epoch, as the README's trainer does. Two starts: the default
+# strong Wolfe, full batch) per epoch, as the package's trainer does. Two starts: the default
 # Glorot init, and the same init scaled by 0.1, close to the saddle at theta = 0.
 
 # %%
@@ -163,18 +165,18 @@ for (scale, (det, cg, start)), ax in zip(runs.items(), axes):
     sw, pk = det.swap_index + 1, det.peak_index + 1
     ax.plot(np.r_[start[0], adam_only[scale].losses], np.r_[start[1], adam_only[scale].grad_norms],
             "-", color="0.6", lw=1, label="Adam alone (no swap), for comparison")
-    ax.plot(L[:sw + 1], G[:sw + 1], "o-", ms=3, color="tab:blue", label="Adam epochs")
-    ax.plot(L[sw:], G[sw:], "o-", ms=3, color="tab:orange", label="CG epochs (one iteration each)")
+    ax.plot(L[:sw + 1], G[:sw + 1], "o-", ms=3, color=COLORS["Adam"], label="Adam epochs")
+    ax.plot(L[sw:], G[sw:], "o-", ms=3, color=COLORS["CG"], label="CG epochs (one iteration each)")
     ax.plot(L[0], G[0], "ks", ms=6, mfc="none", label="start (epoch 0, not checked)")
     ax.plot(L[pk], G[pk], "k^", ms=10, label=f"peak (epoch {pk})")
     ax.plot(L[sw], G[sw], "r*", ms=14, label=f"swap: |g| <= 0.9 x peak (after epoch {sw})")
-    ax.set(xscale="log", yscale="log", xlabel="training loss (full batch)",
+    ax.set(xscale="log", yscale="log",
            ylabel="gradient norm (full batch)", title=f"task 0, init scaled by {scale}")
-    ax.invert_xaxis()
+    loss_axis(ax)                       # training runs left to right, as in every such plot
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
 fig.suptitle("Gradient norm against loss during training (time runs left to right)")
-savefig(fig, "05_training_swap.png")
+_ = savefig(fig, "05_training_swap.png")
 
 # %% [markdown]
 # ## What the figures show (full mode; quick mode trains less, same shapes)
@@ -191,7 +193,7 @@ savefig(fig, "05_training_swap.png")
 #   epochs later, and `find_peaks_report` finds one peak: the paper's story, except that the
 #   non-convex phase is 7 epochs of 300, not a large part of training. From the default
 #   Glorot init the norm is largest at the start and only falls ("falls from the first epoch
-#   on", as in the README's MNIST run): the rule swaps after epoch 2 and the paper's
+#   on", as in the main job's MNIST run): the rule swaps after epoch 2 and the paper's
 #   safeguard would flag the run. The grey Adam-only runs show the same peaks.
 # - After the swap CG takes the loss to ~2e-5 while Adam alone stalls near 1e-2 with a noisy
 #   norm. Cost: Adam alone used 300 epochs plus 300 full-batch norm checks; CG used ~700

@@ -83,12 +83,12 @@ print(f"identical up to the swap (epoch {swap}): {same}")
 
 # %% [markdown]
 # ## 2. Fig. 5 analogue: gradient norm against loss
-# Training runs right to left (the loss falls). The paper's picture: the norm climbs (the
+# The loss axis is reversed, so training runs left to right. The paper's picture: the norm climbs (the
 # non-convex region), peaks, then falls (convex), and CG (dashed) takes over after the peak.
 
 # %%
 fig = gradnorm_vs_loss_figure([adam, twophase])
-savefig(fig, "06_gradnorm_vs_loss.png")
+_ = savefig(fig, "06_gradnorm_vs_loss.png")
 
 # %% [markdown]
 # ## 3. Fig. 6 analogue: loss against cost
@@ -112,7 +112,7 @@ print(f"cost per CG epoch: mean {d_cg.mean():.2f}, min {d_cg.min():.1f}, max {d_
       f"line-search evaluations per CG iteration (cg_nfev): mean {np.mean(nfev):.2f}")
 print(f"final cost: adam {adam.final['cost']:.1f}, adam+cg {twophase.final['cost']:.1f}")
 fig = loss_vs_cost_figure([adam, twophase])
-savefig(fig, "06_loss_vs_cost.png")
+_ = savefig(fig, "06_loss_vs_cost.png")
 
 # %% [markdown]
 # ## 4. The single-peak safeguard
@@ -164,9 +164,9 @@ for name, run in runs.items():
     print(f"{name:<12} {str(run.swap_epoch or '-'):>5} {f['train_loss']:11.5f} {f['val_loss']:9.5f}"
           f" {f['val_acc']:8.3f} {f['cost']:7.1f} | {c['train_loss']:19.5f} {c['val_loss']:9.5f}")
 fig = loss_vs_cost_figure(list(runs.values()))
-savefig(fig, "06_swap_rules_loss_vs_cost.png")
+_ = savefig(fig, "06_swap_rules_loss_vs_cost.png")
 fig = gradnorm_vs_loss_figure([runs["smoothed"], runs["fixed-split"]])
-savefig(fig, "06_swap_rules_gradnorm_vs_loss.png")
+_ = savefig(fig, "06_swap_rules_gradnorm_vs_loss.png")
 
 # %% [markdown]
 # ## 6. What happened, plainly
@@ -177,7 +177,7 @@ savefig(fig, "06_swap_rules_gradnorm_vs_loss.png")
 # later; the fixed split swaps at 30 % of the epochs. In our 100-epoch full run every swap
 # rule ended with a *higher* train and validation loss than plain Adam, at equal epochs and at
 # equal cost (the main job, 400 epochs, found Adam+CG's validation loss lower but its train
-# loss still higher: README.md). This is not the paper's Table 1, where CG wins on training
+# loss still higher: the results page, docs/results.md). This is not the paper's Table 1, where CG wins on training
 # loss after 300 Adam epochs. The verdicts printed below are computed from this run, not
 # written in advance (quick mode, on the 8x8 digits, comes out differently).
 

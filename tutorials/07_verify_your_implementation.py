@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minitwophase.tutorial_support import QUICK, savefig
+from minitwophase.plotting import COLORS                 # one colour per optimizer, every figure
 from minitwophase.verification import compare as TC
 from minitwophase.verification import trace as T
 import scipy.optimize as so
@@ -443,12 +444,12 @@ for rep, label, style in ((report_good, f"{name} (correct)", "o-"), (report_sing
         ax2.axvline(rep.first["step"], color=ax2.lines[-1].get_color(), ls=":", lw=1)
 ax2.axhline(TC.DEFAULT_RTOL["loss"], color="k", ls="--", lw=1, label="rtol 1e-9")
 if cg_steps:
-    ax2.axvspan(cg_steps[0] - 0.5, cg_steps[-1] + 0.5, color="tab:orange", alpha=0.15, label="CG phase")
+    ax2.axvspan(cg_steps[0] - 0.5, cg_steps[-1] + 0.5, color=COLORS["CG"], alpha=0.15, label="CG phase")
 ax2.set(xlabel="step (record)", ylabel="max relative difference over fields",
         title="The trace names the first step that parts (dotted)", ylim=(1e-18, 1e2))
 ax2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
 fig.tight_layout()
-savefig(fig, "07_trace_differences.png")
+_ = savefig(fig, "07_trace_differences.png")
 shutil.rmtree(workdir)                                  # the traces were only for this lesson
 
 # %% [markdown]

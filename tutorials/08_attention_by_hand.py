@@ -189,7 +189,7 @@ axes[1].set(title="parameters on MNIST (thousands)")
 axes[2].plot(range(1, epochs + 1), losses, marker="o")
 axes[2].set(title="vit-nomlp-wkewq on digits, Adam", xlabel="epoch", ylabel="train MSE", yscale="log")
 fig.tight_layout()
-savefig(fig, "08_attention.png")
+_ = savefig(fig, "08_attention.png")
 
 # %% [markdown]
 # ## Exercises

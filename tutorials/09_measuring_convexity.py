@@ -95,7 +95,7 @@ ax.set(xlabel="step h (along a unit direction)", ylabel="|error of H v|",
        title="Hessian-vector products by finite differences: the V curves")
 ax.grid(alpha=0.3, which="both")
 ax.legend(fontsize=8)
-savefig(fig, "09_hvp_error_vs_step.png")
+_ = savefig(fig, "09_hvp_error_vs_step.png")
 
 # %% [markdown]
 # ## 2. Lanczos is CG's twin
@@ -151,7 +151,7 @@ for lam in (lam_A.min(), 2.0, 4.0, 8.0):
 ax.set(xlabel="Lanczos step k", ylabel="Ritz values (eigenvalues of T_k)", yscale="log",
        title="Ritz values converge to the extreme eigenvalues first (red: A's)")
 ax.grid(alpha=0.3)
-savefig(fig, "09_lanczos_ritz_values.png")
+_ = savefig(fig, "09_lanczos_ritz_values.png")
 
 # %% [markdown]
 # ## 3. Extreme eigenvalues, trace and density on the toy task, against the dense Hessian
@@ -197,7 +197,7 @@ for ax, (name, d) in zip(axes, dens.items()):
                  f"(dense {np.mean(lam < -1e-3 * lam[-1]):.3f})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-savefig(fig, "09_density_toy.png")
+_ = savefig(fig, "09_density_toy.png")
 
 # %% [markdown]
 # ## 4. The MNIST-5k MLP of the main job
@@ -272,7 +272,7 @@ for s in (0.1, 1.0):
 rows, peak, swap = results[(0, 0.1)]
 fig = plots.gradnorm_loss_figure(rows[:, 1], rows[:, 2], rows[:, 3] / rows[:, 4],
                                  title="toy task 0, init x 0.1: |g| against loss, coloured by curvature")
-savefig(fig, "09_gradnorm_vs_loss_curvature.png")
+_ = savefig(fig, "09_gradnorm_vs_loss_curvature.png")
 
 # %% [markdown]
 # ## What the measurements say
@@ -302,7 +302,7 @@ savefig(fig, "09_gradnorm_vs_loss_curvature.png")
 #   is convex up to flat directions (ratio $-1.7 \times 10^{-5}$, no negative mass). So the gradient-norm
 #   peak marks where the loss starts falling fast, not where it turns convex; here convexity
 #   at the measurement's resolution appears only very close to a minimum. (The main job on
-#   MNIST-5k says the same: `benchmarks/curvature_along_training.py`, README.)
+#   MNIST-5k says the same: `benchmarks/curvature_along_training.py`, docs/results.md.)
 #
 # ## What to try next
 # - `curvature.extreme_eigenvalues(objective, theta, method="eigsh")` at a few epochs of the

@@ -155,7 +155,7 @@ ax2.set(xlabel="step", ylabel="max |x - x_correct|", title="Distance from the co
 ax1.legend()
 ax2.legend()
 fig.tight_layout()
-savefig(fig, "10_buggy_adam_on_rosenbrock.png")
+_ = savefig(fig, "10_buggy_adam_on_rosenbrock.png")
 for label, (path, losses) in runs.items():
     print(f"{label:24s} final f = {losses[-1]:.6g}, "
           f"max |x - x_correct| = {np.max(np.abs(path - ref_path)):.3g}")

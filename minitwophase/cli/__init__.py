@@ -16,6 +16,7 @@ Layer: cli, the top; nothing in the package imports it.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -30,12 +31,21 @@ except KeyboardInterrupt:          # Ctrl-C while the command starts (_startup.p
 
 VERBS = (run, trace, reproduce, curvature)
 
+EPILOG = """\
+'minitwophase COMMAND --help' documents each command's options.
+Graded exercises for a course (stubs to fill in, checkers that diagnose mistakes):
+  python -m minitwophase.exercises start hw     copy the stubs into hw/
+  python -m minitwophase.exercises check hw     check a folder (exit 0 if all pass)
+Lessons: the tutorials/ folder of the source tree; the documentation site: docs/."""
+
 __all__ = ["main", "build_parser", "VERBS", "PROG", "EXIT_USAGE", "EXIT_INTERRUPTED", "UsageError"]
 
 
 def build_parser():
-    parser = Parser(prog=PROG, description="Convexity-dependent two-phase training (Hrycej et al. "
-                    "2025): Adam until the gradient-norm peak, then nonlinear conjugate gradient.")
+    parser = Parser(prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                    description="Convexity-dependent two-phase training (Hrycej et al. 2025): Adam "
+                    "until the gradient-norm peak,\nthen nonlinear conjugate gradient.",
+                    epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for verb in VERBS:

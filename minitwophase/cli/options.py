@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..models import ACTIVATIONS, DEFAULT_HEAD, DEFAULT_WIDTHS, HEADS
+from ..datasets.spec import SPECS
+from ..models import ACTIVATIONS, DEFAULT_HEAD, DEFAULT_WIDTHS, HEADS, MODELS, SPEC_HELP
 from ..nn.losses import LOSSES
 from ..optim import LINE_SEARCHES
 from ..optim.cg_beta import BETAS
@@ -188,17 +189,17 @@ def add_data_options(parser, dataset="mnist5k", model="mlp"):
     """The data and model options shared by ``run`` and ``trace``."""
     data = parser.add_argument_group("data and model")
     data.add_argument("--dataset", default=dataset, metavar="SPEC",
-                      help="digits | mnist5k (both bundled) | mnist:DIR (IDX files) | "
-                      "cifar10:DIR | cifar100:DIR (extracted python batches)")
+                      help=" | ".join(SPECS) + " (digits, mnist5k and mnist are bundled: mnist "
+                      "is the complete MNIST; PATH a folder of MNIST's IDX files or of CIFAR's "
+                      "extracted python batches)")
     data.add_argument("--val-fraction", type=number, default=None, metavar="F",
                       help="validation share of the training data; default: 0.2 for the bundled "
                       "sets, the official test set for MNIST/CIFAR")
     data.add_argument("--data-seed", type=integer, default=0, metavar="N",
                       help="seed of the train/validation split")
     data.add_argument("--model", default=model, metavar="SPEC",
-                      help=" | ".join(DEFAULT_WIDTHS) + ", each optionally with widths, e.g. "
-                      "mlp:W1,W2,... (hidden widths, default 128), cnn:C1,C2,... (3x3 conv + pool "
-                      "per width, default 8,16)")
+                      help=" | ".join(MODELS) + "; options after a colon: "
+                      + SPEC_HELP.replace("%", "%%"))
     data.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
                       help="hidden activation; default tanh for mlp, relu for cnn")
     data.add_argument("--head", choices=HEADS, default=DEFAULT_HEAD,

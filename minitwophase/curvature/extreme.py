@@ -53,6 +53,41 @@ def extreme_eigenvalues(fun, x, tol=1e-6, seed=0, method="eigsh", max_hvp=None):
     numbers bit for bit. ``max_hvp`` bounds the products (default 1000); if it is reached
     first, ``converged`` is False and an end that has not converged is nan (eigsh) or the
     best Ritz value so far (lanczos).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (f, g)``.
+    x : ndarray
+        The point, 1-D.
+    tol : float, default 1e-6
+        Relative accuracy of each eigenvalue (ARPACK's, for both methods).
+    seed : int, default 0
+        Seed of the start vector.
+    method : {"eigsh", "lanczos"}, default "eigsh"
+        ``scipy.sparse.linalg.eigsh`` on a LinearOperator of Hessian-vector products, or the
+        hand-written Lanczos with full reorthogonalisation (``curvature.lanczos``).
+    max_hvp : int, optional
+        Limit on Hessian-vector products (default 1000).
+
+    Returns
+    -------
+    ExtremeEigenvalues
+        ``lambda_min``, ``lambda_max`` (floats), ``n_hvp`` (products used), ``converged``.
+
+    Raises
+    ------
+    ValueError
+        An unknown method or an option out of range, naming it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import curvature
+    >>> A = np.diag([-1.0, 0.5, 2.0, 4.0])              # a saddle: one negative eigenvalue
+    >>> r = curvature.extreme_eigenvalues(lambda x: (0.5 * x @ A @ x, A @ x), np.zeros(4))
+    >>> round(r.lambda_min, 6), round(r.lambda_max, 6)
+    (-1.0, 4.0)
     """
     tol, seed = check_tol(tol), check_seed(seed)
     choice(method, "method", METHODS)

@@ -53,7 +53,37 @@ def _hvp(fun, x, v, x_norm):
 
 
 def hvp(fun, x, v):
-    """H(x) @ v for ``fun(x) -> (f, g)``: two gradient evaluations (none for v = 0)."""
+    """H(x) @ v for ``fun(x) -> (f, g)``: two gradient evaluations (none for v = 0).
+
+    A central difference of gradients along v (Nocedal & Wright section 8.1), with the step
+    u^(1/3) (1 + |x|) / |v|: about 1e-10 relative error against exact second derivatives.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (f, g)``, g the gradient at x.
+    x, v : ndarray
+        The point and the direction, 1-D, the same length.
+
+    Returns
+    -------
+    ndarray
+        H(x) @ v, shape like x.
+
+    Raises
+    ------
+    ValueError
+        x and v of different shapes, or non-finite values, naming the argument.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import curvature
+    >>> A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    >>> fun = lambda x: (0.5 * x @ A @ x, A @ x)         # H = A everywhere
+    >>> np.allclose(curvature.hvp(fun, np.zeros(2), np.array([1.0, 0.0])), [2.0, 1.0])
+    True
+    """
     check_fun(fun)
     x = check_point(x)
     v = as_float_array(v, "v", ndim=1)

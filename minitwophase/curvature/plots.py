@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.colors import SymLogNorm
 from matplotlib.figure import Figure
 
+from ..plotting import COLORS, loss_axis
+
 from .probe import CONVEX_TOL
 
 FLOOR = 1e-10            # log density: values below are drawn at the floor
@@ -40,7 +42,7 @@ def _mark(ax, peak_epoch, swap_epoch):
     if peak_epoch is not None:
         ax.axvline(peak_epoch, color="k", ls="--", lw=1, label=f"detector peak (epoch {peak_epoch})")
     if swap_epoch is not None:
-        ax.axvline(swap_epoch, color="tab:red", ls="-", lw=1, label=f"swap (after epoch {swap_epoch})")
+        ax.axvline(swap_epoch, color=COLORS["CG"], ls="-", lw=1, label=f"swap (after epoch {swap_epoch})")
 
 
 def extremes_figure(epochs, lambda_min, lambda_max, peak_epoch=None, swap_epoch=None,
@@ -85,7 +87,7 @@ def gradnorm_loss_figure(loss, grad_norm, ratio, title="Gradient norm against lo
     sc = ax.scatter(loss[ok], gnorm[ok], c=ratio[ok], cmap="coolwarm_r",
                     norm=SymLogNorm(rel_tol, vmin=-lim, vmax=lim), s=28, edgecolors="k", linewidths=0.4, zorder=2)
     fig.colorbar(sc, ax=ax, label="lambda_min / lambda_max")
-    ax.set(xscale="log", yscale="log", xlabel="training loss", ylabel="gradient norm", title=title)
-    ax.invert_xaxis()
+    ax.set(xscale="log", yscale="log", ylabel="gradient norm", title=title)
+    loss_axis(ax)                          # training runs left to right
     ax.grid(alpha=0.3, which="both")
     return fig

@@ -69,6 +69,44 @@ def probe(fun, theta, seed=0, tol=1e-3, n_vectors=2, steps=40, max_hvp=300,
     training.Objective on the same data: n_evals full-batch evaluations = n_evals
     epoch-equivalents) and a seed that differs per checkpoint if independent probes are wanted.
     ``record.row()`` holds the scalars for a history row; ``record.density`` the density.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(theta) -> (f, g)``.
+    theta : ndarray
+        The point, 1-D.
+    seed : int, default 0
+        Seed of the Lanczos start vector and the density's probes.
+    tol : float, default 1e-3
+        Relative accuracy of both extreme Ritz pairs, in (0, 1).
+    n_vectors, steps : int, default 2 and 40
+        The spectral density's probes and Lanczos steps.
+    max_hvp : int, default 300
+        Limit on Hessian-vector products for the extremes.
+    negative_fraction : float
+        Eigenvalues below -negative_fraction * abs(lambda_max) count as negative mass.
+
+    Returns
+    -------
+    CurvatureRecord
+        ``lambda_min``, ``lambda_max``, ``ratio``, ``negative_mass``, ``n_hvp``, ``n_evals``,
+        ``converged``, ``density``; ``row()`` for a history row.
+
+    Raises
+    ------
+    ValueError
+        An option out of range, naming it (``tol must lie in (0.0, 1.0), got -1.0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import curvature
+    >>> A = np.diag([-1.0, 0.5, 2.0, 4.0])              # a saddle: one negative eigenvalue
+    >>> fun = lambda x: (0.5 * x @ A @ x, A @ x)
+    >>> r = curvature.probe(fun, np.zeros(4))
+    >>> round(r.lambda_min, 6), round(r.lambda_max, 6), round(r.negative_mass, 6)
+    (-1.0, 4.0, 0.25)
     """
     seed, tol, n_vectors, steps, max_hvp, negative_fraction = check_options(
         seed, tol, n_vectors, steps, max_hvp, negative_fraction)
@@ -117,6 +155,33 @@ def convex_verdict(record, rel_tol=CONVEX_TOL):
     of the measurement, see NEGATIVE_FRACTION). "convex up to flat directions" when
     |lambda_min| <= rel_tol lambda_max. ``record``: a CurvatureRecord, ExtremeEigenvalues or a
     mapping with "lambda_min" and "lambda_max" (a history row).
+
+    Parameters
+    ----------
+    record : CurvatureRecord, ExtremeEigenvalues or mapping
+        Holds ``lambda_min`` and ``lambda_max``.
+    rel_tol : float, default 1e-3
+        The resolution of the measurement, relative to lambda_max.
+
+    Returns
+    -------
+    Verdict
+        ``convex`` (bool), ``label`` ("convex", "convex up to flat directions" or
+        "non-convex"), ``ratio`` = lambda_min / lambda_max, ``margin`` = ratio + rel_tol,
+        ``rel_tol`` and a one-line ``message``.
+
+    Raises
+    ------
+    TypeError
+        A record without real ``lambda_min`` and ``lambda_max``.
+
+    Examples
+    --------
+    >>> from minitwophase import curvature
+    >>> curvature.convex_verdict({"lambda_min": -1.0, "lambda_max": 4.0}).label
+    'non-convex'
+    >>> curvature.convex_verdict({"lambda_min": -1e-5, "lambda_max": 1.0}).label
+    'convex up to flat directions'
     """
     rel_tol = real_number(rel_tol, "rel_tol", low=0.0)
     get = record.get if isinstance(record, Mapping) else lambda k: getattr(record, k, None)

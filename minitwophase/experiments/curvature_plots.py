@@ -17,12 +17,13 @@ import numpy as np
 
 from .._json import write_atomic
 from ..curvature.density import smooth
+from ..plotting import DPI
 from ..curvature.plots import density_figure, extremes_figure, gradnorm_loss_figure
 
 
 def _save(fig, path):
     """Create-and-rename (write_atomic): an interrupted save leaves no half-written PNG."""
-    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=DPI, format="png"))
     return path
 
 

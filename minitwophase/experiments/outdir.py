@@ -8,8 +8,8 @@
      process is refused with a message naming the holder, and a killed holder's lock (the OS
      released it) is simply taken over;
   3. removes the files an earlier run left (``RUN_FILES``: results.json, history.csv,
-     params.npz, summary.md, fig_*.png, and their temporary files), so nothing of it can be read as
-     part of the new run. Other files are left alone. A folder where one of these names is
+     params.npz, summary.md, fig_*.png and .svg, and their temporary files), so nothing of it
+     can be read as part of the new run. Other files are left alone. A folder where one of these names is
      not a file (e.g. a directory called results.json) is refused before anything is removed.
 Every file is then written by create-and-rename (``write``: ``_json.write_atomic``), never
 through a symlink. ``close()`` releases and removes the lock.
@@ -39,7 +39,7 @@ LOCK = ".minitwophase.lock"
 #: The files a run writes (glob patterns); an earlier run's are removed when a new run opens,
 #: with the temporary files of an interrupted write (_json.write_atomic's, and "NAME.tmp" of
 #: earlier versions).
-RUN_FILES = ("results.json", "history.csv", "params.npz", "summary.md", "fig_*.png")
+RUN_FILES = ("results.json", "history.csv", "params.npz", "summary.md", "fig_*.png", "fig_*.svg")
 TEMPORARY = tuple(f".{p}.*.tmp" for p in RUN_FILES) + tuple(f"{p}.tmp" for p in RUN_FILES)
 
 

@@ -10,8 +10,10 @@
                          priced 1/(1+r); training/objective.py) and against wall time.
   plot_accuracy          validation accuracy against epochs.
 Each ``plot_*(runs, path)`` saves the figure that ``*_figure(runs)`` returns (tests inspect those).
-Colours are fixed per method (METHOD_COLORS) and per phase (PHASE_COLORS: Adam's colour is the
-"adam" method's, CG's is the "cg" method's), so every figure reads the same way.
+Colours come from the one style module, ``minitwophase.plotting``: one per optimizer (Adam,
+CG, PCG, L-BFGS, SGD), per method (METHOD_COLORS) and per phase (PHASE_COLORS), so every
+figure reads the same way; the loss axis of the gradient-norm plot is reversed so training
+runs left to right; PNGs at style.DPI, and an SVG beside each.
 Seeds of one method get shades of its colour (seed order: the colour itself, then darker),
 each labelled. The star marks the detector peak, and only when a peak was passed; a triangle
 marks the largest epoch-end |g| where it is another point (or no star is drawn); epoch 0 is a
@@ -28,14 +30,15 @@ from matplotlib.colors import to_rgb
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .._json import write_atomic
+from .. import plotting as style
+from ..plotting import METHOD_COLORS, PHASE_COLORS   # one colour per optimizer, every figure
 
-METHOD_COLORS = {"adam": "tab:blue", "adam+cg": "tab:orange", "fixed-split": "tab:green",
-                 "cg": "tab:red", "adam+pcg": "tab:purple", "fixed-split-pcg": "tab:olive"}
-PHASE_COLORS = {"adam": METHOD_COLORS["adam"], "cg": METHOD_COLORS["cg"]}   # first / second phase
 PHASE_NAMES = {"adam": "Adam", "sgd": "SGD", "cg": "CG", "pcg": "PCG", "lbfgs": "L-BFGS"}
 FIGURES = {"gradnorm_vs_loss": "fig_gradnorm_vs_loss.png", "loss_vs_cost": "fig_loss_vs_cost.png",
            "accuracy": "fig_accuracy.png"}
-_EXTRA = ("tab:brown", "tab:pink", "tab:gray", "tab:cyan")
+# each also as SVG (for slides), listed here so a --no-plots run removes those too
+FIGURES.update({key + "_svg": Path(name).with_suffix(".svg").name for key, name in list(FIGURES.items())})
+_EXTRA = ("tab:brown", "tab:gray", "tab:olive", "tab:cyan")
 
 
 def method_color(method, methods=()):
@@ -78,18 +81,21 @@ def _tidy_log_axis(axis):
         axis.set_minor_formatter(NullFormatter())
 
 
-def _save(fig, path):
-    """Create-and-rename (write_atomic): an interrupted save leaves no half-written PNG."""
+def _save(fig, path, svg=False):
+    """The PNG at style.DPI, by create-and-rename (write_atomic: an interrupted save leaves no
+    half-written file); with ``svg`` the same figure beside it as SVG."""
     path = Path(path)
     try:
-        write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+        write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=style.DPI, format="png"))
+        if svg:
+            write_atomic(path.with_suffix(".svg"), lambda tmp: fig.savefig(tmp, format="svg"))
     finally:
         plt.close(fig)
     return path
 
 
 def plot_gradnorm_vs_loss(runs, path):
-    return _save(gradnorm_vs_loss_figure(runs), path)
+    return _save(gradnorm_vs_loss_figure(runs), path, svg=True)
 
 
 def _shade(color, k, n):
@@ -122,10 +128,11 @@ def gradnorm_vs_loss_figure(runs):
             seed = f" (seed {run.seed})" if n > 1 else ""
             opening = "SGD" if "sgd" in phases else "Adam"
             ax.plot(loss[adam_idx], gnorm[adam_idx], "-", marker=".", ms=3, lw=1.2,
-                    color=_shade(PHASE_COLORS["adam"], k, n), label=opening + " phase" + seed)
+                    color=_shade(PHASE_COLORS[opening.lower()], k, n), label=opening + " phase" + seed)
             if cg_idx.size:
                 ax.plot(loss[cg_idx], gnorm[cg_idx], "--", marker=".", ms=3, lw=1.2,
-                        color=_shade(PHASE_COLORS["cg"], k, n), label=PHASE_NAMES[phases[-1]] + " phase" + seed)
+                        color=_shade(PHASE_COLORS.get(phases[-1], PHASE_COLORS["cg"]), k, n),
+                        label=PHASE_NAMES[phases[-1]] + " phase" + seed)
             if phases[0] == "init":
                 ax.plot(loss[:1], gnorm[:1], "o", ms=7, mfc="none", mec="black", color="black", zorder=5,
                         label=first("epoch 0 (initial point; not checked by the rule)"))
@@ -134,7 +141,7 @@ def gradnorm_vs_loss_figure(runs):
             if sm is not None:
                 ok = np.isfinite(sm[:, 2])
                 ax.plot(sm[ok, 1], sm[ok, 2], ":", lw=1.6, color=_shade("black", k, n + 1),
-                        label=first("smoothed |g| (the fit the rule reads)"))
+                        label=first("smoothed gradient norm (what the rule reads)"))
             peaks = run.peaks                        # the run's one GradNormSummary
             peak = _row_of(run, peaks.detector_epoch) if peaks.peak_passed else None
             if peak is not None:
@@ -155,14 +162,14 @@ def gradnorm_vs_loss_figure(runs):
                         label=first("swap (last Adam epoch)"), zorder=5)
         if not any(r.peaks.peak_passed for r in group):
             verdicts = ", ".join(sorted({r.peaks.verdict for r in group}))
-            ax.plot([], [], " ", label=f"no peak passed (single-peak check: {verdicts}): no star")
+            ax.plot([], [], " ", label=f"no peak passed (single-peak check: {verdicts}), so no star")
         ax.set_xscale("log")
         ax.set_yscale("log")
         seeds = ", ".join(str(r.seed) for r in group)
         ax.set_title(f"{method} (seed {seeds})", fontsize=10)
-        ax.set_xlabel("train loss (training runs right to left)")
+        style.loss_axis(ax)
         ax.grid(True, which="both", alpha=0.25)
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=style.LEGEND_FONTSIZE - 1, loc="best")
     for ax in axes[0]:
         _tidy_log_axis(ax.xaxis)
         _tidy_log_axis(ax.yaxis)
@@ -180,7 +187,7 @@ def _by_method(ax, runs, x_key, y_key, mark_swap=True):
         for k, run in enumerate(group):
             x, y = run.column(x_key), run.column(y_key)
             color = _shade(method_color(method, methods), k, len(group))
-            ax.plot(x, y, "-", lw=1.3, color=color,
+            ax.plot(x, y, style.METHOD_LINESTYLES.get(method, "-"), lw=1.3, color=color,
                     label=method if len(group) == 1 else f"{method} seed {run.seed}")
             swap = None if run.swap_epoch is None else _row_of(run, run.swap_epoch)
             if mark_swap and swap is not None:
@@ -190,7 +197,7 @@ def _by_method(ax, runs, x_key, y_key, mark_swap=True):
 
 
 def plot_loss_vs_cost(runs, path):
-    return _save(loss_vs_cost_figure(runs), path)
+    return _save(loss_vs_cost_figure(runs), path, svg=True)
 
 
 def loss_vs_cost_figure(runs):
@@ -202,7 +209,7 @@ def loss_vs_cost_figure(runs):
     for ax in axes:
         ax.set_yscale("log")
         ax.set_ylabel("train loss (full batch)")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=style.LEGEND_FONTSIZE)
         _tidy_log_axis(ax.yaxis)
     fig.suptitle("Train loss at equal cost (line-search evaluations included)", fontsize=10)
     fig.tight_layout()
@@ -210,7 +217,7 @@ def loss_vs_cost_figure(runs):
 
 
 def plot_accuracy(runs, path):
-    return _save(accuracy_figure(runs), path)
+    return _save(accuracy_figure(runs), path, svg=True)
 
 
 def accuracy_figure(runs):
@@ -218,7 +225,7 @@ def accuracy_figure(runs):
     _by_method(ax, runs, "epoch", "val_acc")
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=style.LEGEND_FONTSIZE)
     ax.set_title("Validation accuracy against epochs", fontsize=10)
     fig.tight_layout()
     return fig

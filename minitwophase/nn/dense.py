@@ -15,7 +15,31 @@ from .layer import Layer
 class Dense(Layer):
     """Fully connected: out = x @ W + b with W (n_in, n_out), b (n_out,) (as torch.nn.Linear
     with weight W.T); acts on the last axis of (N, ..., n_in). Backward: dW = x^T dout,
-    db = sum of dout over the batch, dx = dout W^T."""
+    db = sum of dout over the batch, dx = dout W^T.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths, >= 1.
+
+    Raises
+    ------
+    ValueError
+        A width below 1, naming it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> layer = nn.Dense(3, 2)
+    >>> params = {"W": np.ones((3, 2)), "b": np.array([0.0, 1.0])}
+    >>> out, cache = layer.forward(params, np.array([[1.0, 2.0, 3.0]]))
+    >>> out
+    array([[6., 7.]])
+    >>> dx, grads = layer.backward(params, np.ones((1, 2)), cache)
+    >>> dx, grads["b"]
+    (array([[2., 2., 2.]]), array([1., 1.]))
+    """
 
     def __init__(self, n_in, n_out):
         self.n_in = positive_int(n_in, "n_in")

@@ -25,6 +25,37 @@ class Sequential:
     ``loss_and_grad(theta, X, y, loss="mse" | "cross_entropy")`` -> (loss, grad), the mean
     over the batch and its gradient by backprop (checked against finite differences and
     PyTorch). No layer owns its parameters, so theta + alpha * d is a new network for free.
+
+    Parameters
+    ----------
+    layers : list of layers
+        The layers of ``minitwophase.nn``, applied in order; the flat order of theta is
+        layers in order, within a layer W then b, each C-order.
+    dtype : numpy dtype, default float64
+        float32 is the explicit single-precision option.
+
+    Raises
+    ------
+    TypeError
+        ``layers`` holding something that is not a layer.
+    ValueError
+        (from the methods) theta, X or y of the wrong shape or length, or an unknown loss,
+        naming the argument, the expected and the actual value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> net = nn.Sequential([nn.Dense(4, 3), nn.Tanh(), nn.Dense(3, 2)])
+    >>> net.size                                   # 4*3 + 3 + 3*2 + 2
+    23
+    >>> theta = net.init(seed=0)
+    >>> [sorted(p) for p in net.unflatten(theta)]  # views into theta, per layer
+    [['W', 'b'], [], ['W', 'b']]
+    >>> X, y = np.ones((5, 4)), np.array([0, 1, 0, 1, 1])
+    >>> loss, grad = net.loss_and_grad(theta, X, y, loss="mse")
+    >>> grad.shape
+    (23,)
     """
 
     def __init__(self, layers, dtype=np.float64):

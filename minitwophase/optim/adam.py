@@ -23,11 +23,43 @@ from .._validate import real_number, step_arguments
 
 
 class Adam:
-    """Adam optimizer acting in place on a flat parameter vector.
+    """Adam optimizer acting in place on a flat parameter vector (Kingma & Ba, Algorithm 1).
 
-    ``opt.step(theta, grad)`` updates ``theta`` (a float ndarray) in place. State, readable at
-    any time: ``t`` (steps taken), ``m`` and ``v`` (first and second moment estimates, None
+    ``opt.step(theta, grad)`` updates ``theta`` (a float ndarray) in place:
+    theta -= lr * m_hat / (sqrt(v_hat) + eps), equal to ``torch.optim.Adam``. State, readable
+    at any time: ``t`` (steps taken), ``m`` and ``v`` (first and second moment estimates, None
     before the first step). ``reset()`` forgets them.
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        Step size, >= 0.
+    betas : pair of float, default (0.9, 0.999)
+        Decay rates of the first and second moment estimates, each in [0, 1).
+    eps : float, default 1e-8
+        Added to sqrt(v_hat) (PyTorch's placement), >= 0.
+    epsilon_hat : bool, default False
+        True adds eps to sqrt(v_t) before bias correction instead (Keras/TensorFlow's
+        "epsilon hat"; lesson 02 shows when the two differ).
+
+    Raises
+    ------
+    ValueError
+        A value out of range, naming the argument (``lr must lie in [0.0, inf), got -1.0``).
+    TypeError
+        ``betas`` not a pair, or ``epsilon_hat`` not a bool.
+
+    Examples
+    --------
+    >>> import numpy as np, minitwophase as mtp
+    >>> theta = np.array([1.0, -2.0])
+    >>> opt = mtp.Adam(lr=0.1)
+    >>> opt.step(theta, np.array([0.5, -3.0]))     # the first step moves each coordinate by lr
+    array([ 0.9, -1.9])
+    >>> theta                                      # in place
+    array([ 0.9, -1.9])
+    >>> opt.t
+    1
     """
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, epsilon_hat=False):

@@ -57,14 +57,39 @@ def _arguments(A, b, x0, tol, maxiter):
 
 
 def linear_cg(A, b, x0=None, tol=1e-10, maxiter=None):
-    """Conjugate gradient for SPD ``A``: an ndarray, a scipy sparse matrix or array, a
-    ``scipy.sparse.linalg.LinearOperator`` or a callable v -> A @ v.
+    """Solve A x = b for symmetric positive definite A by linear CG (N&W Algorithm 5.2).
 
-    Stops when ||r|| <= tol * ||b|| (2-norms, r = A x - b). Returns an OptimizeResult with x,
-    nit, success, status (0 converged, 1 maxiter, 2 A not positive definite along a search
-    direction), message and ``residual_norms`` (one per iterate, x0's first). A non-positive
-    curvature p^T A p <= 0 is reported, not raised: x is then the last iterate.
+    Stops when ||r|| <= tol * ||b|| (2-norms, r = A x - b). In exact arithmetic n iterations
+    suffice (N&W Theorem 5.1); in float64 more are needed (Notes). A non-positive
+    curvature p^T A p <= 0 is reported (status 2), not raised: x is then the last iterate.
 
+    Parameters
+    ----------
+    A : ndarray, sparse matrix, LinearOperator or callable
+        The SPD matrix (n, n), or a function v -> A @ v.
+    b : ndarray
+        Right-hand side, shape (n,).
+    x0 : ndarray, optional
+        Starting point, shape (n,); zeros by default.
+    tol : float, default 1e-10
+        Relative residual tolerance, > 0.
+    maxiter : int, optional
+        Iteration limit; 10 n by default.
+
+    Returns
+    -------
+    OptimizeResult
+        ``x``, ``nit``, ``success``, ``status`` (0 converged, 1 maxiter, 2 A not positive
+        definite along a search direction), ``message`` and ``residual_norms`` (one per
+        iterate, x0's first).
+
+    Raises
+    ------
+    ValueError
+        Shapes of A, b or x0 that do not match, or tol/maxiter out of range, naming the argument.
+
+    Notes
+    -----
     n-step termination holds in exact arithmetic only (N&W Theorem 5.1). In float64 the
     residuals lose their mutual orthogonality and CG needs more than n iterations once A
     has a wide spread of eigenvalues; ``maxiter`` therefore defaults to 10 n. Measured by
@@ -74,6 +99,14 @@ def linear_cg(A, b, x0=None, tol=1e-10, maxiter=None):
     The same CG with each new residual re-orthogonalized against the earlier ones stops at
     exactly 20 in every case: the extra iterations are rounding (lost orthogonality), not a
     flaw of the method. tests/test_linear_cg.py checks both.
+
+    Examples
+    --------
+    >>> import numpy as np, minitwophase as mtp
+    >>> A = np.diag([1.0, 2.0, 3.0])           # 3 distinct eigenvalues: at most 3 iterations
+    >>> res = mtp.linear_cg(A, np.ones(3))
+    >>> res.nit, np.allclose(res.x, [1, 1 / 2, 1 / 3])
+    (3, True)
     """
     matvec, b, x, Ax, tol, maxiter = _arguments(A, b, x0, tol, maxiter)
     r = Ax - b                        # r_0 = A x_0 - b

@@ -220,24 +220,74 @@ class NonlinearCG(Stepper):
 
 def minimize_cg(fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf,
                 maxiter=None, callback=None, *, args=(), jac=None, precond=None, **options):
-    """Minimize ``fun`` by nonlinear CG (N&W Algorithm 5.4); see ``NonlinearCG`` for
-    ``options`` (c1, c2, xtol, sigma, powell_nu, restart_every, on_search).
+    """Minimize ``fun`` by nonlinear CG (N&W Algorithm 5.4, preconditioned as in Section 5.2).
 
-    fun, args, jac as in scipy.optimize.minimize: jac None (the contract's default) or True:
-    ``fun(x, *args)`` returns (f, g); a callable: ``fun(x, *args)`` returns f alone and
-    ``jac(x, *args)`` the gradient g, and a search that needs f alone (golden section) calls
-    fun alone. ``nfev`` counts calls of fun, ``njev`` gradients, as scipy counts them.
-    f may be a real scalar or an array of size 1.
-    beta ("FR", "PR", "PR+", "HS", "DY", "HZ") and line_search (a key of ``LINE_SEARCHES``:
-    "wolfe", "golden", "scipy", "hager-zhang") are matched case-insensitively.
-    gtol, norm: stop when ||g||_norm <= gtol. maxiter: at most that many iterations (None:
-    200 * len(x0), as scipy's CG).
-    precond: None, a 1-D positive array m (M = diag(m): the preconditioned residual is g / m)
-    or a callable r -> M^{-1} r; ``np.ones(n)`` gives the unpreconditioned iterates exactly.
-    callback, as in scipy.optimize.minimize: ``callback(xk)`` (a copy of x_k), or, if its one
-    parameter is named ``intermediate_result``, ``callback(intermediate_result=res)`` with an
-    OptimizeResult (x, fun, jac, nit, record); raising StopIteration stops the run (status 99).
-    The result's ``history`` holds the CGRecords.
+    The loop: d_0 = -z_0 (z = M^{-1} g; M = I without ``precond``); x_{k+1} = x_k + alpha_k d_k
+    with alpha_k from the line search; d_{k+1} = -z_{k+1} + beta_{k+1} d_k. When a line search
+    fails the best point seen is kept and ``message`` says why. See ``NonlinearCG`` for the
+    further ``options`` (c1, c2, xtol, sigma, powell_nu, restart_every, on_search).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> (f, g)``; with a callable ``jac``, ``fun(x, *args) -> f``. f may be
+        a real scalar or an array of size 1.
+    x0 : ndarray
+        Starting point, 1-D float.
+    beta : {"FR", "PR", "PR+", "HS", "DY", "HZ"}, default "PR+"
+        The beta formula, any case ("pr+" is "PR+").
+    line_search : {"wolfe", "golden", "scipy", "hager-zhang"}, default "wolfe"
+        A key of ``minitwophase.optim.LINE_SEARCHES``: strong Wolfe through
+        ``scipy.optimize.line_search`` (scale-free first trial), the paper's golden section
+        (Numerical Recipes' linmin tolerance 2e-4), the Moré-Thuente search that replays
+        scipy's CG, or CG_DESCENT's approximate-Wolfe search.
+    gtol : float, default 1e-5
+        Stop once the gradient's ``norm`` is at most gtol.
+    norm : float, default inf
+        Order of that norm (as scipy's CG).
+    maxiter : int, optional
+        Iteration limit; None means 200 len(x0), as scipy's CG.
+    callback : callable, optional
+        As in scipy.optimize.minimize: ``callback(xk)`` (a copy of x_k) or, if its one
+        parameter is named ``intermediate_result``, ``callback(intermediate_result=res)`` with
+        an OptimizeResult (x, fun, jac, nit, record); raising StopIteration stops the run
+        (status 99).
+    args : tuple, optional
+        Extra arguments of ``fun`` and ``jac``.
+    jac : None, True or callable, optional
+        As in scipy.optimize.minimize: None or True, ``fun`` returns (f, g); a callable,
+        ``fun`` returns f alone and ``jac(x, *args)`` the gradient, and a search that needs
+        f alone (golden section) calls ``fun`` alone. ``nfev`` counts calls of fun, ``njev``
+        gradients, as scipy counts them.
+    precond : None, ndarray or callable, optional
+        A 1-D positive array m (M = diag(m): the preconditioned residual is g / m) or a
+        callable r -> M^{-1} r; ``np.ones(n)`` gives the unpreconditioned iterates exactly.
+
+    Returns
+    -------
+    OptimizeResult
+        ``x`` (the best point), ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status``
+        and ``message`` as scipy's CG (0 converged, 1 maxiter, 2 precision loss / line search
+        failed, 3 NaN, 99 stopped by the callback), ``success``, and ``history``: one CGRecord
+        per iteration (f, |g|, alpha, beta, restart, nfev).
+
+    Raises
+    ------
+    ValueError
+        An unknown beta or line search, an option out of range, or a ``precond`` of the wrong
+        shape or sign, naming it.
+    TypeError
+        ``fun`` returns a bare number without a ``jac``, or a complex or non-numeric value.
+
+    Examples
+    --------
+    >>> import numpy as np, minitwophase as mtp
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> res = mtp.minimize_cg(rosen, np.array([-1.2, 1.0]), jac=rosen_der)
+    >>> res.status, res.message
+    (0, 'Optimization terminated successfully.')
+    >>> np.allclose(res.x, [1.0, 1.0], atol=1e-5)
+    True
     """
     cg = NonlinearCG(fun, x0, beta=beta, line_search=line_search, gtol=gtol, norm=norm,
                      maxiter=maxiter, args=args, jac=jac, precond=precond, **options)
