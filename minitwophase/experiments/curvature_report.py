@@ -5,7 +5,7 @@ Per run: was the swap made where the measurement calls the loss convex
 (lambda_min / lambda_max + rel_tol, in units of lambda_max: >= 0 convex); and the measured
 points (initialisation, largest epoch-end |g| up to the swap, swap, end, every K epochs) as a table.
 
-Layer: experiments (above training/); map: README "Where things go".
+Layer: experiments (above training/); map: docs/architecture.md.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ One ``Outcome`` describes a comparison from its first row on: each run is put in
 live writer, the final files and the caller all read the same runs. Ctrl-C stops the loop: the
 finished runs and the interrupted one (status "interrupted", its rows so far) are kept.
 
-Layer: experiments (above training/ and models.py); map: README "Where things go".
+Layer: experiments (above training/ and models.py); map: docs/architecture.md.
 """
 from __future__ import annotations
 

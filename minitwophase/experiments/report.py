@@ -23,7 +23,7 @@ Comparisons (the summary): per method, mean and sample std (ddof=1) over seeds o
     table (named under it). Train accuracy is measured only at the end of a run, so the
     equal-cost table has none.
 
-Layer: experiments (above training/ and models.py); map: README "Where things go".
+Layer: experiments (above training/ and models.py); map: docs/architecture.md.
 """
 from __future__ import annotations
 

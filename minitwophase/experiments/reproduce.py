@@ -17,7 +17,7 @@ Epochs: the paper trains 1000 epochs (30 % Adam); on two cores we cannot. Epochs
 chosen from measured epoch times before any result was seen (see CELLS); the same budget for
 every method of a cell, nothing tuned per method.
 
-Layer: experiments (above training/ and models.py); map: README "Where things go".
+Layer: experiments (above training/ and models.py); map: docs/architecture.md.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ per measurement (the scalars, the verdict, the density's quadrature nodes and we
 ``run.swap_curvature`` the swap-time verdict. ``CheckpointProbe(every)`` keeps theta after
 every ``every`` epochs in ``run.checkpoints`` (written to params.npz as ``..._epoch_N``).
 
-Layer: training (uses curvature/, one layer below); map: README "Where things go".
+Layer: training (uses curvature/, one layer below); map: docs/architecture.md.
 """
 from __future__ import annotations
 

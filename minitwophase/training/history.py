@@ -16,7 +16,7 @@ Row keys (None where a key does not apply):
   lambda_min, lambda_max, curvature_ratio, negative_mass, diag_cost   only with curvature_every
               (curvature_probe.py: CURVATURE_COLUMNS; diag_cost is the probe's own work)
 
-Layer: training (above nn/, optim/, swap.py); map: README "Where things go".
+Layer: training (above nn/, optim/, swap.py); map: docs/architecture.md.
 """
 from __future__ import annotations
 

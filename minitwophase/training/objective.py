@@ -28,7 +28,7 @@ has to be redone to keep the activations the backward pass needs).
 A diagnostic (curvature probes, extra swap checks) pays through a ledger of its own:
 ``objective.spawn()`` is a fresh Objective on the same data, loss and pricing.
 
-Layer: training (above nn/, optim/, swap.py); map: README "Where things go".
+Layer: training (above nn/, optim/, swap.py); map: docs/architecture.md.
 """
 from __future__ import annotations
 

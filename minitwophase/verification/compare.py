@@ -2,7 +2,7 @@
 
 The trace format is documented in ``trace.py``; this module only reads traces.
 
-Layer: verification (above experiments/, below cli/); map: README "Where things go".
+Layer: verification (above experiments/, below cli/); map: docs/architecture.md.
 """
 from __future__ import annotations
 

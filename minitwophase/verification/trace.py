@@ -50,7 +50,7 @@ Comparison (``compare.compare_traces``): records are matched by position; epoch,
 be equal, and each numeric field must satisfy |other - ref| <= atol + rtol * |ref|. Why the
 default tolerances (compare.DEFAULT_RTOL, DEFAULT_ATOL) are what they are is written there.
 
-Layer: verification (above experiments/, below cli/); map: README "Where things go".
+Layer: verification (above experiments/, below cli/); map: docs/architecture.md.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@
 Every protocol's JSON says whether it was a quick run ("quick": true/false; the laptop one
 under "protocol"), and a quick run never replaces a full one's files: into a folder whose
 JSON is not marked quick it refuses (``full_results_in``) unless ``overwrite`` is given.
-Layer: experiments; map: README "Where things go".
+Layer: experiments; map: docs/architecture.md.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ method's cost. The safeguard judges the whole Adam record at each interval (the 
 past the swap, so a passed peak can be told from noise).
 
 Writes into ``out``: granularity.md, granularity.json, granularity.png.
-Layer: experiments; map: README "Where things go".
+Layer: experiments; map: docs/architecture.md.
 """
 from __future__ import annotations
 
