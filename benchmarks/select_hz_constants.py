@@ -34,7 +34,7 @@ class HZVariant(NonlinearCG):
         super().__init__(*args, **kwargs)
 
     def make_rule(self, rule):
-        return type("HZ", (rule,), dict(self.rule_options))(self)
+        return type("HZ", (rule,), dict(self.rule_options))(self.c1, self.c2, self.xtol)
 
 
 def run(p, c2=0.9, restart=None, **rule_options):

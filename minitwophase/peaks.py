@@ -7,7 +7,7 @@ full-batch norm, Adam and CG phases); ``SwapDetector.peak_report`` calls it on t
 own record. ``summarize_grad_norms`` reads a run's whole gradient-norm history once into a
 ``GradNormSummary`` (the detector peak, the largest epoch-end |g|, the single-peak check),
 which the trainer stores on the Run and every report and figure quotes.
-Placed beside swap.py, below training/ (layer order: README "Where things go").
+Placed beside swap.py, below training/ (layer order: docs/architecture.md).
 """
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ class SwapDetector:
         return self.swapped
 
     def peak_report(self, smooth=5, prominence=0.25, count_from=0, unit="update"):
-        """The single-peak safeguard on the norms seen so far (see :func:`find_peaks_report`)."""
+        """The single-peak safeguard on the norms seen so far (see ``peaks.find_peaks_report``)."""
         have_losses = self.losses and all(v is not None for v in self.losses)
         return find_peaks_report(self.grad_norms, self.losses if have_losses else None,
                                  smooth=smooth, prominence=prominence, count_from=count_from, unit=unit)

@@ -132,7 +132,7 @@ def test_help_documents_every_option():
     for flag in ("--dataset", "--model", "--activation", "--loss", "--epochs", "--methods", "--seeds",
                  "--batch-size", "--lr", "--swap-factor", "--swap-mode", "--split", "--cg-beta",
                  "--cg-line-search", "--cg-gtol", "--val-fraction", "--out", "--quiet",
-                 "--progress-every", "cifar10:DIR", "mnist5k"):
+                 "--progress-every", "cifar10:PATH", "mnist5k"):
         assert flag in proc.stdout, flag
 
 

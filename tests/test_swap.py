@@ -296,7 +296,7 @@ def test_table_and_contract():
     assert SWAP_MODES == {"paper": SwapDetector.DESCRIPTION, "smoothed": SmoothedSwapDetector.DESCRIPTION}
     assert type(make_detector()) is SwapDetector and make_detector().factor == 0.9
     assert type(make_detector("smoothed", 0.8)) is SmoothedSwapDetector
-    det = SwapDetector(factor=0.9)                   # DESIGN.md's contract
+    det = SwapDetector(factor=0.9)                   # the public contract
     assert det.update(1.0, loss=None) is False and det.peak == 1.0 and det.swap_index is None
 
 
