@@ -30,26 +30,13 @@ from digits_problems import digits_problems  # noqa: E402
 import minitwophase as mtp  # noqa: E402
 from minitwophase import nn  # noqa: E402
 from minitwophase.datasets import load_digits  # noqa: E402
-from minitwophase.nn.layer import Layer  # noqa: E402
 from minitwophase.optim.nonlinear_cg import NonlinearCG  # noqa: E402
 from minitwophase.problems import Problem  # noqa: E402
 
 
-class _Softmax(Layer):
-    """softmax over the last axis (max-shifted); backward: p * (dout - sum(dout * p))."""
-
-    def forward(self, params, x):
-        e = np.exp(x - x.max(axis=-1, keepdims=True))
-        p = e / e.sum(axis=-1, keepdims=True)
-        return p, p
-
-    def backward(self, params, dout, p, grads=None, need_dx=True):
-        return p * (dout - np.sum(dout * p, axis=-1, keepdims=True)), {}
-
-
 def softmax_mlp():
     d = load_digits()
-    net = nn.Sequential([nn.Dense(64, 16), nn.Tanh(), nn.Dense(16, 10), _Softmax()])
+    net = nn.Sequential([nn.Dense(64, 16), nn.Tanh(), nn.Dense(16, 10), nn.Softmax()])
     X, y = d.X_train[:500], d.y_train[:500]
     return Problem("MLP 64-16-10 + softmax digits[:500] (MSE)",
                    lambda t: net.loss_and_grad(t, X, y, loss="mse"), net.init(seed=0), None,

@@ -6,6 +6,7 @@ from hypothesis import example, given, strategies as st
 
 import minitwophase as mtp
 from minitwophase.problems import log_spectrum, spd_matrix
+from lesson_code import from_lesson
 
 
 def system(n, cond, seed, spectrum="uniform"):
@@ -120,20 +121,10 @@ def test_bad_inputs():
         mtp.linear_cg(A, np.ones(3), tol=-1.0)
 
 
-def _reorthogonalized_cg(A, b, tol):
-    """Algorithm 5.2 with every new residual projected off the earlier ones (twice): the
-    mutual orthogonality of the residuals that exact arithmetic keeps (N&W Theorem 5.3)."""
-    x, r, p, basis, k = np.zeros_like(b), -b, b.copy(), [-b / np.linalg.norm(b)], 0
-    while np.linalg.norm(r) > tol * np.linalg.norm(b) and k < 10 * b.size:
-        Ap = A @ p
-        alpha = (r @ r) / (p @ Ap)
-        x, r_new = x + alpha * p, r + alpha * Ap
-        Q = np.array(basis)
-        r_new = r_new - Q.T @ (Q @ r_new)
-        r_new = r_new - Q.T @ (Q @ r_new)
-        p, r, k = -r_new + (r_new @ r_new) / (r @ r) * p, r_new, k + 1
-        basis.append(r / np.linalg.norm(r))
-    return x, k
+# Lesson 03's own re-orthogonalized CG (Algorithm 5.2 with every new residual projected off
+# the earlier ones: the orthogonality exact arithmetic keeps, N&W Theorem 5.3), so the test
+# checks the code students read.
+(reorthogonalized_cg,) = from_lesson("03_linear_cg_on_quadratics", "reorthogonalized_cg")
 
 
 @pytest.mark.parametrize("cond,low,high", [(1e2, 20, 26), (1e6, 50, 80)])
@@ -151,7 +142,7 @@ def test_float64_termination_claim(cond, low, high):
         assert res.success
         x_ref = np.linalg.solve(A, b)
         assert np.linalg.norm(res.x - x_ref) <= 1e-8 * np.linalg.norm(x_ref)
-        x_orth, k_orth = _reorthogonalized_cg(A, b, 1e-10)
+        x_orth, k_orth = reorthogonalized_cg(A, b, 1e-10)
         assert k_orth <= n + 1
         assert np.linalg.norm(x_orth - x_ref) <= 1e-8 * np.linalg.norm(x_ref)
         counts.append(res.nit)
