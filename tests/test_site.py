@@ -92,17 +92,19 @@ def test_run_help_lists_every_model_and_data_set_from_their_tables(capsys):
 # The public API's Examples run as written (numpydoc pages show them).
 DOCUMENTED = ("Adam", "minimize_cg", "linear_cg", "SwapDetector", "nn.Sequential", "nn.Dense",
               "curvature.hvp", "curvature.extreme_eigenvalues", "curvature.trace",
-              "curvature.spectral_density", "curvature.probe", "curvature.convex_verdict")
+              "curvature.spectral_density", "curvature.probe", "curvature.convex_verdict",
+              "scipy_cg")
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
 def test_public_api_docstring_has_numpydoc_sections_and_a_running_example(name):
     import doctest
-    import minitwophase as mtp
-    from minitwophase import curvature  # noqa: F401  (imported for the getattr below)
-    obj = mtp
-    for part in name.split("."):
-        obj = getattr(obj, part) if hasattr(obj, part) else getattr(curvature, part)
+    import importlib
+    obj = importlib.import_module("minitwophase")
+    for i, part in enumerate(name.split(".")):      # "nn.Dense": a submodule, then its name
+        if not hasattr(obj, part):
+            importlib.import_module("minitwophase." + ".".join(name.split(".")[:i + 1]))
+        obj = getattr(obj, part)
     doc = obj.__doc__
     for section in ("Parameters\n    ----------", "Raises\n    ------", "Examples\n    --------"):
         assert section in doc, f"{name}: no {section.split(chr(10))[0]} section"
