@@ -93,7 +93,8 @@ def test_run_help_lists_every_model_and_data_set_from_their_tables(capsys):
 DOCUMENTED = ("Adam", "minimize_cg", "linear_cg", "SwapDetector", "nn.Sequential", "nn.Dense",
               "curvature.hvp", "curvature.extreme_eigenvalues", "curvature.trace",
               "curvature.spectral_density", "curvature.probe", "curvature.convex_verdict",
-              "scipy_cg", "nn.ReLU", "nn.Tanh", "nn.Sigmoid", "nn.GELU", "nn.Softmax")
+              "scipy_cg", "nn.ReLU", "nn.Tanh", "nn.Sigmoid", "nn.GELU", "nn.Softmax",
+              "nn.Conv2D", "nn.MaxPool2D", "nn.AvgPool2D", "nn.Flatten", "nn.LayerNorm")
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
