@@ -95,7 +95,8 @@ DOCUMENTED = ("Adam", "minimize_cg", "linear_cg", "SwapDetector", "nn.Sequential
               "curvature.spectral_density", "curvature.probe", "curvature.convex_verdict",
               "scipy_cg", "nn.ReLU", "nn.Tanh", "nn.Sigmoid", "nn.GELU", "nn.Softmax",
               "nn.Conv2D", "nn.MaxPool2D", "nn.AvgPool2D", "nn.Flatten", "nn.LayerNorm",
-              "nn.SelfAttention", "nn.Residual", "nn.PatchEmbedding", "nn.TokenPool")
+              "nn.SelfAttention", "nn.Residual", "nn.PatchEmbedding", "nn.TokenPool",
+              "models.build_model")
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
