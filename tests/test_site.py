@@ -96,7 +96,8 @@ DOCUMENTED = ("Adam", "minimize_cg", "linear_cg", "SwapDetector", "nn.Sequential
               "scipy_cg", "nn.ReLU", "nn.Tanh", "nn.Sigmoid", "nn.GELU", "nn.Softmax",
               "nn.Conv2D", "nn.MaxPool2D", "nn.AvgPool2D", "nn.Flatten", "nn.LayerNorm",
               "nn.SelfAttention", "nn.Residual", "nn.PatchEmbedding", "nn.TokenPool",
-              "models.build_model", "datasets.load")
+              "models.build_model", "datasets.load", "swap.SmoothedSwapDetector",
+              "swap.make_detector")
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
