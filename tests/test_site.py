@@ -97,7 +97,7 @@ DOCUMENTED = ("Adam", "minimize_cg", "linear_cg", "SwapDetector", "nn.Sequential
               "nn.Conv2D", "nn.MaxPool2D", "nn.AvgPool2D", "nn.Flatten", "nn.LayerNorm",
               "nn.SelfAttention", "nn.Residual", "nn.PatchEmbedding", "nn.TokenPool",
               "models.build_model", "datasets.load", "swap.SmoothedSwapDetector",
-              "swap.make_detector")
+              "swap.make_detector", "optim.SGD", "optim.LBFGS", "optim.minimize_lbfgs")
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
