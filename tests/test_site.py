@@ -97,7 +97,8 @@ DOCUMENTED = ("Adam", "minimize_cg", "linear_cg", "SwapDetector", "nn.Sequential
               "nn.Conv2D", "nn.MaxPool2D", "nn.AvgPool2D", "nn.Flatten", "nn.LayerNorm",
               "nn.SelfAttention", "nn.Residual", "nn.PatchEmbedding", "nn.TokenPool",
               "models.build_model", "datasets.load", "swap.SmoothedSwapDetector",
-              "swap.make_detector", "optim.SGD", "optim.LBFGS", "optim.minimize_lbfgs")
+              "swap.make_detector", "optim.SGD", "optim.LBFGS", "optim.minimize_lbfgs",
+              "peaks.find_peaks_report", "peaks.summarize_grad_norms")
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
