@@ -252,7 +252,55 @@ def check_head(head, loss=None):
 def build_model(spec, input_shape, classes, activation=None, head=DEFAULT_HEAD):
     """A Sequential for inputs of shape ``input_shape`` = (C, H, W) and ``classes`` outputs;
     ``head="softmax"`` appends nn.Softmax() after the output layer (module docstring); refuses
-    a model larger than ``check_size`` allows, before any parameter is allocated."""
+    a model larger than ``check_size`` allows, before any parameter is allocated.
+
+    The families and their options are in the module docstring. An "mlp" takes X flattened
+    to (N, C*H*W); every other family takes images (N, C, H, W).
+
+    Parameters
+    ----------
+    spec : str
+        The model: "mlp[:W1,W2,...]", "cnn[:C1,C2,...]", "vgg5[:width=32,hidden=64]" or a
+        ViT, "vit-mlp", "vit-nomlp", "vit-nomlp-wkewq", "vit-nomlp-wkewq-wvwo"
+        [:depth=3,heads=4,width=64,mlp=256,patch=8,pos=0,bias=0,pool=class].
+    input_shape : tuple of int
+        Per-sample image shape (C, H, W), three positive ints.
+    classes : int
+        Number of outputs, >= 1.
+    activation : {"tanh", "relu", "sigmoid", "gelu"}, optional
+        The nonlinearity; None (default): the family's (mlp tanh, cnn and vgg5 relu, ViTs gelu).
+    head : {"linear", "softmax"}, optional
+        "linear" (default): the network ends in its last Dense layer; "softmax": nn.Softmax()
+        follows it (MSE on probabilities).
+
+    Returns
+    -------
+    net : nn.Sequential
+        The network, float64, parameters not yet drawn (``net.init(seed)``).
+
+    Raises
+    ------
+    TypeError
+        spec not a str.
+    ValueError
+        An unknown or malformed spec or option, input_shape not three positive ints, classes
+        below 1, an unknown activation or head, a cnn whose pooling would shrink the images
+        below 1 pixel, or more parameters than MAX_PARAMETERS or the memory allow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase.models import build_model
+    >>> net = build_model("mlp:3", (1, 2, 2), classes=2)
+    >>> net.layers, net.size                        # 4*3 + 3 + 3*2 + 2 parameters
+    ((Dense(4, 3), Tanh(), Dense(3, 2)), 23)
+    >>> net = build_model("cnn:2", (1, 4, 4), classes=3, head="softmax")
+    >>> [type(layer).__name__ for layer in net.layers]
+    ['Conv2D', 'ReLU', 'MaxPool2D', 'Flatten', 'Dense', 'Softmax']
+    >>> probs = net.forward(net.init(seed=0), np.ones((2, 1, 4, 4)))
+    >>> probs.shape, np.allclose(probs.sum(axis=1), 1.0)
+    ((2, 3), True)
+    """
     check_head(head)
     check_size(spec, estimate_size(spec, input_shape, classes))   # before any allocation
     net = _body(spec, input_shape, classes, activation)

@@ -74,6 +74,49 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
     past the swap: a record cut at the swap is reported "not_passed".
     ``peak_indices`` are 0-based positions; the message numbers them from ``count_from`` and calls
     them ``unit`` (the trainer passes count_from=1, unit="epoch").
+
+    Parameters
+    ----------
+    grad_norms : array_like
+        The gradient norms, 1-D, finite, >= 0, one per update (fewer than 3: "too_short").
+    losses : array_like, optional
+        The losses at the same updates, 1-D of the same length; reported at the peaks.
+    smooth : int, default 5
+        Width of the running median, >= 1.
+    prominence : float, default 0.25
+        The rise and fall a peak needs, as a fraction of the smoothed maximum, in (0, 1].
+    count_from : int, default 0
+        The number the message gives position 0.
+    unit : str, default "update"
+        What the message calls one position.
+
+    Returns
+    -------
+    PeakReport
+        ``n_peaks``, ``peak_indices``, ``peak_values`` (smoothed norms), ``peak_losses``,
+        ``single_peak``, ``status`` ("single", "multiple", "falling_from_start",
+        "not_passed", "no_peak" or "too_short") and ``message``.
+
+    Raises
+    ------
+    TypeError
+        grad_norms or losses not a real numeric array, or smooth not an int, naming it.
+    ValueError
+        grad_norms not 1-D, not finite or negative; losses of another shape; smooth below 1
+        or prominence outside (0, 1]; each naming the argument.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase.peaks import find_peaks_report
+    >>> g = [1.0, 2.0, 3.0, 4.0, 5.0, 4.0, 3.0, 2.0, 1.0]
+    >>> report = find_peaks_report(g, losses=np.linspace(1.0, 0.2, 9))
+    >>> report.status, report.peak_indices, report.message
+    ('single', [4], 'one gradient-norm peak, at update 4 (loss 0.6)')
+    >>> round(report.peak_values[0], 12)          # median of 5, then the mean of 4, 4, 4
+    4.0
+    >>> find_peaks_report([5.0, 4.0, 3.0, 2.0, 1.0]).status
+    'falling_from_start'
     """
     g = as_float_array(grad_norms, "grad_norms", ndim=1, allow_empty=True)
     if np.any(g < 0):
@@ -244,6 +287,64 @@ def summarize_grad_norms(epochs, grad_norms, losses, detector_value, detector_ep
     running peak as the rule held it (``detector_value`` at ``detector_epoch`` after
     ``n_checks`` checks; ``first_check_epoch``: the epoch of its first check with a value;
     ``at_first_check``: the peak is that check, so nothing rose to it).
+
+    Epoch 0 and non-finite norms are never checked; the largest epoch-end norm is taken up to
+    ``swap_epoch`` (all epochs without a swap); the single-peak check
+    (:func:`find_peaks_report`) reads every checked epoch, numbered from 1.
+
+    Parameters
+    ----------
+    epochs, grad_norms, losses : array_like
+        The history columns, 1-D, one shape; norms and losses may hold NaN (not checked;
+        the losses are then left out of the report).
+    detector_value : float or None
+        The swap rule's peak.
+    detector_epoch : int or None
+        Its epoch; None: the rule has no peak yet.
+    n_checks : int or None
+        The rule's checks up to the swap (all without one); None: not recorded.
+    first_check_epoch : int or None
+        The epoch of the rule's first check with a value.
+    at_first_check : bool
+        The rule's peak is its first check.
+    checks : str, default "each epoch's end |g|"
+        What the rule checks, in words (``checks_words``).
+    swap_epoch : int, optional
+        The epoch of the swap; None: no swap.
+
+    Returns
+    -------
+    GradNormSummary
+        The detector peak, the largest epoch-end norm, the single-peak verdict ("single",
+        "multiple" or "none") with its report as a dict, ``peak_passed`` and
+        ``swap_after_peak``, and the words for each.
+
+    Raises
+    ------
+    TypeError
+        grad_norms or losses not a real numeric array, naming it.
+    ValueError
+        The three columns of different shapes, or grad_norms, losses not 1-D; a negative
+        checked norm (from ``find_peaks_report``).
+
+    Examples
+    --------
+    Norms rise to 5 at epoch 5 and fall; the paper's rule (factor 0.9) peaks there after
+    checks at epochs 1 to 6 and swaps at epoch 6 (4 <= 0.9 * 5):
+
+    >>> import numpy as np
+    >>> from minitwophase.peaks import summarize_grad_norms
+    >>> epochs = np.arange(10)
+    >>> g = [0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 4.0, 3.0, 2.0, 1.0]
+    >>> s = summarize_grad_norms(epochs, g, np.linspace(1.0, 0.1, 10), detector_value=5.0,
+    ...                          detector_epoch=5, n_checks=6, first_check_epoch=1,
+    ...                          at_first_check=False, swap_epoch=6)
+    >>> s.largest_value, s.largest_epoch, s.verdict, s.peak_passed, s.swap_after_peak
+    (5.0, 5, 'single', True, True)
+    >>> s.report["message"]
+    'one gradient-norm peak, at epoch 5 (loss 0.5)'
+    >>> s.detector_words()
+    "detector peak 5 at epoch 5 (over 6 checks of each epoch's end |g|)"
     """
     epochs = np.asarray(epochs, dtype=float)
     g = as_float_array(grad_norms, "grad_norms", ndim=1, allow_empty=True, finite=False)

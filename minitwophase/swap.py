@@ -189,6 +189,43 @@ class SmoothedSwapDetector(SwapDetector):
     current values are used. ``loss`` is required. State as SwapDetector's, with ``peak`` the
     smoothed maximum, ``values`` = ``smoothed`` (the fitted norm, NaN before the window fills;
     ``peak_index`` then lags the true peak by about (window - 1) / 2) and ``slopes``.
+
+    Parameters
+    ----------
+    factor : float, default 0.9
+        In (0, 1]; the paper's gnfact, applied to the smoothed norm.
+    window : int, default 10
+        Trailing updates per fit, >= 3.
+    patience : int, default 3
+        Consecutive updates the swap condition must hold, >= 1.
+
+    Raises
+    ------
+    TypeError
+        window or patience not an int, factor not a real number, naming it.
+    ValueError
+        factor outside (0, 1], window below 3 or patience below 1, naming it; from
+        ``update``, a missing (None), negative or non-finite loss, or a negative or
+        non-finite grad_norm.
+
+    Examples
+    --------
+    Losses 4^-k; the norm rises as 1/loss (log-log slope -1) to its peak 16 at update 2,
+    then falls as sqrt(loss) (slope 1/2). With window 3 the fit is exact on each straight
+    stretch and the smoothed value is the norm at the window's middle update:
+
+    >>> import numpy as np
+    >>> from minitwophase.swap import SmoothedSwapDetector
+    >>> det = SmoothedSwapDetector(factor=0.9, window=3, patience=1)
+    >>> norms = [1.0, 4.0, 16.0, 8.0, 4.0, 2.0]
+    >>> [det.update(g, loss=4.0 ** -k) for k, g in enumerate(norms)]
+    [False, False, False, False, False, True]
+    >>> np.round(det.smoothed, 3)        # update 3 mixes both sides: 4^1.25
+    array([  nan,   nan, 4.   , 5.657, 8.   , 4.   ])
+    >>> round(det.peak, 9), det.peak_index, det.swap_index     # 4 <= 0.9 * 8, slope 1/2 > 0
+    (8.0, 4, 5)
+
+    The paper's rule on the raw norms swaps at update 3 (8 <= 0.9 * 16).
     """
     MODE = "smoothed"
     DESCRIPTION = "robust (Theil-Sen) fit of log|g| against log loss over a trailing window"
@@ -254,7 +291,39 @@ SWAP_MODES = {mode: cls.DESCRIPTION for mode, cls in DETECTORS.items()}
 
 
 def make_detector(mode="paper", factor=0.9, window=None, patience=None):
-    """The detector of swap mode ``mode``; ``window`` and ``patience`` belong to "smoothed"."""
+    """The detector of swap mode ``mode``; ``window`` and ``patience`` belong to "smoothed".
+
+    Parameters
+    ----------
+    mode : {"paper", "smoothed"}, default "paper"
+        "paper": ``SwapDetector`` (Algorithm 1 on the raw norm); "smoothed":
+        ``SmoothedSwapDetector``.
+    factor : float, default 0.9
+        In (0, 1]; the paper's gnfact.
+    window, patience : int, optional
+        Only with mode "smoothed"; None: its defaults, 10 and 3.
+
+    Returns
+    -------
+    detector : SwapDetector or SmoothedSwapDetector
+        A fresh detector (no updates yet).
+
+    Raises
+    ------
+    ValueError
+        An unknown mode, factor outside (0, 1], window or patience given with mode "paper",
+        or (smoothed) window below 3 or patience below 1, naming the argument.
+    TypeError
+        factor not a real number, or window or patience not an int.
+
+    Examples
+    --------
+    >>> from minitwophase.swap import make_detector
+    >>> make_detector("paper", factor=0.8)
+    SwapDetector(factor=0.8, n_updates=0, peak=0, swap_index=None)
+    >>> make_detector("smoothed")
+    SmoothedSwapDetector(factor=0.9, window=10, patience=3, n_updates=0, peak=0, swap_index=None)
+    """
     factor, mode = SwapDetector.check_options(factor, mode)
     if mode == "paper":
         for name, val in (("window", window), ("patience", patience)):

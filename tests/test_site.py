@@ -92,17 +92,24 @@ def test_run_help_lists_every_model_and_data_set_from_their_tables(capsys):
 # The public API's Examples run as written (numpydoc pages show them).
 DOCUMENTED = ("Adam", "minimize_cg", "linear_cg", "SwapDetector", "nn.Sequential", "nn.Dense",
               "curvature.hvp", "curvature.extreme_eigenvalues", "curvature.trace",
-              "curvature.spectral_density", "curvature.probe", "curvature.convex_verdict")
+              "curvature.spectral_density", "curvature.probe", "curvature.convex_verdict",
+              "scipy_cg", "nn.ReLU", "nn.Tanh", "nn.Sigmoid", "nn.GELU", "nn.Softmax",
+              "nn.Conv2D", "nn.MaxPool2D", "nn.AvgPool2D", "nn.Flatten", "nn.LayerNorm",
+              "nn.SelfAttention", "nn.Residual", "nn.PatchEmbedding", "nn.TokenPool",
+              "models.build_model", "datasets.load", "swap.SmoothedSwapDetector",
+              "swap.make_detector", "optim.SGD", "optim.LBFGS", "optim.minimize_lbfgs",
+              "peaks.find_peaks_report", "peaks.summarize_grad_norms")
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
 def test_public_api_docstring_has_numpydoc_sections_and_a_running_example(name):
     import doctest
-    import minitwophase as mtp
-    from minitwophase import curvature  # noqa: F401  (imported for the getattr below)
-    obj = mtp
-    for part in name.split("."):
-        obj = getattr(obj, part) if hasattr(obj, part) else getattr(curvature, part)
+    import importlib
+    obj = importlib.import_module("minitwophase")
+    for i, part in enumerate(name.split(".")):      # "nn.Dense": a submodule, then its name
+        if not hasattr(obj, part):
+            importlib.import_module("minitwophase." + ".".join(name.split(".")[:i + 1]))
+        obj = getattr(obj, part)
     doc = obj.__doc__
     for section in ("Parameters\n    ----------", "Raises\n    ------", "Examples\n    --------"):
         assert section in doc, f"{name}: no {section.split(chr(10))[0]} section"

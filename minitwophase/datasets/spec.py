@@ -12,14 +12,59 @@ SPECS = ("digits", "mnist5k", "mnist", "mnist:PATH", "cifar10:PATH", "cifar100:P
 def load(spec, layout="flat", val_fraction=None, seed=0):
     """Load a data set by name.
 
-    spec: "digits" or "mnist5k" (bundled; stratified split, val_fraction=None means 0.2),
-    "mnist" (the complete MNIST, bundled), "mnist:PATH" (directory of the IDX files),
-    "cifar10:PATH", "cifar100:PATH" (extracted python batches). For the last four
-    val_fraction=None validates on the official test set; a number splits the official
-    training set instead.
-    layout: "flat" -> X of shape (N, C*H*W); "image" -> (N, C, H, W).
-    A missing or bad file raises FileNotFoundError or DatasetError whose message starts
-    with the spec (``"spec 'mnist:DIR': IDX file ...``), so a command names its option.
+    Inputs are float64 in [0, 1] (pixels divided by their maximum: 16 for digits, 255
+    otherwise), labels intp in [0, n_classes); the split is deterministic for a given seed.
+
+    Parameters
+    ----------
+    spec : str
+        "digits" or "mnist5k" (bundled; stratified split, val_fraction=None means 0.2),
+        "mnist" (the complete MNIST, bundled), "mnist:PATH" (directory of the IDX files),
+        "cifar10:PATH", "cifar100:PATH" (extracted python batches). For the last four
+        val_fraction=None validates on the official test set; a number splits the official
+        training set instead.
+    layout : {"flat", "image"}, optional
+        "flat" (default): X of shape (N, C*H*W), channel-major; "image": (N, C, H, W).
+    val_fraction : float, optional
+        Fraction of each class held out for validation, in (0, 1), by
+        ``stratified_split``; None (default): see spec.
+    seed : int, optional
+        Seed of the split, >= 0 (default 0).
+
+    Returns
+    -------
+    data : Dataset
+        ``X_train``, ``y_train``, ``X_val``, ``y_val``, ``n_classes``, ``image_shape``
+        (C, H, W), ``name``, ``description``, ``layout``.
+
+    Raises
+    ------
+    TypeError
+        spec not a str; seed not an int.
+    ValueError
+        An unknown spec, layout or a val_fraction outside (0, 1), naming it; a seed below 0.
+    FileNotFoundError
+        A missing file or directory; the message starts with the spec
+        (``"spec 'mnist:DIR': ..."``), so a command names its option.
+    DatasetError
+        A corrupt, truncated or inconsistent file (a ValueError), its message also starting
+        with the spec and naming the file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import minitwophase as mtp
+    >>> data = mtp.datasets.load("digits")       # the 1797 bundled 8 x 8 digits
+    >>> data
+    Dataset(name='digits', layout='flat', X_train=(1438, 64), X_val=(359, 64), n_classes=10, image_shape=(1, 8, 8))
+    >>> len(data.y_train) + len(data.y_val)
+    1797
+    >>> float(data.X_train.min()), float(data.X_train.max())
+    (0.0, 1.0)
+    >>> np.array_equal(np.unique(data.y_val), np.arange(10))    # every class in both parts
+    True
+    >>> mtp.datasets.load("digits", layout="image", val_fraction=0.5).X_train.shape[1:]
+    (1, 8, 8)
     """
     if not isinstance(spec, str):
         raise TypeError(f"spec must be a str, one of {SPECS}, got {type(spec).__name__}")

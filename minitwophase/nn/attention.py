@@ -36,6 +36,51 @@ class SelfAttention(Layer):
     Params in order: ``Wq``; ``Wk`` unless shared_qk; ``Wv``, ``Wo`` if value; each (dim, dim)
     used as x @ W, each followed by its bias (``bq``, ...) when bias=True. Weights start
     Glorot-uniform (Keras' default for attention projections), biases at zero.
+
+    Tokens (N, T, dim) -> (N, T, dim). With dh = dim / heads and head h using columns
+    h dh to (h + 1) dh: Q = x Wq, K = x Wk, V = x Wv, A_h = softmax(Q_h K_h^T / sqrt(dh)) over
+    the keys, out = concat_h(A_h V_h) Wo (Vaswani et al. 2017, eq. 1). Backward returns dx and
+    the grads of every parameter above.
+
+    Parameters
+    ----------
+    dim : int
+        Token width D, >= 1, divisible by heads.
+    heads : int
+        Number of heads H, >= 1.
+    shared_qk : bool, optional
+        K = Q, one shared ``Wq`` (Bermeitinger et al. 2024's symmetric similarity); default
+        False.
+    value : bool, optional
+        True (default): V = x Wv and the output projection Wo. False: V = x and no Wo, so
+        each head returns attention-weighted means of its slice of the input tokens.
+    bias : bool, optional
+        A bias after each projection (default False).
+
+    Raises
+    ------
+    TypeError
+        dim or heads not an int, or shared_qk, value or bias not a bool, naming it.
+    ValueError
+        dim or heads below 1, or dim not divisible by heads; in forward, an x that is not
+        (N, T, dim).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> nn.SelfAttention(4, heads=2).param_shapes()
+    {'Wq': (4, 4), 'Wk': (4, 4), 'Wv': (4, 4), 'Wo': (4, 4)}
+    >>> att = nn.SelfAttention(2, heads=1, value=False)
+    >>> params = {"Wq": np.zeros((2, 2)), "Wk": np.zeros((2, 2))}   # equal scores
+    >>> x = np.array([[[1.0, 2.0], [3.0, 4.0]]])                     # N=1, T=2, D=2
+    >>> out, cache = att.forward(params, x)     # uniform attention: the mean token
+    >>> out
+    array([[[2., 3.],
+            [2., 3.]]])
+    >>> dx, grads = att.backward(params, np.ones_like(out), cache)
+    >>> dx.shape, sorted(grads)
+    ((1, 2, 2), ['Wk', 'Wq'])
     """
 
     def __init__(self, dim, heads, shared_qk=False, value=True, bias=False):

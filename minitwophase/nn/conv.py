@@ -17,7 +17,52 @@ from .windows import as_images, col2im, im2col, output_hw
 
 
 class Conv2D(Layer):
-    """``Conv2D(c_in, c_out, kernel_size, stride=1, padding=0)``; W (c_out, c_in, k, k), b (c_out,)."""
+    """``Conv2D(c_in, c_out, kernel_size, stride=1, padding=0)``; W (c_out, c_in, k, k), b (c_out,).
+
+    2-D cross-correlation of NCHW images (= torch.nn.functional.conv2d with weight W):
+    out[n, o, p, q] = b[o] + sum over c, i, j of W[o, c, i, j] xpad[n, c, p s + i, q s + j],
+    xpad the input zero-padded by ``padding`` on each side. Input (N, c_in, H, W), output
+    (N, c_out, Ho, Wo) with Ho = (H + 2 padding - k) // s + 1 (Wo likewise). Computed by
+    im2col, one matrix product per sample; backward returns dx and grads ``W``, ``b``.
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels, >= 1.
+    kernel_size : int
+        Side k of the square k x k kernel, >= 1.
+    stride : int, optional
+        Step s between windows, >= 1 (default 1).
+    padding : int, optional
+        Zeros added on each side of H and W, >= 0 (default 0).
+
+    Raises
+    ------
+    TypeError
+        An argument that is not an int, naming it; an x that is not numeric (forward).
+    ValueError
+        An argument below its minimum, naming it; in forward, an x that is not 4-D, has
+        other than c_in channels, or is smaller than the kernel (padding included).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> conv = nn.Conv2D(1, 1, kernel_size=2)
+    >>> conv.param_shapes()
+    {'W': (1, 1, 2, 2), 'b': (1,)}
+    >>> params = {"W": np.ones((1, 1, 2, 2)), "b": np.zeros(1)}
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)     # one 3 x 3 image
+    >>> out, cache = conv.forward(params, x)       # each output: the sum of a 2 x 2 window
+    >>> out
+    array([[[[ 8., 12.],
+             [20., 24.]]]])
+    >>> dx, grads = conv.backward(params, np.ones_like(out), cache)
+    >>> dx[0, 0]                                    # how many windows cover each pixel
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
 
     def __init__(self, c_in, c_out, kernel_size, stride=1, padding=0):
         self.c_in = positive_int(c_in, "Conv2D c_in")

@@ -10,7 +10,34 @@ from .layer import Layer
 
 class Flatten(Layer):
     """(N, C, H, W) -> (N, C*H*W) in C order (= torch.nn.Flatten()); no parameters.
-    Backward reshapes dout to the input's shape."""
+    Backward reshapes dout to the input's shape.
+
+    Any (N, ...) input with >= 2 axes is flattened to (N, product of the rest); a view when x
+    is C-contiguous. ``params`` is ignored (pass ``{}``); backward returns ``(dx, {})``.
+
+    Parameters
+    ----------
+    None
+        The layer takes no arguments.
+
+    Raises
+    ------
+    ValueError
+        In forward, an x with fewer than 2 axes (N and at least one more); in
+        ``output_shape``, an empty per-sample shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> x = np.arange(24.0).reshape(2, 3, 2, 2)
+    >>> out, cache = nn.Flatten().forward({}, x)
+    >>> out.shape, out[0, :5]
+    ((2, 12), array([0., 1., 2., 3., 4.]))
+    >>> dx, _ = nn.Flatten().backward({}, out, cache)
+    >>> dx.shape
+    (2, 3, 2, 2)
+    """
 
     def output_shape(self, in_shape):
         in_shape = tuple(in_shape)

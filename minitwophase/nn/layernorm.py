@@ -15,7 +15,40 @@ from .layer import Layer
 
 
 class LayerNorm(Layer):
-    """``LayerNorm(dim, eps=1e-5)``; params ``gamma`` (dim,) initialised to 1, ``beta`` (dim,) to 0."""
+    """``LayerNorm(dim, eps=1e-5)``; params ``gamma`` (dim,) initialised to 1, ``beta`` (dim,) to 0.
+
+    Normalises the last axis of an (N, ..., dim) input (Ba, Kiros & Hinton 2016; =
+    torch.nn.LayerNorm(dim, eps)): xhat = (x - mean) / sqrt(var + eps) with the biased
+    variance, out = gamma xhat + beta. Backward returns dx and grads ``gamma``, ``beta``.
+
+    Parameters
+    ----------
+    dim : int
+        Width of the last axis, >= 1.
+    eps : float, optional
+        Added to the variance, > 0 (default 1e-5).
+
+    Raises
+    ------
+    TypeError
+        dim not an int or eps not a real number, naming it.
+    ValueError
+        dim below 1 or eps not finite and > 0, naming it; in forward, a last axis other
+        than dim.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> ln = nn.LayerNorm(2)
+    >>> params = {"gamma": np.ones(2), "beta": np.zeros(2)}
+    >>> out, cache = ln.forward(params, np.array([[1.0, 3.0]]))   # mean 2, variance 1
+    >>> np.allclose(out, [[-1.0, 1.0]] / np.sqrt(1.0 + 1e-5))
+    True
+    >>> dx, grads = ln.backward(params, np.ones((1, 2)), cache)
+    >>> grads["beta"]
+    array([1., 1.])
+    """
 
     def __init__(self, dim, eps=1e-5):
         self.dim = positive_int(dim, "LayerNorm dim")

@@ -21,6 +21,49 @@ class PatchEmbedding(Layer):
 
     Params: ``W`` (channels*patch*patch, dim), ``b`` (dim,), then ``cls`` (dim,) if
     class_token, then ``pos`` (positions, dim) if positions is an int (tokens, class included).
+
+    Images (N, channels, H, W), H and W multiples of patch, -> tokens (N, T, dim) with
+    T = (H / patch) (W / patch) + class_token. Patches are cut in row-major order, each
+    flattened in (c, i, j) order and projected, patch @ W + b (Dosovitskiy et al. 2021,
+    eq. 1); the class token ``cls`` goes first; ``pos`` is added to every token. Equal to
+    torch Conv2d(kernel = stride = patch) with weight W.T.reshape(dim, c, p, p).
+
+    Parameters
+    ----------
+    channels : int
+        Input channels, >= 1.
+    patch : int
+        Side of the square patches, >= 1.
+    dim : int
+        Token width, >= 1.
+    class_token : bool, optional
+        Prepend a learned class token (default True).
+    positions : int, optional
+        Learn a position embedding for this many tokens (class token included), which must
+        equal T; None (default): no position embedding.
+
+    Raises
+    ------
+    TypeError
+        channels, patch, dim or positions not an int, or class_token not a bool, naming it.
+    ValueError
+        An int argument below 1, naming it; in forward, an x that is not (N, channels, H, W),
+        an H or W that is not a multiple of patch, or positions other than T.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> emb = nn.PatchEmbedding(channels=1, patch=2, dim=3)
+    >>> emb.param_shapes()
+    {'W': (4, 3), 'b': (3,), 'cls': (3,)}
+    >>> params = {"W": np.ones((4, 3)), "b": np.zeros(3), "cls": np.full(3, -1.0)}
+    >>> out, cache = emb.forward(params, np.ones((1, 1, 4, 4)))   # 4 patches + class token
+    >>> out.shape
+    (1, 5, 3)
+    >>> out[0, :2]                      # the class token, then patch 0: the sum of 4 ones
+    array([[-1., -1., -1.],
+           [ 4.,  4.,  4.]])
     """
 
     def __init__(self, channels, patch, dim, class_token=True, positions=None):

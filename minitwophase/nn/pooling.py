@@ -28,7 +28,43 @@ class _Pool2D(Layer):
 
 class MaxPool2D(_Pool2D):
     """Max over each window. Ties: the first maximum in row-major window order gets the whole
-    gradient (torch's rule, so the torch cross-check is exact)."""
+    gradient (torch's rule, so the torch cross-check is exact).
+
+    Input (N, C, H, W), output (N, C, Ho, Wo) with Ho = (H - k) // s + 1 (Wo likewise), no
+    padding (as torch.nn.MaxPool2d with its defaults); no parameters (``params``: pass ``{}``).
+    Overlapping windows (s < k) add their gradients in backward, which returns ``(dx, {})``.
+
+    Parameters
+    ----------
+    kernel_size : int
+        Side k of the square window, >= 1.
+    stride : int, optional
+        Step s between windows, >= 1; None (default) means s = k.
+
+    Raises
+    ------
+    TypeError
+        kernel_size or stride not an int, naming it; an x that is not numeric (forward).
+    ValueError
+        kernel_size or stride below 1, naming it; in forward, an x that is not 4-D or whose
+        H or W is smaller than k.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, cache = nn.MaxPool2D(2).forward({}, x)
+    >>> out
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    >>> dx, _ = nn.MaxPool2D(2).backward({}, np.ones_like(out), cache)
+    >>> dx[0, 0]                                   # each window's gradient goes to its max
+    array([[0., 0., 0., 0.],
+           [0., 1., 0., 1.],
+           [0., 0., 0., 0.],
+           [0., 1., 0., 1.]])
+    """
 
     def forward(self, params, x):
         k, s = self.kernel_size, self.stride
@@ -58,7 +94,40 @@ class MaxPool2D(_Pool2D):
 
 
 class AvgPool2D(_Pool2D):
-    """Mean over each window: every input gets dout / k^2 from each window containing it."""
+    """Mean over each window: every input gets dout / k^2 from each window containing it.
+
+    Input (N, C, H, W), output (N, C, Ho, Wo) with Ho = (H - k) // s + 1 (Wo likewise), no
+    padding (as torch.nn.AvgPool2d with its defaults); no parameters (``params``: pass ``{}``).
+    Overlapping windows (s < k) add their gradients in backward, which returns ``(dx, {})``.
+
+    Parameters
+    ----------
+    kernel_size : int
+        Side k of the square window, >= 1.
+    stride : int, optional
+        Step s between windows, >= 1; None (default) means s = k.
+
+    Raises
+    ------
+    TypeError
+        kernel_size or stride not an int, naming it; an x that is not numeric (forward).
+    ValueError
+        kernel_size or stride below 1, naming it; in forward, an x that is not 4-D or whose
+        H or W is smaller than k.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, cache = nn.AvgPool2D(2).forward({}, x)
+    >>> out
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+    >>> dx, _ = nn.AvgPool2D(2).backward({}, np.ones_like(out), cache)
+    >>> dx[0, 0, 0]
+    array([0.25, 0.25, 0.25, 0.25])
+    """
 
     def forward(self, params, x):
         k, s = self.kernel_size, self.stride

@@ -13,6 +13,42 @@ from .layer import Layer
 
 
 class Residual(Layer):
+    """Residual connection out = x + f(x), f the inner layers applied in order (He et al. 2016).
+
+    The inner layers' parameters are this layer's, in order, named ``"<i>.<name>"`` with i the
+    index of the inner layer, so a Sequential holding it keeps one flat theta. The inner
+    layers must map the per-sample shape to itself. Backward: dx = dout + the inner chain's
+    backward of dout; grads carry the prefixed names.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The inner layers, non-empty, e.g. ``[nn.LayerNorm(64), nn.SelfAttention(64, 4)]``.
+
+    Raises
+    ------
+    TypeError
+        layers not a non-empty list of nn layers (a single layer included: wrap it in a list).
+    ValueError
+        In ``output_shape`` (so when a Sequential is built): an inner layer that does not fit
+        its input, naming its index, or inner layers that change the shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> res = nn.Residual([nn.Dense(2, 2)])
+    >>> res.param_shapes()
+    {'0.W': (2, 2), '0.b': (2,)}
+    >>> params = {"0.W": np.zeros((2, 2)), "0.b": np.array([1.0, -1.0])}
+    >>> out, cache = res.forward(params, np.array([[5.0, 5.0]]))   # x + (x @ 0 + b)
+    >>> out
+    array([[6., 4.]])
+    >>> dx, grads = res.backward(params, np.ones((1, 2)), cache)
+    >>> dx, grads["0.b"]
+    (array([[1., 1.]]), array([1., 1.]))
+    """
+
     def __init__(self, layers):
         layers = list(layers) if not isinstance(layers, Layer) else None
         if not layers or not all(isinstance(layer, Layer) for layer in layers):

@@ -16,6 +16,36 @@ from .layer import Layer
 
 
 class Softmax(Layer):
+    """Softmax over the last axis, s = exp(x - max x) / sum exp(x - max x)
+    (= torch.softmax(x, dim=-1)); backward s * (dout - sum(dout * s)), the Jacobian
+    diag(s) - s s^T times dout. The probability head before ``loss="mse"``; never before
+    ``loss="cross_entropy"``, which takes logits (models.build_model refuses the pair).
+
+    Parameters
+    ----------
+    None
+        The layer takes no arguments and has no parameters: ``forward(params, x)`` ignores
+        ``params`` (pass ``{}``) and maps an x of any shape (N, ..., C) to an output of the same shape;
+        ``backward(params, dout, cache)`` returns ``(dx, {})``.
+
+    Raises
+    ------
+    TypeError
+        ``Softmax(...)`` with any argument (it takes none). x is not checked: NumPy's own
+        errors for a non-numeric x.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> out, cache = nn.Softmax().forward({}, np.array([[0.0, np.log(3.0)]]))
+    >>> np.round(out, 12)
+    array([[0.25, 0.75]])
+    >>> dx, _ = nn.Softmax().backward({}, np.array([[1.0, 1.0]]), cache)
+    >>> bool(np.abs(dx).max() < 1e-15)    # the s sum to 1: a constant dout gives dx = 0
+    True
+    """
+
     def forward(self, params, x):
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         s = e / e.sum(axis=-1, keepdims=True)

@@ -9,6 +9,39 @@ MODES = ("class", "mean")
 
 
 class TokenPool(Layer):
+    """Token pooling, (N, T, D) -> (N, D): the class token (token 0) or the mean over tokens.
+
+    No parameters (``params``: pass ``{}``). Backward returns ``(dx, {})``: dout at token 0
+    ("class") or dout / T at every token ("mean").
+
+    Parameters
+    ----------
+    mode : {"class", "mean"}, optional
+        "class" (default): keep token 0, as after ``PatchEmbedding(class_token=True)``;
+        "mean": average over the T tokens.
+
+    Raises
+    ------
+    ValueError
+        mode not "class" or "mean"; in forward, an x that is not 3-D (N, T, D).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> x = np.arange(6.0).reshape(1, 3, 2)        # tokens [0, 1], [2, 3], [4, 5]
+    >>> nn.TokenPool("class").forward({}, x)[0]
+    array([[0., 1.]])
+    >>> out, cache = nn.TokenPool("mean").forward({}, x)
+    >>> out
+    array([[2., 3.]])
+    >>> dx, _ = nn.TokenPool("mean").backward({}, np.array([[3.0, 6.0]]), cache)
+    >>> dx
+    array([[[1., 2.],
+            [1., 2.],
+            [1., 2.]]])
+    """
+
     def __init__(self, mode="class"):
         if mode not in MODES:
             raise ValueError(f"TokenPool mode must be one of {MODES}, got {mode!r}")

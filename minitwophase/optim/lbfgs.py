@@ -90,6 +90,49 @@ class LBFGS(Stepper):
     evaluations, cache hits not counted); status (None while running, else scipy's codes:
     0 converged, 1 maxiter, 2 line search failed, 3 NaN/inf) and message; history
     (LBFGSRecords); x_best, f_best, g_best (lowest f evaluated, trial points included).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (f, g)``, f a float and g the gradient, an array like x.
+    x0 : array_like
+        Starting point, 1-D.
+    m : int, default 10
+        Pairs (s, y) kept, >= 1.
+    line_search : {"wolfe", "scipy"}, default "wolfe"
+        Strong Wolfe by scipy.optimize.line_search, or Moré–Thuente (L-BFGS-B's search).
+    gtol : float, default 1e-5
+        Stop when the gradient's ``norm`` is at most gtol (>= 0).
+    norm : float, default inf
+        Order of that norm (nonzero; inf, as L-BFGS-B's pgtol).
+    maxiter : int, optional
+        Iteration limit, >= 0 (None: 200 * len(x0)).
+    c1, c2 : float, default 1e-4 and 0.9
+        Wolfe constants, 0 < c1 < c2 < 1.
+
+    Raises
+    ------
+    TypeError
+        fun not callable, x0 not a real numeric array, or m, maxiter not ints, naming it.
+    ValueError
+        x0 not 1-D, empty or not finite; m below 1; an unknown line_search; gtol below 0;
+        a zero or NaN norm; c1, c2 outside 0 < c1 < c2 < 1; each naming the argument.
+    RuntimeError
+        ``step()`` after the run has stopped (``opt.done``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase.optim import LBFGS
+    >>> A, b = np.diag([1.0, 10.0]), np.array([1.0, 1.0])     # minimum at A^-1 b = (1, 0.1)
+    >>> opt = LBFGS(lambda x: (0.5 * x @ A @ x - b @ x, A @ x - b), np.zeros(2), m=5)
+    >>> while not opt.done:
+    ...     record = opt.step()
+    >>> res = opt.result()
+    >>> res.status, np.allclose(res.x, [1.0, 0.1], atol=1e-5)
+    (0, True)
+    >>> len(res.history) == res.nit + 1           # row 0 is x0
+    True
     """
 
     def __init__(self, fun, x0, m=10, line_search="wolfe", gtol=1e-5, norm=np.inf,
@@ -174,6 +217,52 @@ def minimize_lbfgs(fun, x0, m=10, line_search="wolfe", gtol=1e-5, maxiter=None, 
     ||g||_norm <= gtol (max-norm by default, as L-BFGS-B's pgtol). ``callback`` as in
     ``minimize_cg`` and scipy.optimize.minimize (``callback(xk)``, or
     ``callback(intermediate_result)`` with an OptimizeResult holding x, fun, jac, nit, record;
-    StopIteration stops the run with status 99)."""
+    StopIteration stops the run with status 99).
+
+    N&W Algorithms 7.4 (two-loop recursion) and 7.5, H_k^0 = gamma_k I by (7.20).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (f, g)``.
+    x0 : array_like
+        Starting point, 1-D.
+    m : int, default 10
+        Pairs (s, y) kept, >= 1.
+    line_search : {"wolfe", "scipy"}, default "wolfe"
+        A key of ``LBFGS_LINE_SEARCHES``.
+    gtol : float, default 1e-5
+        Gradient-norm tolerance, >= 0.
+    maxiter : int, optional
+        Iteration limit, >= 0 (None: 200 * len(x0)).
+    callback : callable, optional
+        Called after every iteration, as above.
+    **options
+        norm, c1, c2, passed to ``LBFGS``.
+
+    Returns
+    -------
+    OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``status`` (0 converged,
+        1 maxiter, 2 line search failed, 3 NaN/inf, 99 stopped by the callback),
+        ``success``, ``message``, ``history`` (one LBFGSRecord per iteration, row 0 for x0)
+        and ``restarts``.
+
+    Raises
+    ------
+    TypeError
+        fun or callback not callable, or an argument of the wrong type, naming it.
+    ValueError
+        An argument out of range or an unknown line_search (see ``LBFGS``), naming it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> from minitwophase.optim import minimize_lbfgs
+    >>> res = minimize_lbfgs(lambda x: (rosen(x), rosen_der(x)), np.array([-1.2, 1.0]))
+    >>> res.success, np.allclose(res.x, [1.0, 1.0], atol=1e-4)   # Rosenbrock's minimum
+    (True, True)
+    """
     opt = LBFGS(fun, x0, m=m, line_search=line_search, gtol=gtol, maxiter=maxiter, **options)
     return run(opt, callback)

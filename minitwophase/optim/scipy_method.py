@@ -58,7 +58,90 @@ def scipy_cg(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None, con
              callback=None, tol=None, *, gtol=None, norm=np.inf, eps=EPS, maxiter=None,
              c1=None, c2=None, beta="PR+", line_search="wolfe", precond=None,
              return_all=False, disp=False, **unknown):
-    """Minimize by nonlinear CG in scipy.optimize.minimize's conventions (module docstring)."""
+    """Minimize by nonlinear CG in scipy.optimize.minimize's conventions (module docstring).
+
+    Pass it as ``method=mtp.scipy_cg``; scipy.optimize.minimize then hands it every argument
+    below. Conventions follow scipy's own CG (scipy.optimize._optimize._minimize_cg).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args)``: f (a scalar or an array of size 1), or ``(f, g)`` when jac is True.
+    x0 : array_like
+        Starting point, flattened to 1-D float64 (as scipy's CG).
+    args : tuple, optional
+        Extra arguments of fun and jac.
+    jac : callable, True, None or False, optional
+        The gradient ``jac(x, *args)``; True: fun returns ``(f, g)``; None or False: forward
+        differences with the absolute step ``eps`` (n calls of fun per gradient).
+    hess, hessp : optional
+        Not used; a RuntimeWarning if given.
+    bounds, constraints : optional
+        Not supported (CG is unconstrained); a RuntimeWarning if given.
+    callback : callable, optional
+        ``callback(xk)``, or ``callback(intermediate_result=OptimizeResult)`` when that is its
+        only parameter, after every iteration; raising StopIteration ends the run (status 99).
+    tol : float, optional
+        The default of ``gtol``.
+    gtol : float, optional
+        Stop when the gradient's ``norm`` is at most gtol (default tol, else 1e-5).
+    norm : float, optional
+        Order of the gradient norm (default inf, as scipy).
+    eps : float, optional
+        Forward-difference step when jac is None or False (default sqrt(machine eps)).
+    maxiter : int, optional
+        Iteration limit (default 200 * len(x0)).
+    c1, c2 : float, optional
+        Wolfe constants of the line search (None: the search's defaults).
+    beta : str, optional
+        The CG update rule, "FR", "PR", "PR+", "HS", "DY" or "HZ"
+        (default "PR+").
+    line_search : str, optional
+        The line search, "wolfe", "golden", "scipy" or
+        "hager-zhang" (default "wolfe").
+    precond : array_like or callable, optional
+        The preconditioner M: a 1-D positive array m (M = diag(m)) or a callable
+        r -> M^{-1} r; None (default): none.
+    return_all : bool, optional
+        Store the iterates, x0 first, in ``res.allvecs``.
+    disp : bool, optional
+        Print scipy's summary at the end.
+    **unknown
+        Unknown options: an OptimizeWarning naming them (as scipy), otherwise ignored.
+
+    Returns
+    -------
+    res : scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``status``, ``success``, ``message``, ``nfev``
+        (every call of fun, those of the differences too), ``njev`` (gradients), and
+        ``allvecs`` if return_all.
+
+    Raises
+    ------
+    ValueError
+        jac neither a callable, True, None nor False; x0 empty or not finite; an unknown beta
+        or line_search.
+    TypeError
+        x0 not a real numeric array.
+
+    Warns
+    -----
+    OptimizeWarning
+        Unknown solver options.
+    RuntimeWarning
+        bounds, constraints, hess or hessp given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import minimize
+    >>> import minitwophase as mtp
+    >>> A, b = np.diag([1.0, 10.0]), np.array([1.0, 1.0])
+    >>> res = minimize(lambda x: 0.5 * x @ A @ x - b @ x, np.zeros(2), method=mtp.scipy_cg,
+    ...                jac=lambda x: A @ x - b)
+    >>> res.success, np.allclose(res.x, [1.0, 0.1])
+    (True, True)
+    """
     if unknown:
         warnings.warn(f"Unknown solver options: {', '.join(sorted(unknown))}",
                       OptimizeWarning, stacklevel=3)

@@ -16,7 +16,40 @@ from .._validate import real_number
 
 class SGD:
     """``opt.step(theta, grad)`` updates ``theta`` in place. State: ``t`` (steps taken) and
-    ``velocity`` (v, None before the first step); ``reset()`` forgets them."""
+    ``velocity`` (v, None before the first step); ``reset()`` forgets them.
+
+    Heavy-ball momentum (Polyak 1964; Sutskever et al. 2013, eq. (1)):
+    v <- momentum v - lr g, then theta <- theta + v. ``momentum=0`` is plain SGD.
+    ``step`` returns theta, updated in place.
+
+    Parameters
+    ----------
+    lr : float, default 1e-2
+        Learning rate, >= 0.
+    momentum : float, default 0.9
+        mu in [0, 1).
+
+    Raises
+    ------
+    TypeError
+        lr or momentum not a real number; (from ``step``) theta not a float ndarray.
+    ValueError
+        lr below 0 or momentum outside [0, 1), naming it; (from ``step``) a grad of another
+        shape than theta, or not finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase.optim import SGD
+    >>> opt = SGD(lr=0.5, momentum=0.5)
+    >>> theta = np.array([1.0])
+    >>> opt.step(theta, np.array([1.0]))        # v = -0.5
+    array([0.5])
+    >>> opt.step(theta, np.array([1.0]))        # v = 0.5 * (-0.5) - 0.5 = -0.75
+    array([-0.25])
+    >>> opt.t, theta
+    (2, array([-0.25]))
+    """
 
     def __init__(self, lr=1e-2, momentum=0.9):
         self.lr = real_number(lr, "lr", low=0.0)
