@@ -200,7 +200,7 @@ def checks_words(every=None, window=None):
 @dataclass(frozen=True)
 class GradNormSummary:
     """One reading of a run's gradient-norm history, computed once by
-    :func:`summarize_grad_norms` and read by every place that speaks of a peak (the progress
+    ``summarize_grad_norms`` and read by every place that speaks of a peak (the progress
     lines, summary.md, results.json, the figures), so none can disagree. Three different
     "peaks", named apart in every text:
 
@@ -282,7 +282,7 @@ class GradNormSummary:
 def summarize_grad_norms(epochs, grad_norms, losses, detector_value, detector_epoch, n_checks,
                          first_check_epoch, at_first_check, checks="each epoch's end |g|",
                          swap_epoch=None):
-    """The run's :class:`GradNormSummary` from its history columns (``epochs``, ``grad_norms``,
+    """The run's ``GradNormSummary`` from its history columns (``epochs``, ``grad_norms``,
     ``losses``: one entry per recorded epoch, epoch 0 included or not) and the swap rule's
     running peak as the rule held it (``detector_value`` at ``detector_epoch`` after
     ``n_checks`` checks; ``first_check_epoch``: the epoch of its first check with a value;
