@@ -73,9 +73,9 @@ def lanczos(matvec, v0, steps, keep_basis=False, callback=None):
     Raises
     ------
     TypeError
-        ``matvec`` not callable.
+        ``matvec`` not callable, or ``steps`` not an int.
     ValueError
-        v0 not a finite 1-D float array or the zero vector, or steps not a positive int.
+        v0 not a finite 1-D float array or the zero vector, or steps < 1.
 
     Examples
     --------

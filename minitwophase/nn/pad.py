@@ -25,6 +25,8 @@ class ZeroPad2D(Layer):
     ValueError
         ``padding`` not an int or a 4-tuple, or a negative side (naming it); in forward and
         ``output_shape``, an input that is not (N, C, H, W) images.
+    TypeError
+        A side that is not an int.
 
     Examples
     --------
