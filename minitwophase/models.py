@@ -103,7 +103,40 @@ def backward_ratio(spec):
 def parse_model(spec):
     """``"mlp:256,128"`` -> ("mlp", (256, 128)); ``"vit-nomlp:depth=2"`` -> ("vit-nomlp", {options}).
 
-    ValueError naming the spec and the problem when malformed.
+    Parameters
+    ----------
+    spec : str
+        A model spec, as ``--model`` takes it: 'mlp[:W1,W2,...]', 'cnn[:C1,C2,...]',
+        'vgg5[:key=value,...]' or a ViT variant ('vit-mlp', 'vit-nomlp', ...) with optional
+        key=value options.
+
+    Returns
+    -------
+    kind : str
+        The model kind, the part before the colon.
+    config : tuple of int or dict
+        The widths of 'mlp' and 'cnn' (their defaults when none are given), or the full
+        option dict (defaults filled in) of the keyed kinds.
+
+    Raises
+    ------
+    TypeError
+        ``spec`` not a str.
+    ValueError
+        An unknown kind, widths that are not positive integers, or an unknown key or bad
+        value of an option, naming the spec and the problem.
+
+    Examples
+    --------
+    >>> from minitwophase.models import parse_model
+    >>> parse_model("mlp:256,128")
+    ('mlp', (256, 128))
+    >>> parse_model("mlp")                                   # the default width
+    ('mlp', (128,))
+    >>> parse_model("mlp:0")
+    Traceback (most recent call last):
+    ...
+    ValueError: model widths must be positive integers separated by commas, got 'mlp:0'
     """
     if not isinstance(spec, str):
         raise TypeError(f"model must be a str such as 'mlp' or 'vit-nomlp', got {type(spec).__name__}")

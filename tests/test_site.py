@@ -98,7 +98,11 @@ DOCUMENTED = ("Adam", "minimize_cg", "linear_cg", "SwapDetector", "nn.Sequential
               "nn.SelfAttention", "nn.Residual", "nn.PatchEmbedding", "nn.TokenPool",
               "models.build_model", "datasets.load", "swap.SmoothedSwapDetector",
               "swap.make_detector", "optim.SGD", "optim.LBFGS", "optim.minimize_lbfgs",
-              "peaks.find_peaks_report", "peaks.summarize_grad_norms")
+              "peaks.find_peaks_report", "peaks.summarize_grad_norms", "optim.NonlinearCG",
+              "nn.ZeroPad2D", "curvature.HessianOperator", "curvature.lanczos",
+              "nn.cross_entropy", "nn.mse", "nn.check_layer", "nn.check_network",
+              "nn.numerical_gradient", "nn.relative_error", "datasets.Dataset",
+              "models.parse_model", "cli.build_parser", "cli.main")
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)

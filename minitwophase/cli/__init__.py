@@ -42,6 +42,37 @@ __all__ = ["main", "build_parser", "VERBS", "PROG", "EXIT_USAGE", "EXIT_INTERRUP
 
 
 def build_parser():
+    """The ``minitwophase`` argument parser, with one subcommand per module in VERBS.
+
+    Each subcommand sets ``func``, the function ``main`` calls with the parsed arguments.
+
+    Parameters
+    ----------
+    None
+        The parser takes no arguments.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser (the cli's ``Parser`` subclass: its errors are one line, exit code 2);
+        ``parser.verbs`` maps each command name to its subparser.
+
+    Raises
+    ------
+    SystemExit
+        From ``parse_args``: with code 0 after ``--help`` or ``--version``, with code 2 after
+        a malformed command line (one line on stderr).
+
+    Examples
+    --------
+    >>> from minitwophase.cli import build_parser
+    >>> parser = build_parser()
+    >>> sorted(parser.verbs)
+    ['compare-trace', 'curvature', 'reproduce', 'run', 'trace']
+    >>> args = parser.parse_args(["run", "--epochs", "5"])
+    >>> args.command, args.epochs
+    ('run', 5)
+    """
     parser = Parser(prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
                     description="Convexity-dependent two-phase training (Hrycej et al. 2025): Adam "
                     "until the gradient-norm peak,\nthen nonlinear conjugate gradient.",
@@ -55,6 +86,40 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the ``minitwophase`` command line; returns the exit code.
+
+    A user error in the options or files prints one line ``minitwophase: error: ...`` on
+    stderr and returns 2; Ctrl-C returns 130 (a verb that writes results saves them first).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; None: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 2 for a usage error or no command (after printing the
+        help), 130 when interrupted, 141 when the reader of stdout closed the pipe.
+
+    Raises
+    ------
+    SystemExit
+        From argparse: code 0 after ``--help`` or ``--version``, code 2 for unknown or
+        malformed arguments (one line on stderr).
+
+    Examples
+    --------
+    A value out of range is one line on stderr and exit code 2, before any data is loaded:
+
+    >>> from minitwophase.cli import main
+    >>> main(["run", "--lr", "-1"])
+    2
+    >>> main(["--version"])
+    Traceback (most recent call last):
+    ...
+    SystemExit: 0
+    """
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

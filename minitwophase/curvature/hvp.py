@@ -95,7 +95,35 @@ def hvp(fun, x, v):
 class HessianOperator(LinearOperator):
     """H(x) as a scipy LinearOperator (symmetric), counting every product it computes.
 
-    ``n_hvp`` products so far; ``n_evals`` gradient evaluations they cost (2 each).
+    Each product is ``hvp``'s central difference of gradients. Attributes: ``n_hvp`` products
+    so far; ``n_evals`` gradient evaluations they cost (2 each, none for v = 0).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (f, g)``, g the gradient at x.
+    x : ndarray
+        The point, 1-D; copied, so later changes to the caller's array do not move it.
+    name : str, default "x"
+        The argument name error messages use for x.
+
+    Raises
+    ------
+    TypeError
+        ``fun`` not callable, or (in a product) not returning a pair (f, g).
+    ValueError
+        x not a finite 1-D float array, or (in a product) a gradient of another shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import curvature
+    >>> A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    >>> H = curvature.HessianOperator(lambda x: (0.5 * x @ A @ x, A @ x), np.zeros(2))
+    >>> np.allclose(H @ np.array([1.0, 0.0]), A[:, 0])       # H = A everywhere
+    True
+    >>> H.n_hvp, H.n_evals
+    (1, 2)
     """
 
     def __init__(self, fun, x, name="x"):

@@ -19,9 +19,44 @@ class DatasetError(ValueError):
 class Dataset:
     """A train/validation pair ready for a network.
 
-    X_train, X_val: float64 in [0, 1], shape (N, C*H*W) for layout "flat" (channel-major,
-    the order of ``X.reshape(N, C, H, W)``) or (N, C, H, W) for layout "image".
-    y_train, y_val: integer class labels in [0, n_classes), dtype intp, shape (N,).
+    A frozen record: ``datasets.load`` builds it, checking every field; constructing one by
+    hand checks nothing. ``n_features`` is C*H*W.
+
+    Parameters
+    ----------
+    X_train, X_val : ndarray
+        float64 in [0, 1], shape (N, C*H*W) for layout "flat" (channel-major, the order of
+        ``X.reshape(N, C, H, W)``) or (N, C, H, W) for layout "image".
+    y_train, y_val : ndarray
+        Integer class labels in [0, n_classes), dtype intp, shape (N,).
+    n_classes : int
+        The number of classes.
+    image_shape : tuple of 3 ints
+        (C, H, W) of one image.
+    name, description : str
+        The data set's name and a one-line description of where it came from and how it
+        was split.
+    layout : {"flat", "image"}
+        The layout of X_train and X_val.
+
+    Raises
+    ------
+    dataclasses.FrozenInstanceError
+        Assigning to a field of an existing Dataset. (The constructor itself validates
+        nothing; ``datasets.load`` raises ``DatasetError``, a ValueError, for a corrupt or
+        inconsistent data file.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase.datasets import Dataset
+    >>> X = np.zeros((4, 1, 2, 2))
+    >>> ds = Dataset(X, np.array([0, 1, 0, 1]), X[:2], np.array([0, 1]), n_classes=2,
+    ...              image_shape=(1, 2, 2), name="tiny", description="zeros", layout="image")
+    >>> ds.n_features                                  # 1 * 2 * 2
+    4
+    >>> ds
+    Dataset(name='tiny', layout='image', X_train=(4, 1, 2, 2), X_val=(2, 1, 2, 2), n_classes=2, image_shape=(1, 2, 2))
     """
 
     X_train: np.ndarray

@@ -18,6 +18,33 @@ def numerical_gradient(f, x, h=1e-5):
     """Centred differences of the scalar function ``f`` at ``x`` (any shape; not modified).
 
     This loops over coordinates on purpose: it is a checker, not a hot path.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float``, called 2 x.size times with a perturbed copy of x.
+    x : array_like
+        The point, any shape; converted to float64, never modified.
+    h : float, default 1e-5
+        The step, about eps^(1/3) (module docstring).
+
+    Returns
+    -------
+    ndarray
+        (f(x + h e_i) - f(x - h e_i)) / (2 h) for every i, float64 of the shape of x.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``f`` returns something ``float()`` cannot convert (an array of size > 1, say).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> g = nn.numerical_gradient(lambda x: np.sum(x ** 2), np.array([1.0, -2.0]))
+    >>> np.allclose(g, [2.0, -4.0])                  # d/dx sum x^2 = 2 x
+    True
     """
     x = np.array(x, dtype=np.float64)  # a private copy to perturb
     grad = np.empty_like(x)
@@ -38,6 +65,34 @@ def relative_error(analytic, numeric, floor=1e-8, norm=False):
 
     ``norm=True`` gives ||a - n|| / max(||a|| + ||n||, floor) instead, the figure that stays
     meaningful when some entries are tiny.
+
+    Parameters
+    ----------
+    analytic, numeric : array_like
+        The two gradients, the same shape.
+    floor : float, default 1e-8
+        Lower bound of the denominator, so two zeros compare as 0 rather than 0 / 0.
+    norm : bool, default False
+        The norm-wise figure instead of the largest elementwise one.
+
+    Returns
+    -------
+    float
+        max_i |a_i - n_i| / max(|a_i| + |n_i|, floor), or the norm-wise figure.
+
+    Raises
+    ------
+    ValueError
+        The two arrays have different shapes.
+
+    Examples
+    --------
+    >>> from minitwophase import nn
+    >>> err = nn.relative_error([1.0, 2.0], [1.0, 2.2])      # 0.2 / (2 + 2.2)
+    >>> round(err, 6)
+    0.047619
+    >>> nn.relative_error([0.0], [0.0])
+    0.0
     """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
@@ -54,8 +109,40 @@ def check_layer(layer, x, params=None, seed=0, h=1e-5, norm=False):
     """Check a layer's ``backward`` against finite differences.
 
     Uses the scalar L = sum(forward(x) * R) with a fixed random R, so dL/dout = R.
-    ``params``: dict name -> array (drawn at random when None). Returns a dict
-    ``{"x": err, "W": err, ...}`` of relative errors.
+
+    Parameters
+    ----------
+    layer : Layer
+        Any layer of ``minitwophase.nn`` (``forward``, ``backward``, ``param_shapes``).
+    x : array_like
+        An input batch the layer accepts.
+    params : dict, optional
+        Name -> array; drawn at random (standard normal) when None.
+    seed : int, default 0
+        Seeds the random parameters and R.
+    h : float, default 1e-5
+        The finite-difference step (``numerical_gradient``).
+    norm : bool, default False
+        Norm-wise rather than elementwise errors (``relative_error``).
+
+    Returns
+    -------
+    dict
+        ``{"x": err, "W": err, ...}``: the relative error of dL/dx and of each parameter's
+        gradient. About 1e-6 or less for a correct layer; 1e-2 or more means a bug.
+
+    Raises
+    ------
+    ValueError
+        ``x`` not finite float data, or a shape the layer rejects (the layer's own message).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> errors = nn.check_layer(nn.Dense(3, 2), np.ones((4, 3)))
+    >>> sorted(errors), max(errors.values()) < 1e-6
+    (['W', 'b', 'x'], True)
     """
     rng = np.random.default_rng(seed)
     x = as_float_array(x, "x")
@@ -78,7 +165,44 @@ def check_layer(layer, x, params=None, seed=0, h=1e-5, norm=False):
 
 
 def check_network(net, theta, X, y, loss="cross_entropy", h=1e-5, norm=False):
-    """Relative error of ``net.loss_and_grad``'s gradient against finite differences in theta."""
+    """Relative error of ``net.loss_and_grad``'s gradient against finite differences in theta.
+
+    Parameters
+    ----------
+    net : Sequential
+        The network.
+    theta : ndarray
+        Its flat float64 parameter vector.
+    X, y : ndarray
+        A batch: inputs and integer labels.
+    loss : {"cross_entropy", "mse"}, default "cross_entropy"
+        The loss, as ``net.loss_and_grad`` takes it.
+    h : float, default 1e-5
+        The finite-difference step (``numerical_gradient``).
+    norm : bool, default False
+        The norm-wise rather than the elementwise error (``relative_error``).
+
+    Returns
+    -------
+    float
+        The relative error; about 1e-6 or less for a correct network.
+
+    Raises
+    ------
+    ValueError
+        theta, X or y the network rejects (its own message names the argument).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> net = nn.Sequential([nn.Dense(3, 4), nn.Tanh(), nn.Dense(4, 2)])
+    >>> theta = net.init(seed=0)
+    >>> X = np.random.default_rng(0).standard_normal((5, 3))
+    >>> y = np.array([0, 1, 1, 0, 1])
+    >>> nn.check_network(net, theta, X, y) < 1e-6
+    True
+    """
     _, grad = net.loss_and_grad(theta, X, y, loss=loss)
     numeric = numerical_gradient(lambda t: net.loss_value(t, X, y, loss=loss), theta, h)
     return relative_error(grad, numeric, norm=norm)

@@ -8,7 +8,43 @@ from .layer import Layer
 
 
 class ZeroPad2D(Layer):
-    """``ZeroPad2D(padding)``: an int (all four sides) or (left, right, top, bottom) as torch."""
+    """``ZeroPad2D(padding)``: an int (all four sides) or (left, right, top, bottom) as torch.
+
+    Pads (N, C, H, W) images with zeros to (N, C, H + top + bottom, W + left + right)
+    (= torch.nn.ZeroPad2d); no parameters. ``params`` is ignored (pass ``{}``); backward
+    returns ``(dx, {})``, dx the centre of dout.
+
+    Parameters
+    ----------
+    padding : int or tuple of 4 ints
+        Zeros added on every side, or per side in torch's order (left, right, top, bottom);
+        each >= 0.
+
+    Raises
+    ------
+    ValueError
+        ``padding`` not an int or a 4-tuple, or a negative side (naming it); in forward and
+        ``output_shape``, an input that is not (N, C, H, W) images.
+    TypeError
+        A side that is not an int.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minitwophase import nn
+    >>> pad = nn.ZeroPad2D(1)
+    >>> out, cache = pad.forward({}, np.ones((1, 1, 2, 2)))
+    >>> out[0, 0]
+    array([[0., 0., 0., 0.],
+           [0., 1., 1., 0.],
+           [0., 1., 1., 0.],
+           [0., 0., 0., 0.]])
+    >>> nn.ZeroPad2D((1, 0, 2, 0)).output_shape((3, 5, 5))      # W + 1, H + 2
+    (3, 7, 6)
+    >>> dx, _ = pad.backward({}, out, cache)
+    >>> dx.shape
+    (1, 1, 2, 2)
+    """
 
     def __init__(self, padding):
         sides = (padding,) * 4 if not isinstance(padding, (tuple, list)) else tuple(padding)

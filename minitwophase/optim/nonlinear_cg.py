@@ -86,18 +86,59 @@ def cg_options(beta, line_search, c1, c2, xtol, sigma, powell_nu, restart_every,
 
 class NonlinearCG(Stepper):
     """Resumable nonlinear CG: ``cg = NonlinearCG(fun, x0, ...)``, then ``cg.step()`` until
-    ``cg.done``; ``cg.result()`` is the OptimizeResult. Arguments as ``minimize_cg``, plus
-    c1, c2 (the search's Wolfe constants; None: the rule's own), xtol (golden-section
-    relative tolerance; default Numerical Recipes' linmin 2e-4), sigma (sufficient descent),
-    powell_nu ("auto", a float or None), restart_every ("auto", an int or None), on_search
-    (called as on_search(cg, line, alpha) after every line search: ``line.trials`` holds the
-    alphas it evaluated).
+    ``cg.done``; ``cg.result()`` is the OptimizeResult.
 
     Attributes: x, f, g, z (= M^{-1} g); d (next search direction) with its beta and restart
     reason; f_prev (f of the previous iterate); alpha_prev, slope_prev (the last accepted step
     and phi'(0) of its search); nit; nfev (calls of fun) and njev (gradients), as scipy counts
     them; status (None while running, else as scipy's CG) and message; history (CGRecords);
-    x_best, f_best, g_best (lowest f evaluated, trial points included).
+    x_best, f_best, g_best (lowest f evaluated, trial points included). ``step()`` runs one
+    iteration and returns its CGRecord (also appended to ``history``).
+
+    Parameters
+    ----------
+    fun, x0, beta, line_search, gtol, norm, maxiter, args, jac, precond
+        As ``minimize_cg``.
+    c1, c2 : float, optional
+        The search's Wolfe constants, 0 < c1 < c2 < 1; None: the rule's own.
+    xtol : float, default 2e-4
+        Golden-section relative tolerance (Numerical Recipes' linmin).
+    sigma : float, default 0.01
+        Sufficient descent: every d must have g^T d <= -sigma g^T z.
+    powell_nu : "auto", float or None, default "auto"
+        Powell's restart threshold (module docstring); None: no Powell restarts.
+    restart_every : "auto", int or None, default "auto"
+        Periodic restart every this many iterations (module docstring); None: never.
+    on_search : callable, optional
+        Called as ``on_search(cg, line, alpha)`` after every line search: ``line.trials``
+        holds the alphas it evaluated.
+
+    Raises
+    ------
+    ValueError
+        An unknown beta or line search, an option out of range, or a ``precond`` of the wrong
+        shape or sign, naming it.
+    TypeError
+        ``fun``, ``jac`` or ``on_search`` of the wrong kind, or ``fun`` returning a complex
+        or non-numeric value.
+    RuntimeError
+        ``step()`` called once ``cg.done`` (the run has stopped).
+
+    Examples
+    --------
+    On a 2-D quadratic f = x^T A x / 2 - b^T x, CG with exact line searches reaches the
+    minimiser A^{-1} b in at most 2 iterations (N&W Theorem 5.2):
+
+    >>> import numpy as np
+    >>> from minitwophase import optim
+    >>> A, b = np.array([[4.0, 1.0], [1.0, 3.0]]), np.array([1.0, 2.0])
+    >>> cg = optim.NonlinearCG(lambda x: (0.5 * x @ A @ x - b @ x, A @ x - b), np.zeros(2))
+    >>> while not cg.done:
+    ...     rec = cg.step()
+    >>> cg.nit <= 3, cg.status
+    (True, 0)
+    >>> np.allclose(cg.result().x, np.linalg.solve(A, b))
+    True
     """
 
     def __init__(self, fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf,
