@@ -99,6 +99,11 @@ def test_loss_value_and_accuracy():
     theta = net.init(0)
     X, y = data()
     assert net.loss_value(theta, X, y, "mse") == net.loss_and_grad(theta, X, y, "mse")[0]
+    for size in (1, 3, len(X) - 1):             # chunked alike, so equal bit for bit
+        assert (net.loss_value(theta, X, y, "mse", chunk_size=size)
+                == net.loss_and_grad(theta, X, y, "mse", chunk_size=size)[0])
+    whole = net.loss_value(theta, X, y, "mse", chunk_size=len(X))
+    assert np.isclose(net.loss_value(theta, X, y, "mse", chunk_size=3), whole, rtol=1e-13)
     assert net.accuracy(theta, X, y) == np.mean(np.argmax(net.forward(theta, X), 1) == y)
 
 

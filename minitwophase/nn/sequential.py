@@ -140,13 +140,22 @@ class Sequential:
         y = as_labels(y, "y", n=X.shape[0], n_classes=out_shape[0])
         return self._check_theta(theta), X, y, loss_fn
 
-    def loss_value(self, theta, X, y, loss="cross_entropy"):
-        """The loss alone (one forward pass), for line searches and validation."""
+    def loss_value(self, theta, X, y, loss="cross_entropy", chunk_size=None):
+        """The loss alone (forward passes only), for line searches and validation; chunked as
+        ``loss_and_grad`` is, so it equals that loss bit for bit."""
         theta, X, y, loss_fn = self._prepare(theta, X, y, loss)
-        h = X
-        for layer, params in zip(self.layers, self.unflatten(theta)):
-            h, _ = layer.forward(params, h)
-        return loss_fn(h, y)[0]
+        params = self.unflatten(theta)
+
+        def forward(Xc, yc):
+            h = Xc
+            for layer, p in zip(self.layers, params):
+                h, _ = layer.forward(p, h)
+            return loss_fn(h, yc)[0]
+        chunks = self._chunks(X, chunk_size)
+        if len(chunks) == 1:
+            return forward(X, y)
+        return sum((stop - start) / X.shape[0] * forward(X[start:stop], y[start:stop])
+                   for start, stop in chunks)
 
     def loss_and_grad(self, theta, X, y, loss="cross_entropy", chunk_size=None):
         """``(loss, grad)``: loss as a float, grad a new flat array like theta.
@@ -160,19 +169,25 @@ class Sequential:
         keep_freed_memory()  # so each chunk reuses the last one's memory (nn.heap)
         params = self.unflatten(theta)
         grad = np.zeros_like(theta)
-        n = X.shape[0]
-        chunk_size = self.chunk_size_for(X.shape[1:]) if chunk_size is None else positive_int(chunk_size, "chunk_size")
-        if chunk_size >= n:
+        chunks = self._chunks(X, chunk_size)
+        if len(chunks) == 1:
             return self._backprop(params, self.unflatten(grad), X, y, loss_fn), grad
         part = np.empty_like(theta)
         part_views = self.unflatten(part)
         total = 0.0
-        for start in range(0, n, chunk_size):
-            stop = min(start + chunk_size, n)
-            weight = (stop - start) / n
+        for start, stop in chunks:
+            weight = (stop - start) / X.shape[0]
             total += weight * self._backprop(params, part_views, X[start:stop], y[start:stop], loss_fn)
             grad += weight * part
         return total, grad
+
+    def _chunks(self, X, chunk_size):
+        """(start, stop) of each chunk of the batch X: ``chunk_size`` samples, None meaning
+        ``chunk_size_for`` (the chunk means are combined with weights n_chunk / N)."""
+        n = X.shape[0]
+        size = (self.chunk_size_for(X.shape[1:]) if chunk_size is None
+                else positive_int(chunk_size, "chunk_size"))
+        return [(start, min(start + size, n)) for start in range(0, n, size)]
 
     def chunk_size_for(self, sample_shape):
         """The automatic chunk size for samples of shape ``sample_shape`` (e.g. (1, 28, 28)):

@@ -69,7 +69,7 @@ class Objective:
         for last in (self._last, self._last_f):
             if last is not None and np.array_equal(last[0], theta):
                 return last[1]
-        f = self._chunked_value(theta)
+        f = self.net.loss_value(theta, self.X, self.y, loss=self.loss, chunk_size=self.chunk_size)
         self._pay(self.n, backward=False)
         self._last_f = (theta.copy(), f)
         return f
@@ -77,14 +77,6 @@ class Objective:
     def gradient(self, theta):
         """Full-batch gradient at theta (a forward and a backward pass, or free from the cache)."""
         return self(theta)[1]
-
-    def _chunked_value(self, theta):
-        n, size = self.n, self.chunk_size
-        if size is None or size >= n:
-            return self.net.loss_value(theta, self.X, self.y, loss=self.loss)
-        return sum((min(s + size, n) - s) / n * self.net.loss_value(theta, self.X[s:s + size],
-                                                                     self.y[s:s + size], loss=self.loss)
-                   for s in range(0, n, size))     # chunk means weighted n_chunk / N, as loss_and_grad
 
     def minibatch(self, theta, index):
         """(loss, gradient) on the samples ``index``: one Adam step's work."""
