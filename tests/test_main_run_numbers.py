@@ -58,11 +58,12 @@ def test_readme_states_the_committed_numbers_to_the_digits_that_reproduce():
     assert float(val_acc) == round(adam["val_acc"], 3)
     assert float(cost) == adam["cost"]
     # adam+cg: only the digits that survive CG's amplification of last-bit differences
-    # (docs/reproducibility.md): two significant digits of the losses, the accuracy to 0.01,
-    # the cost to 10 epoch-equivalents
+    # (docs/reproducibility.md): the train loss as the measured range, two significant digits
+    # of the validation loss, the accuracy to 0.01, the cost to 10 epoch-equivalents
     loss, val_loss, val_acc, cost = (c.lstrip("~") for c in _readme_row("adam+cg"))
     cg = _final("adam+cg")
-    assert float(loss) == float(f"{cg['train_loss']:.2g}")
+    lo, hi = (float(x) for x in loss.split("-"))   # the committed run (1 BLAS thread) and the
+    assert lo <= cg["train_loss"] <= hi and lo <= 0.005454 <= hi   # README's command (2 threads)
     assert float(val_loss) == float(f"{cg['val_loss']:.2g}")
     assert float(val_acc) == round(cg["val_acc"], 2)
     assert float(cost) == round(cg["cost"], -1)
