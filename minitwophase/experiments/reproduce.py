@@ -227,8 +227,8 @@ def verdicts(cell):
     for table in ("epochs", "cost"):
         rows = _rows(cell, table)
         base = rows.get("adam")
-        for method in ("fixed-split", "adam+cg"):
-            if base is None or method not in rows:
+        for method in rows:
+            if base is None or method == "adam":
                 continue
             r = rows[method]
             out.setdefault(method, {})[table] = {

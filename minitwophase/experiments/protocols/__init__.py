@@ -1,6 +1,6 @@
 """The protocols of ``minitwophase reproduce --protocol NAME``, each as data in its own module.
 
-  laptop       the Table 1 analogue at laptop scale (experiments/reproduce.py; the default)
+  laptop       the Table 1 analogue at laptop scale, under head x initial scale (laptop.py; the default)
   granularity  what checking the swap rule every 8, 32 or 118 Adam steps does (granularity.py)
   vit          the paper's ViT variants and vgg5 on MNIST, three methods, three seeds (vit.py)
   vit-detector the 0.9 detector at the paper's check interval, given 100 epochs to fire (vit_detector.py)
@@ -55,13 +55,10 @@ def run_protocol(name, out, quick=False, seeds=None, cells=None, log=print, over
                          "replace them: choose another out, or pass overwrite=True")
     if cells is not None and name != "laptop":
         raise ValueError(f"cells can only be chosen for protocol 'laptop', got protocol {name!r}")
-    if name == "laptop":
-        from ..reproduce import reproduce
-        return reproduce(out, cells=cells, seeds=seeds, quick=quick, log=log)
     if name == "granularity":
         from . import granularity
         return granularity.run(out, quick=quick, seeds=seeds, log=log)
-    from . import paper_row, table, vit, vit_detector
-    module = {m.PROTOCOL.flag: m for m in (vit, vit_detector, paper_row)}[name]
+    from . import laptop, paper_row, table, vit, vit_detector
+    module = {m.PROTOCOL.flag: m for m in (laptop, vit, vit_detector, paper_row)}[name]
     return table.run(module.PROTOCOL, out, quick_cells=module.QUICK_CELLS if quick else None,
-                     seeds=seeds, log=log)
+                     seeds=seeds, log=log, cells=cells)

@@ -20,6 +20,7 @@ from ..._json import jsonable, write_atomic
 from ...models import DEFAULT_HEAD, build_model
 from ...nn.macs import macs_per_sample
 from ...training import TrainConfig, train
+from ..blas import blas_info
 from ..experiment import Experiment, final_line, load_data, progress_callback
 from ..report import format_stat, markdown_table, summarize, write_history_csv
 from ..reproduce import cell_links, cell_name, choices_line, overdetermination, verdicts
@@ -114,6 +115,8 @@ def run_cell(protocol, cell, seeds, out, log=print, progress_every=10):
               "swap_epochs": {m: [r.swap_epoch for r in runs if r.method == m] for m in exp.methods},
               "single_peak": {m: [None if r.peaks is None else r.peaks.verdict == "single" for r in runs if r.method == m]
                               for m in exp.methods},
+              "peaks": {m: [None if r.peaks is None else r.grad_norm_summary for r in runs if r.method == m]
+                        for m in exp.methods},
               "curvature": {f"{m} seed {s}": v for (m, s), v in (curv.records.items() if curv else [])},
               "summary": summarize(runs) if runs else None, "interrupted": interrupted, "wall_time": wall,
               "command": exp.command_line(),
@@ -144,15 +147,30 @@ def _plot_compute(runs, macs, path):
     return Path(path)
 
 
-def run(protocol, out, quick_cells=None, seeds=None, log=print):
-    """Run every cell (or ``quick_cells``); writes <name>.md/.json after each cell."""
-    cells = quick_cells if quick_cells is not None else protocol.cells
+def select(cells, names):
+    """The cells named (all when ``names`` is None), in the protocol's order."""
+    if names is None:
+        return tuple(cells)
+    by_name = {c.name: c for c in cells}
+    bad = [n for n in names if n not in by_name]
+    if bad:
+        raise ValueError(f"cells must be among {', '.join(by_name)}, got {bad[0]!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"cells must not repeat, got {list(names)}")
+    return tuple(c for c in cells if c.name in set(names))
+
+
+def run(protocol, out, quick_cells=None, seeds=None, log=print, cells=None):
+    """Run every cell (or ``quick_cells``; or those named in ``cells``); writes <name>.md/.json
+    after each cell."""
+    cells = select(quick_cells if quick_cells is not None else protocol.cells, cells)
     seeds = tuple(seeds) if seeds is not None else (protocol.seeds if quick_cells is None else (0,))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     doc = {"protocol": protocol.name, "quick": quick_cells is not None, "setup": SETUP,
            "methods": list(protocol.methods), "seeds": list(seeds), "cells_planned": [c.name for c in cells],
-           "budget_note": protocol.budget_note, "cells": [], "complete": False, "wall_time": 0.0}
+           "budget_note": protocol.budget_note, "cells": [], "complete": False, "wall_time": 0.0,
+           "blas": blas_info()}
     start = time.perf_counter()
     for cell in cells:
         record, interrupted = run_cell(protocol, cell, seeds, out, log)
@@ -202,7 +220,7 @@ def markdown(protocol, doc):
              "pass alone 1/(1+r) of one, r the model's measured backward/forward time ratio).",
              "- swap checks in the paper's units: every 118 Adam steps (one full-MNIST epoch) unless the "
              "data is full MNIST, where an epoch is 118 steps already: "
-             + ", ".join(f"{c['cell']}: {'every epoch (118 steps)' if c['check_every'] is None else 'every ' + str(c['check_every']) + ' steps'}"
+             + ", ".join(f"{c['cell']}: {'every epoch (' + str(-(-c['n_train'] // 512)) + ' steps)' if c['check_every'] is None else 'every ' + str(c['check_every']) + ' steps'}"
                          for c in doc["cells"]) + ".",
              "- curvature at the swap: lambda_min, lambda_max (Lanczos) and the negative spectral mass "
              "(below -1e-3 lambda_max) of the Hessian of the loss on a fixed subset of training "
