@@ -9,11 +9,13 @@ and 118 Adam steps.
 
 One trajectory serves every K: the checks never change theta or the minibatch order, so the
 Adam trajectory of "adam+cg" with ``check_every=K`` is the "adam" trajectory up to its swap
-(tests/test_protocols.py checks the replayed swap epoch against the trainer's). A check at a
-step that ends an epoch is the trainer's own row (the same full-batch measurement); the others
-are measured by an on_minibatch hook on an Objective of its own, so they never enter the
-method's cost. The safeguard judges the whole Adam record at each interval (the run goes on
-past the swap, so a passed peak can be told from noise).
+(tests/test_protocols.py checks the replayed swap epoch against the trainer's). Every check is
+measured by an on_minibatch hook on an Objective of its own (at an epoch's end it repeats the
+trainer's own measurement, the same numbers), so checks never enter the method's cost; the
+hook feeds one rule per K as the run goes and, where a rule fires, measures the curvature
+there (lambda_min, lambda_max, the verdict; 500 training images). The safeguard judges the
+whole Adam record at each interval (the run goes on past the swap, so a passed peak can be
+told from noise). Every cell is run under the output head x initial scale grid (CHOICES).
 
 Writes into ``out``: granularity.md, granularity.json, granularity.png.
 Layer: experiments; map: docs/architecture.md.
@@ -30,6 +32,7 @@ import numpy as np
 
 from ..._json import jsonable, write_atomic
 from ...models import DEFAULT_HEAD, backward_ratio, build_model
+from ...curvature.probe import convex_verdict, probe
 from ...peaks import find_peaks_report
 from ...swap import SwapDetector
 from ...training import TrainConfig, train
@@ -59,15 +62,22 @@ class Cell:
         return cell_name(self.dataset, self.model, self.head, self.init_scale)
 
 
-# Budgets from measured epoch times (one thread, machine loaded by other jobs):
-#   mnist5k mlp: ~0.1 s per Adam epoch (+ a check every 118 steps, 1/15 epoch-equivalent of work)
-#     -> 400 epochs = 3200 steps = 27 checks at K=118, ~1 min.
-#   mnist5k vit-nomlp-wkewq-wvwo: Adam epoch 1.7 s (0.21 s per step x 8) + the epoch-end
-#     full-batch measurement 2.7 s (chunked) + validation ~0.2 s -> ~5 s per epoch;
-#     100 epochs = 800 steps (6 checks at K=118), ~8-10 min estimated; measured 18.5 min at a load
-#     average of 6-8 on 2 cores (the MLP cell 1.2 min).
-CELLS = (Cell("mnist5k", "mlp", 400), Cell("mnist5k", "vit-nomlp-wkewq-wvwo", 100, chunk_size=1000))
-QUICK_CELLS = (Cell("digits", "mlp", 30),)
+# The output head x initial scale grid, both silent in the paper (as protocols/laptop.py).
+CHOICES = (("linear", 1.0), ("linear", 0.1), ("softmax", 1.0), ("softmax", 0.1))
+# Budgets from measured epoch times (one thread, quiet machine, 2026-12-03; Adam epoch with its
+# epoch-end full-batch measurement, linear head scale 1 / softmax head scale 0.1):
+#   mnist5k mlp: 0.115 / 0.111 s -> 400 epochs = 3200 steps = 27 checks at K=118, ~1 min;
+#   mnist5k vit-nomlp-wkewq-wvwo: 1.69 / 1.59 s -> 100 epochs = 800 steps (6 checks at K=118),
+#     ~3 min, plus this protocol's own checks (each a full-batch evaluation, ~0.6 s: ~1.5 min).
+# About 20 min for the 8 cells on one core. The epochs are the earlier study's, kept for every
+# head and scale.
+CELLS = tuple(c for head, scale in CHOICES for c in (
+    Cell("mnist5k", "mlp", 400, head=head, init_scale=scale),
+    Cell("mnist5k", "vit-nomlp-wkewq-wvwo", 100, head=head, init_scale=scale)))
+QUICK_CELLS = (Cell("digits", "mlp", 30), Cell("digits", "mlp", 30, head="softmax", init_scale=0.1))
+# The curvature at each interval's swap, on the first SAMPLES training images (as the table
+# protocols' swap probe: an Objective of its own, never the method's cost).
+CURVATURE = dict(samples=500, tol=1e-2, n_vectors=1, steps=20, max_hvp=40)
 
 
 def steps_per_epoch(n_train, batch_size):
@@ -75,21 +85,38 @@ def steps_per_epoch(n_train, batch_size):
 
 
 class CheckRecorder:
-    """on_minibatch hook: the full-batch (loss, |g|) at every step that is a multiple of some K
-    and does not end an epoch (those come from the trainer's rows). Its own Objective pays."""
+    """on_minibatch hook: the full-batch (loss, |g|) at every step that is a multiple of some K,
+    fed to one paper rule per K as the run goes; at the step where the rule of K fires, the
+    curvature there (curvature.probe on CURVATURE["samples"] images). Its own Objectives pay."""
 
-    def __init__(self, net, data, cell, intervals):
-        self.objective = Objective(net, data.X_train, data.y_train, SETUP["loss"], cell.chunk_size,
-                                   backward_ratio(cell.model))
+    def __init__(self, net, data, cell, intervals, curvature=CURVATURE):
+        ratio = backward_ratio(cell.model)
+        self.objective = Objective(net, data.X_train, data.y_train, SETUP["loss"], cell.chunk_size, ratio)
+        n = min(curvature["samples"], len(data.y_train))
+        self.subset = Objective(net, data.X_train[:n], data.y_train[:n], SETUP["loss"], cell.chunk_size, ratio)
+        self.curvature_options = {k: v for k, v in curvature.items() if k != "samples"}
         self.per_epoch = steps_per_epoch(len(data.y_train), SETUP["batch_size"])
         self.intervals, self.step, self.values = intervals, 0, {}
+        self.detectors = {k: SwapDetector(SETUP["swap_factor"]) for k in intervals}
+        self.swaps, self.curvature = {}, {}          # K -> swap step; K -> probe record
 
     def __call__(self, epoch, index, loss, grad, theta):
         self.step += 1
         s = self.step
-        if s % self.per_epoch and any(s % k == 0 for k in self.intervals):
-            f, g = self.objective(theta)
-            self.values[s] = (f, float(np.linalg.norm(g)))
+        due = [k for k in self.intervals if s % k == 0]
+        if not due:
+            return
+        f, g = self.objective(theta)
+        self.values[s] = (f, float(np.linalg.norm(g)))
+        for k in due:
+            if k not in self.swaps and self.detectors[k].update(self.values[s][1], loss=f):
+                self.swaps[k] = s
+                self.curvature[k] = self._probe(theta, s)
+
+    def _probe(self, theta, step):
+        rec = probe(self.subset, theta, seed=0, **self.curvature_options)
+        return {**rec.row(), "converged": rec.converged, "verdict": convex_verdict(rec).label,
+                "samples": self.subset.n, "step": step}
 
 
 def replay(values, k, per_epoch, factor):
@@ -120,10 +147,10 @@ def run_cell(cell, seed=0, intervals=INTERVALS, log=print):
     start = time.perf_counter()
     run = train(net, data, config=exp.train, method="adam", seed=seed, on_minibatch=rec)
     wall = time.perf_counter() - start
-    values = dict(rec.values)
-    for row in run.rows[1:]:                       # epoch ends: the trainer's own measurement
-        values[row["epoch"] * rec.per_epoch] = (row["train_loss"], row["grad_norm"])
-    results = [replay(values, k, rec.per_epoch, SETUP["swap_factor"]) for k in intervals]
+    results = [replay(rec.values, k, rec.per_epoch, SETUP["swap_factor"]) for k in intervals]
+    for r in results:
+        assert r["swap_step"] == rec.swaps.get(r["interval"]), "the replay and the live rule disagree"
+        r["curvature"] = rec.curvature.get(r["interval"])
     for r in results:
         log(f"  {cell.name} K={r['interval']:>3}: {r['n_checks']} checks, swap epoch {r['swap_epoch']}, "
             f"single peak {r['single_peak']} ({r['peak_status']})")
@@ -173,7 +200,15 @@ def markdown(doc):
                          "-" if r["peak_epoch"] is None else r["peak_epoch"],
                          {True: "yes", False: "no", None: "-"}[r["single_peak"]], r["peak_status"] or "-"])
     lines += [markdown_table(["cell", "epochs", "K (steps)", "checks", "swap epoch", "peak epoch (largest |g|)",
-                              "single peak", "safeguard status"], rows), "", "## Safeguard messages", ""]
+                              "single peak", "safeguard status"], rows), "", "## Curvature at the swap", "",
+              "The Hessian of the training loss on the first 500 training images at the check where "
+              "the rule of K fires (Lanczos; ratio = lambda_min / lambda_max; convex iff lambda_min >= "
+              "-1e-3 lambda_max).", ""]
+    rows = [[c["cell"], r["interval"], r["swap_epoch"], f"{v['lambda_min']:.3g}", f"{v['lambda_max']:.3g}",
+             f"{v['ratio']:.3g}", v["verdict"], "yes" if v["converged"] else "no"]
+            for c in doc["cells"] for r in c["intervals"] if (v := r.get("curvature"))]
+    lines += [markdown_table(["cell", "K (steps)", "swap epoch", "lambda_min", "lambda_max", "ratio", "verdict",
+                              "converged"], rows) if rows else "(no rule fired)", "", "## Safeguard messages", ""]
     for c in doc["cells"]:
         for r in c["intervals"]:
             lines.append(f"- {c['cell']} K={r['interval']}: {r['peak_message']}")
@@ -187,9 +222,13 @@ def markdown(doc):
 def figure(doc):
     import matplotlib.pyplot as plt            # lazy: the command chooses the backend
     cells = doc["cells"]
-    fig, axes = plt.subplots(1, max(1, len(cells)), figsize=(5.5 * max(1, len(cells)), 4), squeeze=False)
+    ncols = min(2, max(1, len(cells)))
+    nrows = -(-max(1, len(cells)) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 3.6 * nrows), squeeze=False)
     colors = {8: "tab:blue", 32: "tab:green", PAPER_STEPS: "tab:red"}
-    for ax, c in zip(axes[0], cells):
+    for ax in axes.flat[len(cells):]:
+        ax.set_visible(False)
+    for ax, c in zip(axes.flat, cells):
         for r in c["intervals"]:
             col = colors.get(r["interval"], "tab:gray")
             ax.plot(r["steps"], r["grad_norms"], "o-", ms=3, lw=1, color=col,
