@@ -20,7 +20,8 @@ FAST = ["--dataset", "digits", "--model", "mlp:16", "--epochs", "5", "--progress
 
 def test_end_to_end_on_digits(tmp_path, capsys):
     out_dir = tmp_path / "res"
-    code, out, err = run_cli(["run", *FAST, "--out", str(out_dir)], capsys)
+    code, out, err = run_cli(["run", *FAST, "--methods", "adam,adam+cg", "--head", "linear", "--init-scale", "1",
+                              "--out", str(out_dir)], capsys)
     assert code == 0, err
     assert "[adam+cg seed 0] epoch 4/5  cg" in out           # progress line, after the swap
     assert "[adam+cg seed 0] swap to CG after epoch" in out

@@ -59,7 +59,7 @@ def files(tmp):
                                   "1e300", "missing"])
 def test_a_bad_params_file_is_one_line_naming_it(case, tmp_path, capsys):
     path, expected = files(tmp_path)[case]
-    code, _, err = run_cli(["curvature", str(path), "--dataset", "digits", "--model", MODEL], capsys)
+    code, _, err = run_cli(["curvature", str(path), "--dataset", "digits", "--model", MODEL, "--head", "linear"], capsys)
     assert code == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0] == lines[0].strip(), err
@@ -94,7 +94,7 @@ def test_a_failure_inside_the_measurement_names_the_params_file(tmp_path, capsys
         raise ValueError("array must not contain infs or NaNs")
     monkeypatch.setattr(curvature, "probe", fails)
     path = npz(tmp_path / "good.npz", np.zeros(N))
-    code, _, err = run_cli(["curvature", str(path), "--dataset", "digits", "--model", MODEL], capsys)
+    code, _, err = run_cli(["curvature", str(path), "--dataset", "digits", "--model", MODEL, "--head", "linear"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert err.startswith(f"minitwophase: error: PARAMS.npz {path}: the Hessian at array "
                           "'adam_seed0_theta' cannot be measured (array must not contain"), err

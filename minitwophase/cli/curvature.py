@@ -26,7 +26,7 @@ from ..curvature.probe import check_options
 from ..experiments.experiment import Experiment, load_data
 from ..models import MAX_PARAMETERS, build_model
 from ..training import Objective, TrainConfig
-from .options import HelpFormatter, UsageError, add_data_options, headless, integer, number
+from .options import MAIN_JOB, HelpFormatter, UsageError, add_data_options, headless, integer, number
 
 SUFFIX = {"final": "theta", "best": "best_theta"}
 PARAMS = "PARAMS.npz"        # the positional argument, as --help and the error messages name it
@@ -41,10 +41,12 @@ def add_commands(subparsers):
         "of the full training loss there (Lanczos on finite-difference Hessian-vector products, "
         "as `run --curvature-every`): lambda_min, lambda_max, their ratio, the negative "
         "spectral mass, the convex verdict (lambda_min >= -1e-3 lambda_max) and the number of "
-        "products. Give the data and model options the run used.",
+        "products. Give the data and model options the run used; the output head is read from "
+        "the run's results.json beside the params file unless --head is given (without one: "
+        "softmax, the main job's).",
         epilog="Bad options or files: one error line, exit 2.")
     cu.add_argument("params", metavar=PARAMS, help="params.npz written by `minitwophase run`")
-    add_data_options(cu)
+    add_data_options(cu, head=None)
     cu.add_argument("--chunk-size", type=integer, default=None, metavar="N",
                     help="process full-batch passes in chunks of N samples (bounds memory)")
     pick = cu.add_argument_group("which parameters")
@@ -150,13 +152,22 @@ def _check_options(args):
                          f"{'does not exist' if not folder.is_dir() else 'is not writable'})")
 
 
+def saved_head(params):
+    """The head the run used (its results.json beside the params file), else the main job's:
+    the head adds no parameters, so a wrong one would measure another loss without an error."""
+    try:
+        return json.loads((Path(params).parent / "results.json").read_text())["config"]["head"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return MAIN_JOB["head"]
+
+
 def cmd_curvature(args):
     _check_options(args)
     name, theta = _load_theta(args)
     try:
-        exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation, head=args.head,
-                         val_fraction=args.val_fraction, data_seed=args.data_seed,
-                         train=TrainConfig(loss=args.loss)).validate()
+        exp = Experiment(dataset=args.dataset, model=args.model, activation=args.activation,
+                         head=args.head or saved_head(args.params), val_fraction=args.val_fraction,
+                         data_seed=args.data_seed, train=TrainConfig(loss=args.loss)).validate()
         data = load_data(exp)
         net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation, head=exp.head)
         if theta.shape != (net.size,):

@@ -19,7 +19,7 @@ from ..experiments.report import (HISTORY, PARAMS, RESULTS, SUMMARY, LiveWriter,
                                   format_tables, summarize, write_figures, write_records,
                                   write_results_json, write_summary)
 from ..training import METHODS, TrainConfig
-from .options import (PROG, HelpFormatter, UsageError, add_data_options, add_training_options, headless,
+from .options import (MAIN_JOB, PROG, HelpFormatter, UsageError, add_data_options, add_training_options, headless,
                       integer, integers, names, out_folder, positive_int, train_options)
 from .signals import StopSignals
 
@@ -37,8 +37,10 @@ def add_commands(subparsers):
         "at equal cost) into --out. Cost = epoch-equivalents of gradient evaluations over "
         "the training set, a forward pass priced 1/(1+r) and a backward pass r/(1+r) with r the "
         "model's measured backward/forward time ratio (--backward-ratio; CG line-search "
-        "evaluations included). With no options: Adam vs "
-        "Adam+CG on the bundled MNIST-5k with a 784-128-10 tanh MLP and MSE loss.",
+        "evaluations included). With no options (the main job): Adam vs Adam+CG vs Adam+PCG on "
+        "the bundled MNIST-5k with a 784-128-10 tanh MLP, MSE on a softmax head's probabilities "
+        "and initial scale 0.1, 200 epochs; --head linear --init-scale 1 gives the raw-output, "
+        "standard-scale setting (the paper states neither).",
         epilog="history.csv and results.json (state \"running\") are written while training, "
         "so even a killed run keeps its history. Ctrl-C stops training (or the figures), writes "
         "what exists so far and exits 130; SIGTERM does the same and exits 143; a second signal "
@@ -51,7 +53,7 @@ def add_commands(subparsers):
         "with another count.")
     add_data_options(run)
     train = run.add_argument_group("training")
-    train.add_argument("--methods", type=names, default="adam,adam+cg", metavar="LIST",
+    train.add_argument("--methods", type=names, default=MAIN_JOB["methods"], metavar="LIST",
                        help=f"comma-separated, from {', '.join(METHODS)}; adam+cg swaps by the "
                        "paper's gradient-norm rule, fixed-split after --split of the epochs")
     train.add_argument("--seeds", type=integers, default="0", metavar="LIST",

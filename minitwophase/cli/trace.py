@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 
+from ..models import DEFAULT_HEAD
 from ..training import METHODS
 from ..verification import compare as TC
 from ..verification import trace as T
@@ -68,11 +69,11 @@ def add_commands(subparsers):
         "be checked against it (compare-trace). Writes OUT (.json), OUT's .csv (the records) "
         "and .npz (theta0, permutations, theta_final; X_train, y_train with --with-data). "
         "The schema is documented in minitwophase/verification/trace.py.")
-    add_data_options(tr, dataset=DEFAULTS["dataset"], model=DEFAULTS["model"])
+    add_data_options(tr, dataset=DEFAULTS["dataset"], model=DEFAULTS["model"], head=DEFAULT_HEAD)
     t = tr.add_argument_group("training")
     t.add_argument("--method", choices=METHODS, default=DEFAULTS["method"], help="training method")
     t.add_argument("--seed", type=integer, default=0, metavar="N", help="initial weights and minibatch order")
-    add_training_options(t, epochs=DEFAULTS["epochs"], epochs_help="epochs; keep the CG phase "
+    add_training_options(t, epochs=DEFAULTS["epochs"], init_scale=1.0, epochs_help="epochs; keep the CG phase "
                              "short (<= ~20 iterations), see verification/compare.py DEFAULT_RTOL")
     o = tr.add_argument_group("output")
     o.add_argument("--out", default="trace.json", metavar="FILE.json", help="the trace; .csv and .npz go beside it")
