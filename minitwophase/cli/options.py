@@ -228,6 +228,13 @@ def add_training_options(group, epochs=DEFAULT_EPOCHS,
                        "gradient, paid for in the cost); default: once per epoch")
     group.add_argument("--split", type=number, default=d.split, metavar="F",
                        help="share of Adam epochs for method fixed-split (paper: 0.3)")
+    group.add_argument("--split-epoch", type=integer, default=None, metavar="E",
+                       help="fixed-split's last Adam epoch, instead of --split x --epochs (set by "
+                       "--start-from and when --resume extends a run, so the split stays put)")
+    group.add_argument("--gradnorm-every", type=integer, default=None, metavar="K",
+                       help="measure the full-batch gradient (|g|, the swap rule's input) after every "
+                       "K-th Adam epoch only; the other epochs' rows get the full-batch loss from a "
+                       "forward pass (priced as one) and no |g|; default: every epoch")
     group.add_argument("--cg-beta", type=str.upper, choices=tuple(BETAS), default=d.cg_beta,
                        help="CG beta formula (any case, as the library)")
     group.add_argument("--cg-line-search", type=str.lower, choices=tuple(LINE_SEARCHES), default=d.cg_line_search,
@@ -248,7 +255,7 @@ def add_training_options(group, epochs=DEFAULT_EPOCHS,
 
 
 TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "loss", "swap_factor", "swap_mode", "check_every",
-                 "split", "cg_beta", "cg_line_search", "cg_gtol", "momentum", "lbfgs_memory",
+                 "split", "split_epoch", "gradnorm_every", "cg_beta", "cg_line_search", "cg_gtol", "momentum", "lbfgs_memory",
                  "init_scale", "backward_ratio")
 
 

@@ -9,7 +9,8 @@
      released it) is simply taken over;
   3. removes the files an earlier run left (``RUN_FILES``: results.json, history.csv,
      params.npz, summary.md, fig_*.png and .svg, and their temporary files), so nothing of it
-     can be read as part of the new run. Other files are left alone. A folder where one of these names is
+     can be read as part of the new run, and the checkpoints (``CHECKPOINTS``/*.npz) of an
+     earlier run. Other files are left alone. A folder where one of these names is
      not a file (e.g. a directory called results.json) is refused before anything is removed.
 Every file is then written by create-and-rename (``write``: ``_json.write_atomic``), never
 through a symlink. ``close()`` releases and removes the lock.
@@ -41,6 +42,9 @@ LOCK = ".minitwophase.lock"
 #: earlier versions).
 RUN_FILES = ("results.json", "history.csv", "params.npz", "summary.md", "fig_*.png", "fig_*.svg")
 TEMPORARY = tuple(f".{p}.*.tmp" for p in RUN_FILES) + tuple(f"{p}.tmp" for p in RUN_FILES)
+#: The subfolder of the checkpoints (training/checkpoint.py: ``<method>_seed<seed>[_epoch<E>].npz``).
+CHECKPOINTS = "checkpoints"
+CHECKPOINT_FILES = ("*.npz", ".*.npz.*.tmp")
 
 
 class OutputError(ValueError):
@@ -171,7 +175,24 @@ class OutputFolder:
             except OSError as exc:
                 raise OutputError(f"{self.path}: cannot remove the earlier run's {e.name} "
                                   f"({_why(exc)})") from None
-        return sorted(e.name for e in old if not e.name.endswith(".tmp"))
+        removed = sorted(e.name for e in old if not e.name.endswith(".tmp"))
+        return removed + self._clear_checkpoints()
+
+    def _clear_checkpoints(self):
+        folder = self.path / CHECKPOINTS
+        if not folder.is_dir() or folder.is_symlink():
+            return []
+        removed = []
+        for e in os.scandir(folder):
+            if e.is_file(follow_symlinks=False) and any(fnmatch(e.name, p) for p in CHECKPOINT_FILES):
+                try:
+                    os.unlink(e.path)
+                except OSError as exc:
+                    raise OutputError(f"{self.path}: cannot remove the earlier run's {CHECKPOINTS}/"
+                                      f"{e.name} ({_why(exc)})") from None
+                if not e.name.endswith(".tmp"):
+                    removed.append(f"{CHECKPOINTS}/{e.name}")
+        return sorted(removed)
 
     # ------------------------------------------------------------ writing
     def write(self, name, write):

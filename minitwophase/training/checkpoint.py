@@ -99,7 +99,8 @@ def load_checkpoint(path):
     except (OSError, ValueError, EOFError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise ValueError(f"{path}: not a minitwophase checkpoint ({exc})") from None
+        why = "not an .npz file" if "pickle" in str(exc) else str(exc)
+        raise ValueError(f"{path}: not a minitwophase checkpoint ({why})") from None
     if STATE_KEY not in arrays:
         raise ValueError(f"{path}: not a minitwophase checkpoint (no {STATE_KEY})")
     doc = json.loads(bytes(arrays.pop(STATE_KEY)).decode())
