@@ -193,7 +193,7 @@ def checks_words(every=None, window=None, epochs=None):
     gradnorm_every) or every ``every`` Adam steps, smoothed over ``window`` checks in swap
     mode "smoothed"."""
     what = f"|g| every {every} Adam steps" if every is not None else (
-        "each epoch's end |g|" if epochs in (None, 1) else f"|g| at every {epochs}th epoch's end")
+        "each epoch's end |g|" if epochs in (None, 1) else f"|g| at the end of every {epochs} epochs")
     if window is not None:
         what += f", smoothed by a fit of log|g| against log loss over {window} checks"
     return what

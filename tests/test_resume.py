@@ -166,7 +166,7 @@ def test_gradnorm_every_saves_backward_passes_and_leaves_adam_unchanged(net, dig
     assert [row["train_loss"] for row in runs[None].rows] == [row["train_loss"] for row in runs[10].rows]
     measured = [row["epoch"] for row in runs[10].rows if row["grad_norm"] is not None]
     assert measured == [0, 10, 20]
-    assert runs[10].peaks.n_checks == 2 and "every 10th epoch" in runs[10].peaks.sentence()
+    assert runs[10].peaks.n_checks == 2 and "|g| at the end of every 10 epochs" in runs[10].peaks.sentence()
 
 
 def test_gradnorm_every_with_adam_cg_feeds_the_rule_every_kth_epoch(net, digits, tmp_path):

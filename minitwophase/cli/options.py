@@ -97,6 +97,14 @@ class Parser(argparse.ArgumentParser):
         """What the user types for each of this parser's arguments (see verb_flags)."""
         return verb_flags(self._actions)
 
+    def typed(self, argv):
+        """The dests of the options typed in ``argv`` (parsed again with every default
+        suppressed, so an option typed with its default value counts as typed). Changes the
+        defaults: call it on a parser built for it."""
+        for action in self._actions:
+            action.default = argparse.SUPPRESS
+        return set(vars(self.parse_known_args(argv)[0]))
+
     def error(self, message):
         # One line, like every other user error (argparse would add the usage block).
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")

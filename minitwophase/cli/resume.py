@@ -19,7 +19,6 @@ Layer: cli.
 """
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -40,13 +39,9 @@ EXPERIMENT_FIELDS = ("dataset", "model", "activation", "head", "val_fraction", "
 
 
 def given_options(parser_factory, argv):
-    """The options the user typed (dests), read by parsing ``argv`` again with every default
-    suppressed: an option typed with its default value still counts as given."""
-    parser = parser_factory()
-    for action in parser._actions:
-        action.default = argparse.SUPPRESS
-    namespace, _ = parser.parse_known_args(argv)
-    return set(vars(namespace))
+    """The options the user typed (dests): ``parser_factory()`` builds a fresh options.Parser
+    of the verb, which reads ``argv`` again with every default suppressed."""
+    return parser_factory().typed(argv)
 
 
 def _saved_value(exp, dest):

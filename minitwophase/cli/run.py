@@ -102,9 +102,9 @@ def add_commands(subparsers):
 
 def _run_parser():
     """A parser of the ``run`` verb alone (for reading which options were typed)."""
-    parser = Parser(prog=PROG)
-    add_commands(parser.add_subparsers(dest="command", parser_class=Parser))
-    return parser._subparsers._group_actions[0].choices["run"]
+    subparsers = Parser(prog=PROG).add_subparsers(dest="command", parser_class=Parser)
+    add_commands(subparsers)
+    return subparsers.choices["run"]
 
 
 def experiment_from_args(args):
