@@ -136,6 +136,14 @@ def test_a_phase_started_from_a_checkpoint_equals_the_fixed_split_runs(tmp_path,
     assert history(branch) == history(fixed)
     pb, pf = params(branch), params(fixed)
     assert all(np.array_equal(pb[k], pf[k]) for k in pf)
+    # the branched run killed before its first checkpoint resumes from the file it started from
+    assert run_cli(["run", "--start-from", str(ckpt), "--methods", "fixed-split-pcg", "--epochs", "10",
+                    "--checkpoint-every", "50", "--out", str(tmp_path / "b2"), "--quiet", "--no-plots"], capsys)[0] == 0
+    shutil.rmtree(tmp_path / "b2" / "checkpoints")
+    (tmp_path / "b2" / "params.npz").unlink()
+    code, out, err = run_cli(["run", "--resume", str(tmp_path / "b2")], capsys)
+    assert code == 0 and f"[fixed-split-pcg seed 0] started from epoch 3 of {ckpt}" in out, err
+    assert np.array_equal(params(tmp_path / "b2")["fixed-split-pcg_seed0_theta"], pf["fixed-split-pcg_seed0_theta"])
     code, _, err = run_cli(["run", "--start-from", str(ckpt), "--methods", "fixed-split", "--lr", "0.01",
                             "--out", str(tmp_path / "x")], capsys)
     assert code == 2 and "--lr differs from the saved run's: 0.001 saved, 0.01 given" in err

@@ -3,7 +3,8 @@ states its runs continue from (training/checkpoint.py), worked out before any fo
 opened, each refusal one line (UsageError, exit 2).
 
 --resume DIR       DIR/results.json gives the experiment, DIR/checkpoints/<method>_seed<seed>.npz
-                   each run's latest state (a run without one starts from epoch 0). Only
+                   each run's latest state (a run without one starts from epoch 0, or from
+                   the checkpoint its run was started from with --start-from). Only
                    --epochs (to extend: fixed-split keeps its split epoch) and the output
                    options may be given besides; any other option that differs from the saved
                    run's is refused, naming it. Every run already at --epochs (or stopped by
@@ -103,8 +104,11 @@ def plan_resume(args, given):
     for seed in exp.seeds:
         for method in exp.methods:
             path = folder / CHECKPOINTS / checkpoint_name(method, seed)
-            if not path.exists():
-                done.append(False)                      # never checkpointed: from epoch 0
+            if not path.exists():                       # never checkpointed: from its start
+                start = saved_checkpoints.get("start_from")
+                if start is not None:                   # the checkpoint it was started from
+                    states[(method, seed)] = (_load(start, "--resume: its --start-from"), start)
+                done.append(False)
                 continue
             state = _load(path, "--resume")
             differ = config_differences(state["config"], asdict(exp.run_config(method, seed)),
@@ -118,7 +122,8 @@ def plan_resume(args, given):
             status = state["run"]["status"]
             done.append(status not in ("running", "completed") or state["epoch"] >= epochs)
     options = {"every": args.checkpoint_every if "checkpoint_every" in given else saved_checkpoints["every"],
-               "keep": args.keep_checkpoints or bool(saved_checkpoints.get("keep"))}
+               "keep": args.keep_checkpoints or bool(saved_checkpoints.get("keep")),
+               "start_from": saved_checkpoints.get("start_from")}
     return exp, states, options, all(done)
 
 

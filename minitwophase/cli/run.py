@@ -7,6 +7,7 @@ training.TrainConfig, so a saved run's ``config.command`` repeats it exactly.
 """
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import time
@@ -130,6 +131,8 @@ def _plan(args):
     given = given_options(_run_parser, typed[typed.index("run") + 1:] if "run" in typed else typed)
     if args.resume is not None and args.start_from is not None:
         raise UsageError("--resume and --start-from exclude each other")
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        raise UsageError(f"--checkpoint-every must be a positive integer, got {args.checkpoint_every}")
     if args.resume is not None:
         exp, states, options, nothing = plan_resume(args, given)
         return Plan(exp, states, options, nothing, f"resumed from {args.resume}")
@@ -137,9 +140,8 @@ def _plan(args):
         raise UsageError("--keep-checkpoints needs --checkpoint-every K")
     checkpoints = None
     if args.checkpoint_every is not None:
-        if args.checkpoint_every < 1:
-            raise UsageError(f"--checkpoint-every must be a positive integer, got {args.checkpoint_every}")
-        checkpoints = {"every": args.checkpoint_every, "keep": args.keep_checkpoints}
+        checkpoints = {"every": args.checkpoint_every, "keep": args.keep_checkpoints,
+                       "start_from": None if args.start_from is None else os.path.abspath(args.start_from)}
     if args.start_from is not None:
         exp, states = plan_start_from(args, given)
         return Plan(exp, states, checkpoints, origin=f"started from {args.start_from}")
@@ -192,7 +194,9 @@ def _run(args, stop):
     command = repeat_command(exp)
     folder = OutputFolder(out, command=f"{command} --out {shlex.quote(out)}")
     try:                                        # deferred: created, locked and cleared, or refused
-        removed = folder.open(clear=args.resume is None)    # --resume: the run's own files stay
+        # --resume: the run's checkpoints stay, and results.json and history.csv (rewritten at
+        # once); its params, summary and figures are replaced at the end, removed until then
+        removed = folder.open(keep=() if args.resume is None else (RESULTS, HISTORY, CHECKPOINTS))
     except OutputError as exc:
         raise UsageError(f"{'--resume' if args.resume is not None else '--out'} {exc}") from None
     outcome = Outcome(exp, data.description)

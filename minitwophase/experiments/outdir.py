@@ -75,13 +75,14 @@ class OutputFolder:
         self._created = []              # folders this process created (removed if open fails)
 
     # ------------------------------------------------------------ opening
-    def open(self, clear=True):
-        """Create, lock and (unless ``clear`` is False: a run continued in its own folder)
-        clear the folder; returns the names of the earlier run's files removed."""
+    def open(self, clear=True, keep=()):
+        """Create, lock and (unless ``clear`` is False) clear the folder, leaving alone the
+        names in ``keep`` (patterns of RUN_FILES, or CHECKPOINTS: a run continued in its own
+        folder keeps its checkpoints); returns the names of the earlier run's files removed."""
         try:
             self._make_dirs()
             self._lock()
-            return self._clear() if clear else []
+            return self._clear(keep) if clear else []
         except BaseException:
             self.close()
             self._remove_created()
@@ -156,13 +157,15 @@ class OutputFolder:
             return
         raise FolderBusy(f"{self.path} is in use by {holder(lock)}")
 
-    def _clear(self):
+    def _clear(self, keep=()):
         """Remove the files of an earlier run (after checking that each of them is a file)."""
         try:
             entries = list(os.scandir(self.path))
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot read the folder ({_why(exc)})") from None
-        old = [e for e in entries if any(fnmatch(e.name, p) for p in RUN_FILES + TEMPORARY)]
+        patterns = tuple(p for p in RUN_FILES if p not in keep)
+        patterns += tuple(f".{p}.*.tmp" for p in patterns) + tuple(f"{p}.tmp" for p in patterns)
+        old = [e for e in entries if any(fnmatch(e.name, p) for p in patterns)]
         for e in old:
             if e.is_dir(follow_symlinks=False):
                 raise OutputError(f"{self.path}: {e.name} is a folder, where this run writes a file; "
@@ -176,7 +179,7 @@ class OutputFolder:
                 raise OutputError(f"{self.path}: cannot remove the earlier run's {e.name} "
                                   f"({_why(exc)})") from None
         removed = sorted(e.name for e in old if not e.name.endswith(".tmp"))
-        return removed + self._clear_checkpoints()
+        return removed + ([] if CHECKPOINTS in keep else self._clear_checkpoints())
 
     def _clear_checkpoints(self):
         folder = self.path / CHECKPOINTS
