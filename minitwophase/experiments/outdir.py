@@ -82,7 +82,8 @@ class OutputFolder:
         try:
             self._make_dirs()
             self._lock()
-            return self._clear(keep) if clear else []
+            self._keep = tuple(keep)
+            return self._clear() if clear else []
         except BaseException:
             self.close()
             self._remove_created()
@@ -157,8 +158,10 @@ class OutputFolder:
             return
         raise FolderBusy(f"{self.path} is in use by {holder(lock)}")
 
-    def _clear(self, keep=()):
-        """Remove the files of an earlier run (after checking that each of them is a file)."""
+    def _clear(self):
+        """Remove the files of an earlier run (after checking that each of them is a file),
+        but those ``open`` was asked to keep."""
+        keep = getattr(self, "_keep", ())
         try:
             entries = list(os.scandir(self.path))
         except OSError as exc:
