@@ -178,3 +178,35 @@ def test_gradnorm_every_with_adam_cg_feeds_the_rule_every_kth_epoch(net, digits,
     state = load_checkpoint(tmp_path / checkpoint_name("adam+cg", 0, 4))
     assert_same_run(run, train(net, digits, TrainConfig(method="adam+cg", epochs=12, gradnorm_every=3,
                                                         swap_factor=0.99), resume=state))
+
+
+@pytest.mark.parametrize("line_search, beta", [("wolfe", "PR+"), ("golden", "FR"), ("scipy", "PR+"),
+                                               ("hager-zhang", "HZ")])
+def test_a_cg_stepper_rebuilt_from_its_state_takes_the_same_steps(line_search, beta):
+    """Every line-search rule's carried state (Hager-Zhang's C_k, Q_k; the previous step and
+    slope of the scale-free first trial; Powell's restarts with FR and golden) survives."""
+    from scipy.optimize import rosen, rosen_der
+    from minitwophase.optim.nonlinear_cg import NonlinearCG
+    fun = lambda x: (rosen(x), rosen_der(x))
+    straight = NonlinearCG(fun, np.array([-1.2, 1.0, 0.5, 0.3]), beta=beta, line_search=line_search)
+    for _ in range(6):
+        straight.step()
+    calls = []
+    counted = lambda x: (calls.append(1), fun(x))[1]
+    resumed = NonlinearCG(counted, np.zeros(4), beta=beta, line_search=line_search,
+                          state=straight.state_dict())
+    assert calls == []                                  # no evaluation to rebuild it
+    while not straight.done and straight.nit < 40:
+        a, b = straight.step(), resumed.step()
+        assert repr(a) == repr(b) and np.array_equal(straight.x, resumed.x)
+    assert (straight.nfev, straight.njev) == (resumed.nfev, resumed.njev)
+
+
+def test_the_smoothed_swap_rule_resumes_with_its_window(net, digits, tmp_path):
+    cfg = TrainConfig(method="adam+cg", epochs=14, swap_mode="smoothed", swap_factor=0.99)
+    straight = train(net, digits, cfg, checkpoint=Checkpointer(tmp_path, 1, keep=True))
+    for epoch in (5, 11):
+        state = load_checkpoint(tmp_path / checkpoint_name("adam+cg", 0, epoch))
+        resumed = train(net, digits, cfg, resume=state)
+        assert_same_run(straight, resumed)
+        assert resumed.smoothed_grad_norm == straight.smoothed_grad_norm

@@ -73,6 +73,7 @@ class OutputFolder:
         self.command = command
         self._fd = None
         self._created = []              # folders this process created (removed if open fails)
+        self._keep = ()                 # what ``open`` leaves of an earlier run (RUN_FILES patterns)
 
     # ------------------------------------------------------------ opening
     def open(self, clear=True, keep=()):
@@ -161,7 +162,7 @@ class OutputFolder:
     def _clear(self):
         """Remove the files of an earlier run (after checking that each of them is a file),
         but those ``open`` was asked to keep."""
-        keep = getattr(self, "_keep", ())
+        keep = self._keep
         try:
             entries = list(os.scandir(self.path))
         except OSError as exc:

@@ -23,6 +23,11 @@ counter (``objective.spawn()``: a fresh ledger on the same data and pricing) and
 store them in its own row keys, never through ``objective``, whose count is the method's cost.
 A probe with a ``finish(run)`` method is called once more after the run. ``curvature_every``
 and ``save_checkpoints`` add the probes of curvature_probe.py.
+
+Resumable: ``Training`` holds one run's live objects; its ``state_dict`` between two epochs
+is everything the next epoch reads, so ``train(..., resume=state)`` continues bit for bit
+(``checkpoint=`` writes it every K epochs: checkpoint.py). Probes other than
+``save_checkpoints``'s are not part of the state.
 """
 from __future__ import annotations
 
