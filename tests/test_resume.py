@@ -210,3 +210,10 @@ def test_the_smoothed_swap_rule_resumes_with_its_window(net, digits, tmp_path):
         resumed = train(net, digits, cfg, resume=state)
         assert_same_run(straight, resumed)
         assert resumed.smoothed_grad_norm == straight.smoothed_grad_norm
+
+
+@pytest.mark.parametrize("method", ["sgd", "adam+lbfgs", "fixed-split-pcg", "cg"])
+def test_the_other_methods_resume_too(net, digits, tmp_path, method):
+    straight = train(net, digits, config(method), checkpoint=Checkpointer(tmp_path, 3, keep=True))
+    state = load_checkpoint(tmp_path / checkpoint_name(method, 0, 3))
+    assert_same_run(straight, train(net, digits, config(method), resume=state))
