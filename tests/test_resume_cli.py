@@ -187,9 +187,19 @@ def test_a_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch)
     path = save_checkpoint(tmp_path / "c.npz", {"epoch": 1, "x": np.zeros(2)})
     def broken(*a, **k):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(np, "savez", broken)
+    monkeypatch.setattr(np, "savez_compressed", broken)
     with pytest.raises(OSError):
         save_checkpoint(tmp_path / "c.npz", {"epoch": 2, "x": np.ones(2)})
     monkeypatch.undo()
     assert load_checkpoint(path)["epoch"] == 1
     assert os.listdir(tmp_path) == ["c.npz"]             # no temporary file left
+
+
+def test_equal_arrays_are_stored_once_and_read_back_apart(tmp_path):
+    x = np.array([0.0, 1.0])
+    path = save_checkpoint(tmp_path / "c.npz", {"x": x, "x_best": x, "zero": np.array([-0.0, 1.0]),
+                                                 "copy": x.copy()})
+    with np.load(path) as f:
+        assert sorted(f.files) == ["state.json", "x", "zero"]     # -0.0 differs from 0.0 in its bits
+    back = load_checkpoint(path)
+    assert np.signbit(back["zero"][0]) and np.array_equal(back["copy"], x)

@@ -1,9 +1,10 @@
 """Checkpoints: a training run's state between two epochs (trainer.Training.state_dict) in one
 file, so a stopped, killed or finished run continues bit for bit (``train(resume=state)``).
 
-The file is one .npz: every array of the state (theta, Adam's m and v, CG's x, g, d, ..., the
+The file is one compressed .npz: every array of the state (theta, Adam's m and v, CG's x, g, d, ..., the
 objective's cached gradient, the best parameters) under its path in the state
-("theta", "phases/adam/optimizer/m", ...), and under ``STATE_KEY`` the rest as JSON text
+("theta", "phases/adam/optimizer/m", ...; an array equal to one stored already, once), and
+under ``STATE_KEY`` the rest as JSON text
 (numbers, strings, the rows, the minibatch generator's bit_generator.state) in which an array
 is ``{"__array__": key}`` and a NumPy scalar ``{"__numpy__": dtype, "value": v}``, so every
 value comes back with its type. Floats are written by repr, so they read back exactly; NaN
@@ -34,6 +35,10 @@ STATE_KEY = "state.json"
 
 def _encode(value, path, arrays):
     if isinstance(value, np.ndarray):
+        for key, stored in arrays.items():   # x_best is often x, the cache's theta is theta:
+            if stored is value or (stored.dtype == value.dtype and stored.shape == value.shape
+                                   and stored.tobytes() == value.tobytes()):   # bit for bit
+                return {"__array__": key}     # stored once (every reader copies what it loads)
         arrays[path] = value
         return {"__array__": path}
     if isinstance(value, np.generic):
@@ -67,7 +72,7 @@ def save_checkpoint(path, state, **extra):
 
     def write(tmp):
         with open(tmp, "wb") as fh:          # a file object: np.savez would append ".npz"
-            np.savez(fh, **arrays)
+            np.savez_compressed(fh, **arrays)    # the JSON text (rows) shrinks ~5x
             fh.flush()
             os.fsync(fh.fileno())            # on disk before the rename makes it the checkpoint
     path = Path(path)

@@ -94,8 +94,9 @@ class Objective:
 
     def load_state_dict(self, state):
         self.forward_samples, self.backward_samples = state["forward_samples"], state["backward_samples"]
-        self._last = None if state["last"] is None else tuple(state["last"])
-        self._last_f = None if state["last_f"] is None else tuple(state["last_f"])
+        copy = lambda last: None if last is None else tuple(
+            a.copy() if isinstance(a, np.ndarray) else a for a in last)
+        self._last, self._last_f = copy(state["last"]), copy(state["last_f"])
         return self
 
     def _pay(self, samples, backward):

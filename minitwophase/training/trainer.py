@@ -220,7 +220,8 @@ class Training:
         run, best = self.run_record, self.record.best
         return {"config": asdict(self.cfg), "epoch": self.epoch, "stage": self.stage,
                 "split_epoch": self.cfg.adam_epochs, "theta": self.theta.copy(),
-                "phases": {name: phase.state_dict() for name, phase in self.phases.items()},
+                # the phases still to run (the schedule is one-way: a phase left is never read again)
+                "phases": {name: self.phases[name].state_dict() for name, _ in self.schedule[self.stage:]},
                 "check": self.check.state_dict(), "objective": self.objective.state_dict(),
                 "clock": self.record.clock, "best": [best[0], best[1].copy(), best[2]],
                 "run": {"rows": [dict(r) for r in run.rows], "swap_epoch": run.swap_epoch,
