@@ -188,10 +188,12 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
 VERDICTS = {"single": "single", "multiple": "multiple"}
 
 
-def checks_words(every=None, window=None):
-    """What the swap rule checks, in words: each epoch's end or every ``every`` Adam steps,
-    smoothed over ``window`` checks in swap mode "smoothed"."""
-    what = "each epoch's end |g|" if every is None else f"|g| every {every} Adam steps"
+def checks_words(every=None, window=None, epochs=None):
+    """What the swap rule checks, in words: each epoch's end (every ``epochs``-th with
+    gradnorm_every) or every ``every`` Adam steps, smoothed over ``window`` checks in swap
+    mode "smoothed"."""
+    what = f"|g| every {every} Adam steps" if every is not None else (
+        "each epoch's end |g|" if epochs in (None, 1) else f"|g| at the end of every {epochs} epochs")
     if window is not None:
         what += f", smoothed by a fit of log|g| against log loss over {window} checks"
     return what

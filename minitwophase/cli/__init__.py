@@ -123,6 +123,7 @@ def main(argv=None):
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)   # what was typed (run --resume)
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE

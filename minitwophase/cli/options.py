@@ -103,6 +103,14 @@ class Parser(argparse.ArgumentParser):
         """What the user types for each of this parser's arguments (see verb_flags)."""
         return verb_flags(self._actions)
 
+    def typed(self, argv):
+        """The dests of the options typed in ``argv`` (parsed again with every default
+        suppressed, so an option typed with its default value counts as typed). Changes the
+        defaults: call it on a parser built for it."""
+        for action in self._actions:
+            action.default = argparse.SUPPRESS
+        return set(vars(self.parse_known_args(argv)[0]))
+
     def error(self, message):
         # One line, like every other user error (argparse would add the usage block).
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
@@ -234,6 +242,13 @@ def add_training_options(group, epochs=DEFAULT_EPOCHS, init_scale=MAIN_JOB["init
                        "gradient, paid for in the cost); default: once per epoch")
     group.add_argument("--split", type=number, default=d.split, metavar="F",
                        help="share of Adam epochs for method fixed-split (paper: 0.3)")
+    group.add_argument("--split-epoch", type=integer, default=None, metavar="E",
+                       help="fixed-split's last Adam epoch, instead of --split x --epochs (set by "
+                       "--start-from and when --resume extends a run, so the split stays put)")
+    group.add_argument("--gradnorm-every", type=integer, default=None, metavar="K",
+                       help="measure the full-batch gradient (|g|, the swap rule's input) after every "
+                       "K-th Adam epoch only; the other epochs' rows get the full-batch loss from a "
+                       "forward pass (priced as one) and no |g|; default: every epoch")
     group.add_argument("--cg-beta", type=str.upper, choices=tuple(BETAS), default=d.cg_beta,
                        help="CG beta formula (any case, as the library)")
     group.add_argument("--cg-line-search", type=str.lower, choices=tuple(LINE_SEARCHES), default=d.cg_line_search,
@@ -254,7 +269,7 @@ def add_training_options(group, epochs=DEFAULT_EPOCHS, init_scale=MAIN_JOB["init
 
 
 TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "loss", "swap_factor", "swap_mode", "check_every",
-                 "split", "cg_beta", "cg_line_search", "cg_gtol", "momentum", "lbfgs_memory",
+                 "split", "split_epoch", "gradnorm_every", "cg_beta", "cg_line_search", "cg_gtol", "momentum", "lbfgs_memory",
                  "init_scale", "backward_ratio")
 
 

@@ -7,6 +7,7 @@ training.TrainConfig, so a saved run's ``config.command`` repeats it exactly.
 """
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import time
@@ -14,13 +15,15 @@ from pathlib import Path
 
 from ..experiments.blas import repeat_command
 from ..experiments.experiment import Experiment, Outcome, build_net, load_data, run_experiment
-from ..experiments.outdir import OutputError, OutputFolder
+from ..experiments.outdir import CHECKPOINTS, OutputError, OutputFolder
 from ..experiments.report import (HISTORY, PARAMS, RESULTS, SUMMARY, LiveWriter, drawn_figures,
                                   format_tables, summarize, write_figures, write_records,
                                   write_results_json, write_summary)
 from ..training import METHODS, TrainConfig
-from .options import (MAIN_JOB, PROG, HelpFormatter, UsageError, add_data_options, add_training_options, headless,
-                      integer, integers, names, out_folder, positive_int, train_options)
+from ..training.checkpoint import Checkpointer
+from .options import (MAIN_JOB, PROG, HelpFormatter, Parser, UsageError, add_data_options, add_training_options,
+                      headless, integer, integers, names, out_folder, positive_int, train_options)
+from .resume import given_options, plan_resume, plan_start_from
 from .signals import StopSignals
 
 DEFAULT_OUT = "minitwophase-run"
@@ -69,6 +72,26 @@ def add_commands(subparsers):
     diag.add_argument("--save-checkpoints", type=integer, default=None, metavar="K",
                       help="also save theta every K epochs (epoch 0 included) to params.npz as "
                       "<method>_seed<seed>_epoch_<N>, for `minitwophase curvature`")
+    ck = run.add_argument_group("checkpoints: resume a run, start a phase from a saved one")
+    ck.add_argument("--checkpoint-every", type=integer, default=None, metavar="K",
+                    help="save each run's whole state (theta, Adam's moments and step, the CG "
+                    "direction, the swap rule, the minibatch generator, the rows, the cost ledger) "
+                    "every K epochs and at its end to DIR/checkpoints/<method>_seed<seed>.npz, "
+                    "replaced atomically; --resume continues from it")
+    ck.add_argument("--keep-checkpoints", action="store_true",
+                    help="also keep each checkpoint as <method>_seed<seed>_epoch<E>.npz (for "
+                    "--start-from)")
+    ck.add_argument("--resume", default=None, metavar="DIR",
+                    help="continue the run saved in DIR (stopped, killed or finished) from each "
+                    "run's latest checkpoint, to --epochs (default: the run's own); equal bit for "
+                    "bit to an uninterrupted run on the same machine and thread count. Only "
+                    "--epochs and output options may be given; fixed-split keeps its split epoch. "
+                    "Nothing left to run: says so, exit 0")
+    ck.add_argument("--start-from", default=None, metavar="FILE",
+                    help="start each of --methods from a saved run's checkpoint at its epoch E "
+                    "(e.g. DIR/checkpoints/adam_seed0_epoch300.npz): adam continues, fixed-split "
+                    "and fixed-split-pcg take over with CG or PCG after epoch --split-epoch "
+                    "(default E); the data, model and training options are the checkpoint's")
     out = run.add_argument_group("output")
     out.add_argument("--out", type=out_folder, default=DEFAULT_OUT, metavar="DIR",
                      help="output folder (created; an earlier run's files in it are removed first; "
@@ -80,6 +103,13 @@ def add_commands(subparsers):
     run.set_defaults(func=cmd_run)
 
 
+def _run_parser():
+    """A parser of the ``run`` verb alone (for reading which options were typed)."""
+    subparsers = Parser(prog=PROG).add_subparsers(dest="command", parser_class=Parser)
+    add_commands(subparsers)
+    return subparsers.choices["run"]
+
+
 def experiment_from_args(args):
     train = TrainConfig(**train_options(args), chunk_size=args.chunk_size,
                         curvature_every=args.curvature_every, save_checkpoints=args.save_checkpoints)
@@ -89,12 +119,49 @@ def experiment_from_args(args):
     return exp.validate()
 
 
+class Plan:
+    """What the command will run: the experiment, the saved states its runs continue from,
+    the checkpoint options, and (with --resume) whether anything is left to run."""
+
+    def __init__(self, exp, states=None, checkpoints=None, nothing_to_do=False, origin=None):
+        self.exp, self.states, self.checkpoints = exp, states or {}, checkpoints
+        self.nothing_to_do, self.origin = nothing_to_do, origin
+
+
+def _plan(args):
+    typed = list(getattr(args, "argv", None) or [])
+    given = given_options(_run_parser, typed[typed.index("run") + 1:] if "run" in typed else typed)
+    if args.resume is not None and args.start_from is not None:
+        raise UsageError("--resume and --start-from exclude each other")
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        raise UsageError(f"--checkpoint-every must be a positive integer, got {args.checkpoint_every}")
+    if args.resume is not None:
+        exp, states, options, nothing = plan_resume(args, given)
+        return Plan(exp, states, options, nothing, f"resumed from {args.resume}")
+    if args.keep_checkpoints and args.checkpoint_every is None:
+        raise UsageError("--keep-checkpoints needs --checkpoint-every K")
+    checkpoints = None
+    if args.checkpoint_every is not None:
+        checkpoints = {"every": args.checkpoint_every, "keep": args.keep_checkpoints,
+                       "start_from": None if args.start_from is None else os.path.abspath(args.start_from)}
+    if args.start_from is not None:
+        exp, states = plan_start_from(args, given)
+        return Plan(exp, states, checkpoints, origin=f"started from {args.start_from}")
+    return Plan(experiment_from_args(args), checkpoints=checkpoints)
+
+
 def _prepare(args):
     """Everything that can fail because of the user's options or files, before any folder
-    exists: the options (checked once, in Experiment.validate), the data, the network for
-    the data (built once here, used by every run)."""
+    exists: the options (checked once, in Experiment.validate), the saved states (--resume,
+    --start-from), the data, the network for the data (built once here, used by every run)."""
     try:
-        exp = experiment_from_args(args)
+        plan = _plan(args)
+        exp = plan.exp
+        if plan.checkpoints is not None and exp.train.curvature_every is not None:
+            raise UsageError("--checkpoint-every cannot be combined with --curvature-every "
+                             "(the curvature probe's state is not saved)")
+        if plan.nothing_to_do:
+            return plan, None, None
         data = load_data(exp)
         net = build_net(exp, data)
     except (ValueError, TypeError, OSError) as exc:   # DatasetError is a ValueError
@@ -102,7 +169,7 @@ def _prepare(args):
         if message.startswith("model "):
             message = "--model " + message[len("model "):]
         raise UsageError(message) from None
-    return exp, data, net
+    return plan, data, net
 
 
 def cmd_run(args):
@@ -116,19 +183,30 @@ def _run(args, stop):
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     try:
         with stop.armed():                      # nothing written yet: a signal just stops
-            exp, data, net = _prepare(args)
+            plan, data, net = _prepare(args)
     except KeyboardInterrupt:
         print(f"{PROG}: {stop.name} before training; nothing written", file=sys.stderr)
         return stop.code
+    if plan.nothing_to_do:
+        print(f"nothing to do: every run in {args.resume} has reached epoch {plan.exp.train.epochs} "
+              "or stopped by itself (give --epochs N to extend it)")
+        return 0
+    exp = plan.exp
+    out = args.resume if args.resume is not None else args.out
     command = repeat_command(exp)
-    folder = OutputFolder(args.out, command=f"{command} --out {shlex.quote(args.out)}")
-    try:
-        removed = folder.open()                 # deferred: created, locked and cleared, or refused
+    folder = OutputFolder(out, command=f"{command} --out {shlex.quote(out)}")
+    try:                                        # deferred: created, locked and cleared, or refused
+        # --resume: the run's checkpoints stay, and results.json and history.csv (rewritten at
+        # once); its params, summary and figures are replaced at the end, removed until then
+        removed = folder.open(keep=() if args.resume is None else (RESULTS, HISTORY, CHECKPOINTS))
     except OutputError as exc:
-        raise UsageError(f"--out {exc}") from None
+        raise UsageError(f"{'--resume' if args.resume is not None else '--out'} {exc}") from None
     outcome = Outcome(exp, data.description)
+    if plan.checkpoints is not None:
+        outcome.checkpoints = {**plan.checkpoints, "folder": CHECKPOINTS}
+    outcome.origin = plan.origin
     try:
-        return _train_and_write(args, stop, say, folder, outcome, removed, command, data, net)
+        return _train_and_write(args, stop, say, folder, outcome, removed, command, data, net, plan)
     except OutputError as exc:                  # e.g. a full disk: say so where it can be said
         _record_failure(outcome, folder, f"--out {exc}")
         raise UsageError(f"--out {exc}; {_kept(folder)}") from None
@@ -140,7 +218,16 @@ def _run(args, stop):
         folder.close()
 
 
-def _train_and_write(args, stop, say, folder, outcome, removed, command, data, net):
+def _checkpointer(plan, folder, stop, exp):
+    """run_experiment's checkpoint factory (None without --checkpoint-every)."""
+    if plan.checkpoints is None:
+        return None
+    extra = {"experiment": {k: v for k, v in exp.to_dict().items() if k != "train"}}
+    return lambda method, seed: Checkpointer(folder.path / CHECKPOINTS, plan.checkpoints["every"],
+                                             plan.checkpoints["keep"], extra, guard=stop.deferred)
+
+
+def _train_and_write(args, stop, say, folder, outcome, removed, command, data, net, plan):
     exp = outcome.experiment
     start = time.perf_counter()
     if removed:                     # said even with --quiet: files were deleted
@@ -151,7 +238,8 @@ def _train_and_write(args, stop, say, folder, outcome, removed, command, data, n
     try:
         with stop.armed():
             run_experiment(exp, data=data, log=say, progress=live, progress_every=args.progress_every,
-                           outcome=outcome, net=net)
+                           outcome=outcome, net=net, checkpoint=_checkpointer(plan, folder, stop, exp),
+                           resume=plan.states)
     except KeyboardInterrupt:                   # before the first run or between two
         outcome.interrupted = True
     if stop.stopped:
@@ -177,7 +265,8 @@ def _train_and_write(args, stop, say, folder, outcome, removed, command, data, n
         return stop.code
     print()
     print(format_tables(summarize(outcome.runs)))
-    names = [HISTORY, PARAMS, RESULTS] + [Path(f).name for f in figures] + [SUMMARY]
+    names = [HISTORY, PARAMS, RESULTS] + [Path(f).name for f in figures] + [SUMMARY] + (
+        [CHECKPOINTS + "/"] if outcome.checkpoints else [])
     print(f"\n{len(outcome.runs)} run(s) in {time.perf_counter() - start:.1f} s; "
           f"results in {folder.path}/ ({', '.join(names)})")
     if outcome.interrupted:

@@ -126,6 +126,8 @@ class Outcome:
     wall_time: float = 0.0          # seconds for the whole comparison, evaluation included
     ended: str = ""                 # how it ended, in words ("SIGTERM while drawing the figures")
     error: str | None = None        # why the files could not all be written (a full disk)
+    checkpoints: dict | None = None  # {"every", "keep", "folder"} when runs were checkpointed
+    origin: str | None = None       # "resumed from DIR" / "started from FILE at epoch E"
 
 
 def load_data(experiment):
@@ -142,7 +144,7 @@ def build_net(experiment, data):
 
 
 def run_experiment(experiment, data=None, progress=None, log=None, progress_every=10, outcome=None,
-                   net=None):
+                   net=None, checkpoint=None, resume=None):
     """Train every method x seed; returns the Outcome (also after Ctrl-C).
 
     progress(run, row): called after every epoch, once ``run`` is in ``outcome.runs`` (a
@@ -150,6 +152,9 @@ def run_experiment(experiment, data=None, progress=None, log=None, progress_ever
     progress lines, every ``progress_every`` epochs, at the swap and at the end of each run;
     None for silence. outcome: an Outcome to fill (the caller's live writer reads it);
     default a new one. net: the network (``build_net``), if the caller built it already.
+    checkpoint(method, seed): the run's checkpoint hook (training.checkpoint.Checkpointer) or
+    None. resume: {(method, seed): (state, where)}: those runs continue from their saved state
+    (training.train's ``resume``; ``where`` names it in the log line).
     """
     experiment = experiment.validate()
     progress_every = positive_int(progress_every, "progress_every")
@@ -162,7 +167,13 @@ def run_experiment(experiment, data=None, progress=None, log=None, progress_ever
         for seed in experiment.seeds:
             for method in experiment.methods:
                 callback = progress_callback(progress, log, progress_every, outcome.runs)
-                run = train(net, data, config=experiment.run_config(method, seed), progress=callback)
+                state, where = (resume or {}).get((method, seed), (None, None))
+                if state is not None and log is not None:
+                    how = "resumed" if state["config"]["method"] == method else "started"
+                    log(f"[{method} seed {seed}] {how} from epoch {state['epoch']} of {where}")
+                run = train(net, data, config=experiment.run_config(method, seed), progress=callback,
+                            checkpoint=None if checkpoint is None else checkpoint(method, seed),
+                            resume=state)
                 if not any(r is run for r in outcome.runs):     # a run stopped before its first row
                     outcome.runs.append(run)
                 if log is not None:
@@ -224,9 +235,10 @@ def swap_line(run):
     factor, smoothed = run.config["swap_factor"], run.config.get("swap_mode") == "smoothed"
     rule = (f"{'smoothed ' if smoothed else ''}{factor:g} rule: the check fell to <= {factor:g} x "
             "the detector peak")
+    split = (f"fixed split {run.config['split']:g}" if run.config.get("split_epoch") is None
+             else f"fixed split after epoch {run.config['split_epoch']}")
     why = {"adam+cg": rule, "adam+pcg": rule, "adam+lbfgs": rule,
-           "fixed-split": f"fixed split {run.config['split']:g}",
-           "fixed-split-pcg": f"fixed split {run.config['split']:g}"}.get(run.method, "schedule")
+           "fixed-split": split, "fixed-split-pcg": split}.get(run.method, "schedule")
     to = SECOND.get(run.rows[-1]["phase"], "CG")
     return (f"[{run.method} seed {run.seed}] swap to {to} after epoch {last['epoch']} ({why}; "
             f"{peaks.detector_words()}; {peaks.largest_words()})")

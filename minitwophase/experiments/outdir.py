@@ -9,7 +9,8 @@
      released it) is simply taken over;
   3. removes the files an earlier run left (``RUN_FILES``: results.json, history.csv,
      params.npz, summary.md, fig_*.png and .svg, and their temporary files), so nothing of it
-     can be read as part of the new run. Other files are left alone. A folder where one of these names is
+     can be read as part of the new run, and the checkpoints (``CHECKPOINTS``/*.npz) of an
+     earlier run. Other files are left alone. A folder where one of these names is
      not a file (e.g. a directory called results.json) is refused before anything is removed.
 Every file is then written by create-and-rename (``write``: ``_json.write_atomic``), never
 through a symlink. ``close()`` releases and removes the lock.
@@ -41,6 +42,9 @@ LOCK = ".minitwophase.lock"
 #: earlier versions).
 RUN_FILES = ("results.json", "history.csv", "params.npz", "summary.md", "fig_*.png", "fig_*.svg")
 TEMPORARY = tuple(f".{p}.*.tmp" for p in RUN_FILES) + tuple(f"{p}.tmp" for p in RUN_FILES)
+#: The subfolder of the checkpoints (training/checkpoint.py: ``<method>_seed<seed>[_epoch<E>].npz``).
+CHECKPOINTS = "checkpoints"
+CHECKPOINT_FILES = ("*.npz", ".*.npz.*.tmp")
 
 
 class OutputError(ValueError):
@@ -69,14 +73,17 @@ class OutputFolder:
         self.command = command
         self._fd = None
         self._created = []              # folders this process created (removed if open fails)
+        self._keep = ()                 # what ``open`` leaves of an earlier run (RUN_FILES patterns)
 
     # ------------------------------------------------------------ opening
-    def open(self, clear=True):
-        """Create, lock and (unless ``clear`` is False: a run continued in its own folder)
-        clear the folder; returns the names of the earlier run's files removed."""
+    def open(self, clear=True, keep=()):
+        """Create, lock and (unless ``clear`` is False) clear the folder, leaving alone the
+        names in ``keep`` (patterns of RUN_FILES, or CHECKPOINTS: a run continued in its own
+        folder keeps its checkpoints); returns the names of the earlier run's files removed."""
         try:
             self._make_dirs()
             self._lock()
+            self._keep = tuple(keep)
             return self._clear() if clear else []
         except BaseException:
             self.close()
@@ -153,12 +160,16 @@ class OutputFolder:
         raise FolderBusy(f"{self.path} is in use by {holder(lock)}")
 
     def _clear(self):
-        """Remove the files of an earlier run (after checking that each of them is a file)."""
+        """Remove the files of an earlier run (after checking that each of them is a file),
+        but those ``open`` was asked to keep."""
+        keep = self._keep
         try:
             entries = list(os.scandir(self.path))
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot read the folder ({_why(exc)})") from None
-        old = [e for e in entries if any(fnmatch(e.name, p) for p in RUN_FILES + TEMPORARY)]
+        patterns = tuple(p for p in RUN_FILES if p not in keep)
+        patterns += tuple(f".{p}.*.tmp" for p in patterns) + tuple(f"{p}.tmp" for p in patterns)
+        old = [e for e in entries if any(fnmatch(e.name, p) for p in patterns)]
         for e in old:
             if e.is_dir(follow_symlinks=False):
                 raise OutputError(f"{self.path}: {e.name} is a folder, where this run writes a file; "
@@ -171,7 +182,24 @@ class OutputFolder:
             except OSError as exc:
                 raise OutputError(f"{self.path}: cannot remove the earlier run's {e.name} "
                                   f"({_why(exc)})") from None
-        return sorted(e.name for e in old if not e.name.endswith(".tmp"))
+        removed = sorted(e.name for e in old if not e.name.endswith(".tmp"))
+        return removed + ([] if CHECKPOINTS in keep else self._clear_checkpoints())
+
+    def _clear_checkpoints(self):
+        folder = self.path / CHECKPOINTS
+        if not folder.is_dir() or folder.is_symlink():
+            return []
+        removed = []
+        for e in os.scandir(folder):
+            if e.is_file(follow_symlinks=False) and any(fnmatch(e.name, p) for p in CHECKPOINT_FILES):
+                try:
+                    os.unlink(e.path)
+                except OSError as exc:
+                    raise OutputError(f"{self.path}: cannot remove the earlier run's {CHECKPOINTS}/"
+                                      f"{e.name} ({_why(exc)})") from None
+                if not e.name.endswith(".tmp"):
+                    removed.append(f"{CHECKPOINTS}/{e.name}")
+        return sorted(removed)
 
     # ------------------------------------------------------------ writing
     def write(self, name, write):

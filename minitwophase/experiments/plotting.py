@@ -124,6 +124,8 @@ def gradnorm_vs_loss_figure(runs):
             first_cg = int(np.argmax(cg)) if cg.any() else len(cg)
             adam_idx = np.arange(0, first_cg)
             cg_idx = np.arange(max(first_cg - 1, 0), len(cg)) if cg.any() else np.array([], int)
+            measured = np.isfinite(gnorm)            # --gradnorm-every: join the measured epochs
+            adam_idx, cg_idx = adam_idx[measured[adam_idx]], cg_idx[measured[cg_idx]]
             first = (lambda s: s if k == 0 else None)
             seed = f" (seed {run.seed})" if n > 1 else ""
             opening = "SGD" if "sgd" in phases else "Adam"

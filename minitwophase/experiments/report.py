@@ -7,7 +7,9 @@ Files written by ``save_results(outcome, out_dir)`` (or, step by step, by the co
                 and thread count (blas.py), "config": the experiment and the command that
                 repeats it (thread count first), "dataset": description, "state": running /
                 complete / interrupted / failed, "interrupted": bool, "ended": how it ended
-                in words, "error": why files are missing (state failed), "runs":
+                in words, "error": why files are missing (state failed), "checkpoints":
+                {"every", "keep", "folder"} with --checkpoint-every (else null), "origin":
+                "resumed from DIR" / "started from FILE" (else null), "runs":
                 [Run.to_dict()], "summary": summarize(runs)}; NaN/inf become null
   history.csv   one row per method, seed and epoch: method, seed, then training.COLUMNS (and
                 training.CURVATURE_COLUMNS when curvature was measured)
@@ -231,7 +233,8 @@ def results_document(outcome, running=False):
         "config": {**exp.to_dict(), "command": repeat_command(exp)},
         "dataset": outcome.dataset, "state": state, "interrupted": outcome.interrupted,
         "ended": outcome.ended or None, "error": outcome.error,
-        "wall_time": outcome.wall_time, "runs": [r.to_dict() for r in outcome.runs],
+        "wall_time": outcome.wall_time, "checkpoints": outcome.checkpoints, "origin": outcome.origin,
+        "runs": [r.to_dict() for r in outcome.runs],
         "summary": None if running else summarize(outcome.runs)})
 
 
@@ -402,7 +405,8 @@ class LiveWriter:
         new = id(run) not in self.seen
         self.seen.add(id(run))
         line = io.StringIO()
-        csv.writer(line).writerow(_csv_row(run, row, COLUMNS))
+        for r in (run.rows if new else [row]):      # a resumed run: its earlier rows first
+            csv.writer(line).writerow(_csv_row(run, r, COLUMNS))
         flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
         try:
             fd = os.open(self.folder.path / HISTORY, flags)

@@ -110,6 +110,18 @@ class Adam:
             theta -= (self.lr / bc1) * self.m / (np.sqrt(self.v) / np.sqrt(bc2) + self.eps)
         return theta
 
+    def state_dict(self):
+        """Copies of the step count and both moments (as torch's Optimizer.state_dict)."""
+        return {"t": self.t, "m": None if self.m is None else self.m.copy(),
+                "v": None if self.v is None else self.v.copy()}
+
+    def load_state_dict(self, state):
+        """Continue from ``state_dict()``'s output: the next step is step t + 1."""
+        self.t = state["t"]
+        self.m = None if state["m"] is None else np.array(state["m"], dtype=float)
+        self.v = None if state["v"] is None else np.array(state["v"], dtype=float)
+        return self
+
     def __repr__(self):
         return (f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
                 f"epsilon_hat={self.epsilon_hat}, t={self.t})")

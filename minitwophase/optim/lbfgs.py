@@ -109,6 +109,9 @@ class LBFGS(Stepper):
         Iteration limit, >= 0 (None: 200 * len(x0)).
     c1, c2 : float, default 1e-4 and 0.9
         Wolfe constants, 0 < c1 < c2 < 1.
+    state : dict, optional
+        A ``state_dict()`` of a stepper built with the same options: continue from it
+        (x0 then only gives the size; fun is not called here).
 
     Raises
     ------
@@ -136,7 +139,7 @@ class LBFGS(Stepper):
     """
 
     def __init__(self, fun, x0, m=10, line_search="wolfe", gtol=1e-5, norm=np.inf,
-                 maxiter=None, *, c1=1e-4, c2=0.9):
+                 maxiter=None, *, c1=1e-4, c2=0.9, state=None):
         if not callable(fun):
             raise TypeError(f"fun must be callable x -> (f, g), got {type(fun).__name__}")
         self.fun, self.x = fun, as_float_array(x0, "x0", ndim=1).copy()
@@ -146,10 +149,25 @@ class LBFGS(Stepper):
         self.c1 = real_number(c1, "c1", low=0.0, high=1.0, low_open=True, high_open=True)
         self.c2 = real_number(c2, "c2", low=self.c1, high=1.0, low_open=True, high_open=True)
         self.pairs = deque(maxlen=self.m)
+        if state is not None:                    # a resumed run: no evaluation at x0
+            self.load_state_dict(state)
+            return
         self.f, self.g = call_fun(fun, self.x)
         self.nfev = self.njev = 1
         self.nit, self.restart = 0, "initial"
         self._start(LBFGSRecord(0, self.f, float(np.linalg.norm(self.g)), np.nan, "", 1, 0))
+
+    STATE = Stepper.STATE + ("restart",)
+    RECORD = LBFGSRecord
+
+    def state_dict(self):
+        """Stepper.state_dict plus the pairs (s, y), oldest first."""
+        return {**super().state_dict(), "pairs": [[s.copy(), y.copy()] for s, y in self.pairs]}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.pairs = deque(((s.copy(), y.copy()) for s, y in state["pairs"]), maxlen=self.m)
+        return self
 
     def direction(self):
         """d_k = -H_k g_k (Algorithm 7.4)."""

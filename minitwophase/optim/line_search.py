@@ -133,6 +133,19 @@ class Rule:
     def __call__(self, line, accept, *, f_prev, alpha_prev, slope_prev, retry=False):
         raise NotImplementedError
 
+    STATE = ()                        # attributes carried from one search to the next
+
+    def state_dict(self):
+        return {k: _copied(getattr(self, k)) for k in self.STATE}
+
+    def load_state_dict(self, state):
+        for k in self.STATE:
+            setattr(self, k, _copied(state[k]))
+
+
+def _copied(value):
+    return dict(value) if isinstance(value, dict) else value
+
 
 class Wolfe(Rule):
     """scipy.optimize.line_search from the scale-free first trial (``first_step``), refusing
@@ -200,6 +213,7 @@ class HagerZhang(Rule):
     accept_initial = False
     theta, gamma, rho = 0.5, 0.66, 5.0
     restart_fac = 1.0
+    STATE = ("Q", "C", "approx", "counts")
 
     def __init__(self, c1=None, c2=None, xtol=None):
         super().__init__(c1, c2, xtol)

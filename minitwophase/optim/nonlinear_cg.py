@@ -112,6 +112,9 @@ class NonlinearCG(Stepper):
     on_search : callable, optional
         Called as ``on_search(cg, line, alpha)`` after every line search: ``line.trials``
         holds the alphas it evaluated.
+    state : dict, optional
+        A ``state_dict()`` of a stepper built with the same options: continue from it
+        (x0 then only gives the size; fun is not called here).
 
     Raises
     ------
@@ -144,7 +147,7 @@ class NonlinearCG(Stepper):
     def __init__(self, fun, x0, beta="PR+", line_search="wolfe", gtol=1e-5, norm=np.inf,
                  maxiter=None, *, args=(), jac=None, precond=None, c1=None, c2=None,
                  xtol=LINMIN_TOL, sigma=0.01, powell_nu="auto", restart_every="auto",
-                 on_search=None):
+                 on_search=None, state=None):
         self.fun, self.jac = objective(fun, jac, args)
         self.x = as_float_array(x0, "x0", ndim=1).copy()
         self._stop_tests(gtol, norm, maxiter)
@@ -157,6 +160,9 @@ class NonlinearCG(Stepper):
         apply = preconditioner(precond, self.x.size)
         self.precond = (lambda r: r) if apply is None else apply      # z = M^{-1} g
         self.search = self.make_rule(RULES[self.line_search])
+        if state is not None:                    # a resumed run: no evaluation at x0
+            self.load_state_dict(state)
+            return
         self.f, self.g = self._evaluate(self.x)
         self.nfev = self.njev = 1
         self.nit, self._since_restart = 0, 0
@@ -165,6 +171,20 @@ class NonlinearCG(Stepper):
         self.f_prev = self.f + np.linalg.norm(self.g) / 2   # scipy's f_{-1} (its first trial)
         self.alpha_prev = self.slope_prev = None
         self._start(CGRecord(0, self.f, float(np.linalg.norm(self.g)), np.nan, np.nan, "", 1))
+
+    # Besides Stepper.STATE: the direction, beta and restart bookkeeping of the next step.
+    STATE = Stepper.STATE + ("z", "d", "beta", "restart", "f_prev", "alpha_prev", "slope_prev",
+                             "_since_restart")
+    RECORD = CGRecord
+
+    def state_dict(self):
+        """Stepper.state_dict plus the line-search rule's own state (HagerZhang's C_k, Q_k)."""
+        return {**super().state_dict(), "search": self.search.state_dict()}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.search.load_state_dict(state["search"])
+        return self
 
     def _evaluate(self, x):
         if self.jac is None:

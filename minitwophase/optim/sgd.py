@@ -77,5 +77,14 @@ class SGD:
         theta += self.velocity                                            # theta += v
         return theta
 
+    def state_dict(self):
+        """Copies of the step count and the velocity."""
+        return {"t": self.t, "velocity": None if self.velocity is None else self.velocity.copy()}
+
+    def load_state_dict(self, state):
+        self.t = state["t"]
+        self.velocity = None if state["velocity"] is None else np.array(state["velocity"], dtype=float)
+        return self
+
     def __repr__(self):
         return f"SGD(lr={self.lr}, momentum={self.momentum}, t={self.t})"

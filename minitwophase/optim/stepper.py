@@ -32,7 +32,26 @@ def gradient_norm(g, order):
 
 class Stepper:
     """Mixin; the subclass sets fun, x, calls ``_stop_tests``, sets f, g, nit, nfev, njev,
-    then calls ``_start``."""
+    then calls ``_start``. ``state_dict()`` / ``load_state_dict(state)``: the state between two
+    iterations (the attributes named in ``STATE``, the history), so a stepper built with the
+    same options continues bit for bit (resumable training runs)."""
+
+    STATE = ("x", "f", "g", "nit", "nfev", "njev", "status", "message", "x_best", "f_best", "g_best")
+    RECORD = tuple                     # the history's record type (a NamedTuple)
+
+    def state_dict(self):
+        """Copies of everything the next ``step()`` reads: ``STATE``'s attributes (arrays,
+        numbers, strings) and the history as lists."""
+        state = {k: _copied(getattr(self, k)) for k in self.STATE}
+        state["history"] = [list(r) for r in self.history]
+        return state
+
+    def load_state_dict(self, state):
+        """Continue from ``state_dict()``'s output (of a stepper with the same options)."""
+        for k in self.STATE:
+            setattr(self, k, _copied(state[k]))
+        self.history = [self.RECORD(*r) for r in state["history"]]
+        return self
 
     def _stop_tests(self, gtol, norm, maxiter):
         """Validate and keep the stop tests: ||g||_norm <= gtol, nit >= maxiter (None: 200 n)."""
@@ -94,6 +113,10 @@ class Stepper:
             message=self.message or "Running: no stopping test met yet.",
             history=list(self.history),
             restarts=sum(1 for r in self.history if r.restart not in ("", "initial")))
+
+
+def _copied(value):
+    return value.copy() if isinstance(value, np.ndarray) else value
 
 
 def wrap_callback(callback):

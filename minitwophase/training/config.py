@@ -30,11 +30,18 @@ class TrainConfig:
     swap_factor: float = 0.9
     swap_mode: str = "paper"
     split: float = 0.3
+    # fixed-split's last Adam epoch; None: round(split x epochs). Set when a run is extended
+    # (--resume with more --epochs) or started from a checkpoint (--start-from), so the split
+    # stays where the run was started with it.
+    split_epoch: int | None = None
     cg_beta: str = "PR+"
     cg_line_search: str = "wolfe"
     cg_gtol: float = 1e-5
     chunk_size: int | None = None
     check_every: int | None = None    # None: check the swap rule once per epoch; K: every K Adam steps
+    # None (= 1): the full-batch gradient after every Adam epoch; K: after every K-th only
+    # (the other rows: the loss from a forward pass, grad_norm None; phases.AdamPhase)
+    gradnorm_every: int | None = None
     momentum: float = 0.9             # method "sgd" (optim.SGD)
     lbfgs_memory: int = 10            # method "adam+lbfgs": pairs (s, y) kept (optim.LBFGS's m)
     # theta_0 = init_scale x net.init(seed). The paper says only "small random values" and
@@ -46,6 +53,11 @@ class TrainConfig:
     backward_ratio: float | None = None
     curvature_every: int | None = None  # None: off; K: Hessian extremes every K epochs, the swap, peak, end
     save_checkpoints: int | None = None  # None: off; K: keep theta every K epochs (run.checkpoints)
+
+    @property
+    def adam_epochs(self):
+        """fixed-split's last Adam epoch: split_epoch, else round(split x epochs)."""
+        return round(self.split * self.epochs) if self.split_epoch is None else self.split_epoch
 
     def initial_theta(self, net):
         """theta_0 of a run: the network's seeded initialisation, scaled (exactly so at 1.0)."""
@@ -64,8 +76,11 @@ class TrainConfig:
         real_number(self.split, "split", low=0.0, high=1.0)
         if self.chunk_size is not None:
             positive_int(self.chunk_size, "chunk_size")
-        if self.check_every is not None:
-            positive_int(self.check_every, "check_every")
+        for name in ("check_every", "gradnorm_every"):
+            if getattr(self, name) is not None:
+                positive_int(getattr(self, name), name)
+        if self.split_epoch is not None:
+            positive_int(self.split_epoch, "split_epoch", minimum=0)
         for name in ("curvature_every", "save_checkpoints"):
             if getattr(self, name) is not None:
                 positive_int(getattr(self, name), name)

@@ -8,7 +8,8 @@ rule's verdict at that epoch (swap.SwapDetector, fed by phases.SwapCheck).
 
   "adam"         Adam for every epoch (the swap rule still watches, for the plots).
   "adam+cg"      Adam until the swap rule fires, then nonlinear CG: the paper's Algorithm 1.
-  "fixed-split"  Adam for round(split x epochs) epochs, then CG (the paper's experiments: 0.3).
+  "fixed-split"  Adam for round(split x epochs) epochs (or split_epoch), then CG (the paper's
+                 experiments: 0.3).
   "adam+pcg"     as "adam+cg", with CG preconditioned by Adam's sqrt(v_hat) + eps at the swap
                  (phases.PCGPhase; N&W Section 5.2).
   "fixed-split-pcg"  as "fixed-split", with that preconditioned CG.
@@ -34,8 +35,9 @@ def at_swap(epoch, swapped, config):
 
 
 def at_split(epoch, swapped, config):
-    """After round(split x epochs) Adam epochs (never at the last epoch: then nothing follows)."""
-    return epoch == round(config.split * config.epochs) < config.epochs
+    """After round(split x epochs) Adam epochs, or split_epoch when it is set (never at the
+    last epoch: then nothing follows)."""
+    return epoch == config.adam_epochs < config.epochs
 
 
 class Method(NamedTuple):

@@ -85,6 +85,20 @@ class Objective:
         self._pay(len(index), backward=True)
         return f, g
 
+    def state_dict(self):
+        """The ledger and the cache (a resumed run pays exactly what the uninterrupted one
+        would: an evaluation at the cached theta stays free)."""
+        copy = lambda last: None if last is None else [a.copy() if isinstance(a, np.ndarray) else a for a in last]
+        return {"forward_samples": self.forward_samples, "backward_samples": self.backward_samples,
+                "last": copy(self._last), "last_f": copy(self._last_f)}
+
+    def load_state_dict(self, state):
+        self.forward_samples, self.backward_samples = state["forward_samples"], state["backward_samples"]
+        copy = lambda last: None if last is None else tuple(
+            a.copy() if isinstance(a, np.ndarray) else a for a in last)
+        self._last, self._last_f = copy(state["last"]), copy(state["last_f"])
+        return self
+
     def _pay(self, samples, backward):
         self.forward_samples += samples
         if backward:

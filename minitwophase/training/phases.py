@@ -15,6 +15,12 @@ A new phase: a class with that interface, registered in ``PHASES``.
   SGDPhase   as AdamPhase with SGD + classical momentum (optim.SGD; lr, momentum).
   LBFGSPhase one L-BFGS iteration on the full batch (N&W Alg. 7.5, optim.LBFGS, memory
              ``lbfgs_memory``, strong Wolfe search, gtol ``cg_gtol``); its pairs carry over.
+  Every phase and the SwapCheck have ``state_dict()`` / ``load_state_dict(state)``: the
+  state carried from one epoch to the next (optimizer moments, minibatch generator, CG
+  direction, ...), so a run saved after an epoch continues bit for bit (checkpoint.py).
+  ``gradnorm_every=K``: AdamPhase measures the full-batch gradient (for the row's grad_norm
+  and the swap rule) only after epochs that are multiples of K; after the others the row gets
+  the full-batch loss from a forward pass alone (priced as one) and grad_norm None.
   SwapCheck  feeds the swap rule (swap.SwapDetector) and remembers in which epoch each check
              happened; its ``summary`` is the run's one reading of the gradient-norm history
              (peaks.GradNormSummary). Checks: once per Adam epoch on the row's measurement (default), or with
@@ -32,6 +38,7 @@ from ..optim import SGD, Adam
 from ..optim.lbfgs import LBFGS
 from ..optim.nonlinear_cg import NonlinearCG
 from ..peaks import checks_words, summarize_grad_norms
+from ..swap import detector_from_state
 
 
 class EpochResult(NamedTuple):
@@ -55,8 +62,8 @@ class SwapCheck:
     gradient-norm history once (peaks.summarize_grad_norms) with the rule's peak as it held
     it when the run left its first phase (``at_swap``), or at the end."""
 
-    def __init__(self, detector, every=None):
-        self.detector, self.every = detector, every
+    def __init__(self, detector, every=None, epochs=None):
+        self.detector, self.every, self.epochs_every = detector, every, epochs
         self.epochs = []                     # epoch of each detector update
         self.judged = None                   # peak() when the run left its first phase
 
@@ -67,7 +74,7 @@ class SwapCheck:
     @property
     def checks(self):
         """What the rule checks, in words (the summary's "over N checks of ...")."""
-        return checks_words(self.every, getattr(self.detector, "window", None))
+        return checks_words(self.every, getattr(self.detector, "window", None), self.epochs_every)
 
     def peak(self):
         """The rule's running peak now: (value, epoch, number of checks, epoch of the first
@@ -81,6 +88,16 @@ class SwapCheck:
         """Keep the peak the swap was judged on (the rule goes on recording in the CG phase)."""
         self.judged = self.peak()
 
+    def state_dict(self):
+        return {"detector": self.detector.state_dict(), "epochs": list(self.epochs),
+                "judged": None if self.judged is None else list(self.judged)}
+
+    def load_state_dict(self, state):
+        self.detector = detector_from_state(state["detector"])
+        self.epochs = list(state["epochs"])
+        self.judged = None if state["judged"] is None else tuple(state["judged"])
+        return self
+
     def summary(self, rows, swap_epoch=None):
         """The run's GradNormSummary from its rows so far (history.Run.rows)."""
         column = lambda key: [np.nan if r.get(key) is None else r[key] for r in rows]
@@ -92,8 +109,17 @@ class AdamPhase:
     def __init__(self, config, objective, check, on_minibatch=None):
         self.objective, self.check, self.on_minibatch = objective, check, on_minibatch
         self.batch_size, self.check_every = config.batch_size, config.check_every
+        self.gradnorm_every = config.gradnorm_every or 1
         self.adam = self.make_optimizer(config)     # Adam; SGDPhase swaps in its optimizer
         self.shuffle = np.random.default_rng([config.seed, 1])   # independent of the init stream
+
+    def state_dict(self):
+        return {"optimizer": self.adam.state_dict(), "shuffle": self.shuffle.bit_generator.state}
+
+    def load_state_dict(self, state):
+        self.adam.load_state_dict(state["optimizer"])
+        self.shuffle.bit_generator.state = state["shuffle"]
+        return self
 
     @staticmethod
     def make_optimizer(config):
@@ -104,6 +130,12 @@ class AdamPhase:
         gnorm = float(np.linalg.norm(g))
         _finite_or_raise(f, gnorm, epoch)
         return f, gnorm
+
+    def _loss(self, theta, epoch):
+        """The full-batch loss alone (a forward pass; free after a check at this theta)."""
+        f = self.objective.value(theta)
+        _finite_or_raise(f, 0.0, epoch)
+        return f
 
     def run(self, theta, epoch, stop_at_swap=False):
         n, swapped = self.objective.n, self.check.detector.swapped
@@ -120,6 +152,8 @@ class AdamPhase:
                 swapped = self.check(epoch, *self._measure(theta, epoch))
                 if swapped and stop_at_swap:
                     break                                       # the epoch ends at the swap
+        if epoch % self.gradnorm_every:                         # no gradient this epoch
+            return EpochResult(theta, self._loss(theta, epoch), None, swapped)
         f, gnorm = self._measure(theta, epoch)                  # cached after a check there
         if self.check_every is None:
             swapped = self.check(epoch, f, gnorm)
@@ -136,6 +170,14 @@ class CGPhase:
     def __init__(self, config, objective, check, on_minibatch=None):   # no minibatches in CG
         self.config, self.objective, self.check = config, objective, check
         self.cg = None
+
+    def state_dict(self):
+        return {"stepper": None if self.cg is None else self.cg.state_dict()}
+
+    def load_state_dict(self, state):
+        st = state["stepper"]
+        self.cg = None if st is None else self.make_stepper(self.config, st["x"], state=st)
+        return self
 
     def run(self, theta, epoch, stop_at_swap=False):
         if self.cg is None:   # its first evaluation reuses the last measurement (cached, free)
@@ -192,9 +234,16 @@ class PCGPhase(CGPhase):
         adam = getattr(previous, "adam", None)
         self.precond = None if adam is None else adam_scaling(adam)
 
-    def make_stepper(self, c, theta):
+    def state_dict(self):
+        return {**super().state_dict(), "precond": None if self.precond is None else self.precond.copy()}
+
+    def load_state_dict(self, state):
+        self.precond = None if state["precond"] is None else np.array(state["precond"], dtype=float)
+        return super().load_state_dict(state)
+
+    def make_stepper(self, c, theta, **options):
         m = np.ones_like(theta) if self.precond is None else self.precond
-        return super().make_stepper(c, theta, precond=m)
+        return super().make_stepper(c, theta, precond=m, **options)
 
 
 class SGDPhase(AdamPhase):
@@ -207,8 +256,8 @@ class LBFGSPhase(CGPhase):
     FAILED = "lbfgs stalled"
     LABEL = "L-BFGS"
 
-    def make_stepper(self, c, theta):
-        return LBFGS(self.objective, theta, m=c.lbfgs_memory, gtol=c.cg_gtol)
+    def make_stepper(self, c, theta, **options):
+        return LBFGS(self.objective, theta, m=c.lbfgs_memory, gtol=c.cg_gtol, **options)
 
 
 PHASES = {"adam": AdamPhase, "sgd": SGDPhase, "cg": CGPhase, "pcg": PCGPhase, "lbfgs": LBFGSPhase}

@@ -23,6 +23,11 @@ counter (``objective.spawn()``: a fresh ledger on the same data and pricing) and
 store them in its own row keys, never through ``objective``, whose count is the method's cost.
 A probe with a ``finish(run)`` method is called once more after the run. ``curvature_every``
 and ``save_checkpoints`` add the probes of curvature_probe.py.
+
+Resumable: ``Training`` holds one run's live objects; its ``state_dict`` between two epochs
+is everything the next epoch reads, so ``train(..., resume=state)`` continues bit for bit
+(``checkpoint=`` writes it every K epochs: checkpoint.py). Probes other than
+``save_checkpoints``'s are not part of the state.
 """
 from __future__ import annotations
 
@@ -36,7 +41,8 @@ from ..swap import make_detector
 from .config import TrainConfig
 from .curvature_probe import CheckpointProbe, CurvatureProbe
 from .history import Run
-from .methods import METHODS, at_swap
+from .checkpoint import config_differences
+from .methods import METHODS, at_split, at_swap
 from .objective import Objective
 from .phases import PHASES, SwapCheck
 
@@ -87,7 +93,8 @@ class Recorder:
             self.progress(self.run, row)
 
 
-def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), **overrides):
+def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), checkpoint=None,
+          resume=None, **overrides):
     """Train ``net`` on ``data`` (a datasets.Dataset) by ``config.method``; returns a Run.
 
     NaN/inf, or a loss above DIVERGENCE_FACTOR x the initial one, ends the run with status
@@ -97,62 +104,200 @@ def train(net, data, config=None, progress=None, on_minibatch=None, probes=(), *
 
     The config is checked here, once, unless it comes checked (``Experiment.run_config``);
     ``overrides`` replace fields of ``config`` (a new config, so checked).
+
+    ``checkpoint``: a callable ``checkpoint(state)`` with an int attribute ``every``
+    (checkpoint.Checkpointer): called with the run's state (``Training.state_dict``) after
+    every ``every``-th epoch and after the last one (not after a divergence or a Ctrl-C).
+    ``resume``: such a state (checkpoint.load_checkpoint): the run continues from its epoch,
+    bit for bit as if it had never stopped. Its config must equal ``config`` but for
+    ``epochs`` (the run is extended or cut; fixed-split keeps its split epoch) or, starting
+    another method from the state (``checkpoint.branch_config``), ``method`` and
+    ``split_epoch``: the state must then be a prefix of that method's run (checked here).
+    Without ``split_epoch`` a resumed fixed-split run keeps the state's split epoch.
     """
     cfg = _checked_config(config, overrides)
-    objective = Objective(net, data.X_train, data.y_train, cfg.loss, cfg.chunk_size,
-                          1.0 if cfg.backward_ratio is None else cfg.backward_ratio)
-    theta = cfg.initial_theta(net)
-    run = Run(method=cfg.method, seed=cfg.seed, config=asdict(cfg))
-    probes = tuple(probes) + _config_probes(cfg)
-    check = SwapCheck(make_detector(cfg.swap_mode, cfg.swap_factor), cfg.check_every)
-    schedule = METHODS[cfg.method].schedule
-    phases = {name: PHASES[name](cfg, objective, check, on_minibatch) for name, _ in schedule}
-    record = Recorder(run, net, data, objective, cfg.loss, theta, progress, probes)
-    with np.errstate(over="ignore", invalid="ignore"):
-        try:
-            f, g = objective(theta)
-            record(0, "init", theta, f, float(np.linalg.norm(g)))
-            stage = 0
-            while stage + 1 < len(schedule) and schedule[stage][1](0, False, cfg):
-                stage += 1                               # a phase of zero epochs (split 0)
-                _hand_over(phases, schedule, stage)
-            for epoch in range(1, cfg.epochs + 1):
-                name, ends = schedule[stage]
-                start = time.perf_counter()
-                out = phases[name].run(theta, epoch, stop_at_swap=ends is at_swap)
-                record.clock += time.perf_counter() - start
-                theta = out.theta
-                leave = stage + 1 < len(schedule) and ends(epoch, out.swapped, cfg)
-                if out.f is not None:
-                    record(epoch, name, theta, out.f, out.grad_norm, out.cg_record, leave)
-                    check_divergence(out.f, f, epoch)
-                if leave:
-                    stage += 1
-                    _hand_over(phases, schedule, stage)
-                    run.swap_epoch = epoch if run.swap_epoch is None else run.swap_epoch
-                    check.at_swap()                      # the peak the swap was judged on
-                    record_peaks(run, check)             # for the swap line; redone at the end
-                if out.done:
-                    run.status, run.message = out.status, f"{phases[name].LABEL} stopped in epoch {epoch}: {out.message}"
-                    break
-            else:
-                run.status, run.message = "completed", f"all {cfg.epochs} epochs run"
-        except FloatingPointError as exc:
-            run.status, run.message = "diverged", str(exc) + "; keeping the best parameters seen"
-        except KeyboardInterrupt:
-            run.status, run.message = "interrupted", f"interrupted (Ctrl-C or SIGTERM) after {len(run.rows) - 1} epoch(s)"
+    if resume is not None and cfg.split_epoch is None and uses_split(cfg.method):
+        cfg = replace(cfg, split_epoch=resume["split_epoch"])   # fixed at the run's start
+    training = Training(net, data, cfg, progress, on_minibatch, probes)
+    if resume is not None:
+        training.load_state_dict(resume)
+    return training.run(checkpoint)
+
+
+class Training:
+    """One run's live objects (the objective and its ledger, theta, the phases, the swap check,
+    the record) and where it stands (``epoch``, ``stage`` of the schedule); ``run`` trains to
+    ``config.epochs``. ``state_dict`` / ``load_state_dict``: all of it between two epochs."""
+
+    def __init__(self, net, data, cfg, progress=None, on_minibatch=None, probes=()):
+        self.net, self.data, self.cfg = net, data, cfg
+        self.objective = Objective(net, data.X_train, data.y_train, cfg.loss, cfg.chunk_size,
+                                   1.0 if cfg.backward_ratio is None else cfg.backward_ratio)
+        self.theta = cfg.initial_theta(net)
+        self.run_record = Run(method=cfg.method, seed=cfg.seed, config=asdict(cfg))
+        self.probes = tuple(probes) + _config_probes(cfg)
+        self.check = SwapCheck(make_detector(cfg.swap_mode, cfg.swap_factor), cfg.check_every,
+                               cfg.gradnorm_every)
+        self.schedule = METHODS[cfg.method].schedule
+        self.phases = {name: PHASES[name](cfg, self.objective, self.check, on_minibatch)
+                       for name, _ in self.schedule}
+        self.record = Recorder(self.run_record, net, data, self.objective, cfg.loss, self.theta,
+                               progress, self.probes)
+        self.epoch, self.stage = None, 0          # None: epoch 0 not evaluated yet
+
+    def run(self, checkpoint=None):
+        run, cfg, schedule, record = self.run_record, self.cfg, self.schedule, self.record
+        if self.epoch is not None and run.status != "running":
+            return self._finish_run()             # a saved run that had stopped: nothing to do
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                if self.epoch is None:
+                    f, g = self.objective(self.theta)
+                    record(0, "init", self.theta, f, float(np.linalg.norm(g)))
+                    self.epoch = 0
+                    while self.stage + 1 < len(schedule) and schedule[self.stage][1](0, False, cfg):
+                        self._leave(None)                # a phase of zero epochs (split 0)
+                f0 = run.rows[0]["train_loss"]
+                for epoch in range(self.epoch + 1, cfg.epochs + 1):
+                    name, ends = schedule[self.stage]
+                    start = time.perf_counter()
+                    out = self.phases[name].run(self.theta, epoch, stop_at_swap=ends is at_swap)
+                    record.clock += time.perf_counter() - start
+                    self.theta = out.theta
+                    leave = self.stage + 1 < len(schedule) and ends(epoch, out.swapped, cfg)
+                    if out.f is not None:
+                        record(epoch, name, self.theta, out.f, out.grad_norm, out.cg_record, leave)
+                        check_divergence(out.f, f0, epoch)
+                    if leave:
+                        self._leave(epoch)
+                    self.epoch = epoch
+                    if out.done:
+                        run.status, run.message = out.status, f"{self.phases[name].LABEL} stopped in epoch {epoch}: {out.message}"
+                    elif epoch == cfg.epochs:
+                        run.status, run.message = "completed", f"all {cfg.epochs} epochs run"
+                    if checkpoint is not None and (epoch % checkpoint.every == 0 or run.status != "running"):
+                        checkpoint(self.state_dict())
+                    if out.done:
+                        break
+                else:
+                    run.status, run.message = "completed", f"all {cfg.epochs} epochs run"
+            except FloatingPointError as exc:
+                run.status, run.message = "diverged", str(exc) + "; keeping the best parameters seen"
+            except KeyboardInterrupt:
+                run.status, run.message = "interrupted", f"interrupted (Ctrl-C or SIGTERM) after {len(run.rows) - 1} epoch(s)"
+            return self._finish_run()
+
+    def _leave(self, epoch):
+        """The schedule's next step takes over after ``epoch`` (None: before epoch 1)."""
+        run = self.run_record
+        self.stage += 1
+        _hand_over(self.phases, self.schedule, self.stage)
+        if epoch is not None:
+            run.swap_epoch = epoch if run.swap_epoch is None else run.swap_epoch
+            self.check.at_swap()                      # the peak the swap was judged on
+            record_peaks(run, self.check)             # for the swap line; redone at the end
+
+    def _finish_run(self):
+        run, theta = self.run_record, self.theta
         try:        # the finishing step is protected too: a signal here keeps the rows and theta
-            _finish(run, net, data, check, theta, record.best, cfg.loss)
+            _finish(run, self.net, self.data, self.check, theta, self.record.best, self.cfg.loss)
         except KeyboardInterrupt:
-            _interrupted_while_finishing(run, theta, record.best)
+            _interrupted_while_finishing(run, theta, self.record.best)
             return run
         try:
-            for p in probes:                            # e.g. the curvature at the end
+            for p in self.probes:                     # e.g. the curvature at the end
                 if hasattr(p, "finish"):
                     p.finish(run)
-        except KeyboardInterrupt:                       # training is complete: keep it, stop the rest
+        except KeyboardInterrupt:                     # training is complete: keep it, stop the rest
             run.status, run.message = "interrupted", run.message + "; interrupted in the final diagnostics"
-    return run
+        return run
+
+    # ------------------------------------------------------------ saving and restoring
+    def state_dict(self):
+        """Everything needed to continue after ``self.epoch`` bit for bit (copies): the
+        config, theta, the schedule's stage, each phase's state, the swap check, the ledger
+        and its cache, the rows and the best parameters. checkpoint.py writes it to a file."""
+        run, best = self.run_record, self.record.best
+        return {"config": asdict(self.cfg), "epoch": self.epoch, "stage": self.stage,
+                "split_epoch": self.cfg.adam_epochs, "theta": self.theta.copy(),
+                # the phases still to run (the schedule is one-way: a phase left is never read again)
+                "phases": {name: self.phases[name].state_dict() for name, _ in self.schedule[self.stage:]},
+                "check": self.check.state_dict(), "objective": self.objective.state_dict(),
+                "clock": self.record.clock, "best": [best[0], best[1].copy(), best[2]],
+                "run": {"rows": [dict(r) for r in run.rows], "swap_epoch": run.swap_epoch,
+                        "status": run.status, "message": run.message,
+                        "checkpoints": None if run.checkpoints is None else
+                        {str(e): t.copy() for e, t in run.checkpoints.items()}}}
+
+    def load_state_dict(self, state):
+        """Continue from ``state`` (see ``train``'s ``resume``). A state of another method
+        (a phase started from a checkpoint) joins this method's schedule at its epoch."""
+        if self.cfg.curvature_every is not None:
+            raise ValueError("curvature_every cannot be combined with a resumed run (the "
+                             "curvature probe's state is not saved)")
+        saved = state["config"]
+        branch = saved["method"] != self.cfg.method
+        allowed = ("epochs", "split_epoch") + (("method",) if branch else ())
+        for name, was, now in config_differences(saved, asdict(self.cfg), allowed):
+            raise ValueError(f"{name} differs from the saved run's: {was!r} saved, {now!r} given")
+        if state["epoch"] > self.cfg.epochs:
+            raise ValueError(f"epochs must be at least the saved run's epoch {state['epoch']}, "
+                             f"got {self.cfg.epochs}")
+        if not branch and uses_split(self.cfg.method) and self.cfg.adam_epochs != state["split_epoch"]:
+            raise ValueError(f"split_epoch must stay the saved run's {state['split_epoch']} (its "
+                             f"Adam phase), got {self.cfg.adam_epochs}")
+        self.epoch, self.theta = state["epoch"], np.array(state["theta"], dtype=float)
+        self.stage = 0 if branch else state["stage"]
+        if branch:
+            check_prefix(state, self.cfg)
+        for name, phase_state in state["phases"].items():
+            if name in self.phases:
+                self.phases[name].load_state_dict(phase_state)
+        self.check.load_state_dict(state["check"])
+        self.objective.load_state_dict(state["objective"])
+        run, saved_run = self.run_record, state["run"]
+        run.rows = [dict(r) for r in saved_run["rows"]]
+        run.swap_epoch = saved_run["swap_epoch"]
+        run.status, run.message = saved_run["status"], saved_run["message"]
+        if saved_run["checkpoints"] is not None:
+            run.checkpoints = {int(e): np.array(t) for e, t in saved_run["checkpoints"].items()}
+        f, theta, epoch = state["best"]
+        self.record.best, self.record.clock = (f, np.array(theta, dtype=float), epoch), state["clock"]
+        if run.status == "completed" and self.epoch < self.cfg.epochs:
+            run.status, run.message = "running", ""      # extended: it goes on
+        if run.swap_epoch is not None:
+            record_peaks(run, self.check)
+        if branch and self.epoch > 0:                     # this method's decision after epoch E
+            name, ends = self.schedule[0]
+            if self.stage + 1 < len(self.schedule) and ends(self.epoch, self.check.detector.swapped, self.cfg):
+                self._leave(self.epoch)
+        return self
+
+
+def uses_split(method):
+    """Whether the method's schedule leaves a phase at the split epoch (fixed-split)."""
+    return any(ends is at_split for _, ends in METHODS[method].schedule)
+
+
+def check_prefix(state, cfg):
+    """A run of ``cfg.method`` would have recorded exactly the saved rows: the saved run is in
+    its first phase, of the same kind, and the new schedule stays in that phase through every
+    earlier epoch. ValueError naming the method otherwise."""
+    saved, schedule = state["config"]["method"], METHODS[cfg.method].schedule
+    saved_first = METHODS[saved].schedule[0][0]
+    if state["stage"] != 0 or schedule[0][0] != saved_first:
+        raise ValueError(f"method {cfg.method!r} cannot start from a checkpoint of {saved!r} at "
+                         f"epoch {state['epoch']}: the saved run is not in a {schedule[0][0]} phase "
+                         f"that {cfg.method!r} starts with")
+    det, epochs = state["check"]["detector"], state["check"]["epochs"]
+    swap_at = None if det["swap_index"] is None else epochs[det["swap_index"]]
+    ends = schedule[0][1]
+    for e in range(0, state["epoch"]):
+        swapped = swap_at is not None and swap_at <= e
+        if len(schedule) > 1 and ends(e, swapped, cfg):
+            raise ValueError(f"method {cfg.method!r} would have left {schedule[0][0]} after epoch "
+                             f"{e}, before the checkpoint's epoch {state['epoch']}: the saved run "
+                             "is not its prefix")
 
 
 def _checked_config(config, overrides):
