@@ -142,7 +142,7 @@ def build_net(experiment, data):
 
 
 def run_experiment(experiment, data=None, progress=None, log=None, progress_every=10, outcome=None,
-                   net=None):
+                   net=None, probes=None):
     """Train every method x seed; returns the Outcome (also after Ctrl-C).
 
     progress(run, row): called after every epoch, once ``run`` is in ``outcome.runs`` (a
@@ -150,6 +150,8 @@ def run_experiment(experiment, data=None, progress=None, log=None, progress_ever
     progress lines, every ``progress_every`` epochs, at the swap and at the end of each run;
     None for silence. outcome: an Outcome to fill (the caller's live writer reads it);
     default a new one. net: the network (``build_net``), if the caller built it already.
+    probes(method, seed) -> the training probes of that run (trainer.py: a probe keeps state,
+    so each run gets its own); None: none.
     """
     experiment = experiment.validate()
     progress_every = positive_int(progress_every, "progress_every")
@@ -162,7 +164,8 @@ def run_experiment(experiment, data=None, progress=None, log=None, progress_ever
         for seed in experiment.seeds:
             for method in experiment.methods:
                 callback = progress_callback(progress, log, progress_every, outcome.runs)
-                run = train(net, data, config=experiment.run_config(method, seed), progress=callback)
+                run = train(net, data, config=experiment.run_config(method, seed), progress=callback,
+                            probes=() if probes is None else tuple(probes(method, seed)))
                 if not any(r is run for r in outcome.runs):     # a run stopped before its first row
                     outcome.runs.append(run)
                 if log is not None:

@@ -31,7 +31,8 @@ core; the README gives the commands.
 """
 from __future__ import annotations
 
-from .table import PAPER_STEPS, Cell, Protocol
+from .cell import PAPER_STEPS, Cell
+from .table import Protocol
 
 # Measured s per minibatch step of 512 (one thread, quiet machine, 2026-11-22).
 STEP = {"vit-nomlp-wkewq-wvwo": 0.120, "vit-nomlp": 0.166, "vit-nomlp-wkewq": 0.139,
