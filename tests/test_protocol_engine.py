@@ -57,6 +57,14 @@ def test_run_experiment_gives_each_run_its_own_probes():
         assert seen == [(m, s, 0), (m, s, 1), (m, s, 2)] and (run.method, run.seed) == (m, s)
 
 
+def test_epochs_replace_every_cells_budget_and_the_table_says_so(tmp_path):
+    doc = run_protocol("laptop", tmp_path, quick=True, cells=[CELL], epochs=2, log=_silent)
+    assert [c["epochs"] for c in doc["cells"]] == [2] and doc["cells"][0]["swap_epochs"]["fixed-split"] == [1]
+    assert "This run: 2 epochs for every cell instead (--epochs)." in (tmp_path / "table1.md").read_text()
+    with pytest.raises(ValueError, match="epochs can only be chosen for the table protocols"):
+        run_protocol("granularity", tmp_path, epochs=2)
+
+
 def test_merge_checks_its_parts():
     a = {"protocol": "table1", "quick": True, "seeds": [0], "cells": [{"cell": "x", "wall_time": 2.0}],
          "cells_planned": ["x"], "complete": True, "wall_time": 3.0}

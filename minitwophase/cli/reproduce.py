@@ -47,6 +47,9 @@ def add_commands(subparsers):
     p.add_argument("--cells", type=names, default=None, metavar="LIST",
                    help="comma-separated cell names of the protocol (default: all; not for granularity); "
                    "laptop's: " + ", ".join(cell_names("laptop")))
+    p.add_argument("--epochs", type=positive_int, default=None, metavar="N",
+                   help="every cell's epochs instead of the protocol's budgets (not for granularity; "
+                   "the table says so)")
     p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                    help="run the protocol's runs in N local processes (default: one after the other here)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -68,7 +71,8 @@ def _check(args):
         raise ValueError("--merge needs --render (it merges results already written)")
     if args.render:
         extra = [f for f, v in (("--quick", args.quick), ("--seeds", args.seeds), ("--cells", args.cells),
-                                ("--jobs", args.jobs), ("--scheduler", args.scheduler)) if v]
+                                ("--epochs", args.epochs), ("--jobs", args.jobs), ("--scheduler", args.scheduler))
+                 if v]
         if extra:
             raise ValueError(f"--render trains nothing: {extra[0]} does not apply to it")
         return
@@ -78,6 +82,8 @@ def _check(args):
         raise ValueError(f"--seeds must not repeat, got {list(args.seeds)}")
     if args.seeds is not None and min(args.seeds) < 0:
         raise ValueError(f"--seeds must be >= 0, got {min(args.seeds)}")
+    if args.epochs is not None and args.protocol == "granularity":
+        raise ValueError("--epochs applies to the table protocols, not to --protocol granularity")
     if args.cells is not None:
         if args.protocol == "granularity":
             raise ValueError("--cells applies to the table protocols, not to --protocol granularity")
@@ -120,7 +126,7 @@ def cmd_reproduce(args):
         raise path_error("--out", out, exc) from None
     try:
         doc = run_protocol(args.protocol, out, quick=args.quick, seeds=args.seeds, cells=args.cells, log=say,
-                           overwrite=args.overwrite, jobs=args.jobs, scheduler=args.scheduler)
+                           overwrite=args.overwrite, jobs=args.jobs, scheduler=args.scheduler, epochs=args.epochs)
     except KeyboardInterrupt:      # outside training (loading, plotting): finished cells are on disk
         print(f"{PROG}: interrupted; the table in {args.out} holds the cells finished so far", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -66,9 +66,10 @@ def cell_names(name, quick=False):
 
 
 def run_protocol(name, out, quick=False, seeds=None, cells=None, log=print, overwrite=False, jobs=None,
-                 scheduler=None):
+                 scheduler=None, epochs=None):
     """Run protocol ``name`` into ``out``; its runs in this process, or on ``jobs`` local
-    processes, or on the Dask cluster at ``scheduler`` (runs.Pool)."""
+    processes, or on the Dask cluster at ``scheduler`` (runs.Pool). ``epochs``: every cell's
+    epochs instead of the protocol's budgets (table protocols)."""
     if name not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {name!r}")
     if jobs is not None and scheduler is not None:
@@ -81,10 +82,14 @@ def run_protocol(name, out, quick=False, seeds=None, cells=None, log=print, over
                          "replace them: choose another out, or pass overwrite=True")
     if cells is not None and name == "granularity":
         raise ValueError("cells can only be chosen for the table protocols, got protocol 'granularity'")
+    if epochs is not None and name == "granularity":
+        raise ValueError("epochs can only be chosen for the table protocols, got protocol 'granularity'")
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     if name == "granularity":
         from . import granularity
         return granularity.run(out, quick=quick, seeds=seeds, log=log, jobs=jobs, scheduler=scheduler)
     from . import table
     module = table_module(name)
     return table.run(module.PROTOCOL, out, quick_cells=module.QUICK_CELLS if quick else None,
-                     seeds=seeds, log=log, cells=cells, jobs=jobs, scheduler=scheduler)
+                     seeds=seeds, log=log, cells=cells, jobs=jobs, scheduler=scheduler, epochs=epochs)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..._json import jsonable, write_atomic
@@ -121,19 +121,24 @@ def tasks(protocol, cells, seeds):
     return [Task(i, c, m, s, protocol.curvature) for i, (c, s, m) in enumerate(todo)]
 
 
-def run(protocol, out, quick_cells=None, seeds=None, log=print, cells=None, jobs=None, scheduler=None):
-    """Run every cell (or ``quick_cells``; or those named in ``cells``); writes <name>.md/.json
-    each time a cell is complete. ``jobs`` (local processes) or ``scheduler`` (a Dask address
+def run(protocol, out, quick_cells=None, seeds=None, log=print, cells=None, jobs=None, scheduler=None,
+        epochs=None):
+    """Run every cell (or ``quick_cells``; or those named in ``cells``; ``epochs``: every
+    cell's epochs instead of its budget); writes <name>.md/.json each time a cell is complete. ``jobs`` (local processes) or ``scheduler`` (a Dask address
     or Cluster) run the runs in parallel; default one after the other in this process.
     A Ctrl-C keeps the finished runs (serially also the interrupted one, as its rows so far),
     cancels the rest and writes the cells that have runs, marked interrupted."""
     cells = select(quick_cells if quick_cells is not None else protocol.cells, cells)
     seeds = tuple(seeds) if seeds is not None else (protocol.seeds if quick_cells is None else (0,))
+    note = protocol.budget_note
+    if epochs is not None:
+        cells = tuple(replace(c, epochs=epochs) for c in cells)
+        note += f" This run: {epochs} epochs for every cell instead (--epochs)."
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     doc = {"protocol": protocol.name, "title": protocol.title, "quick": quick_cells is not None, "setup": SETUP,
            "methods": list(protocol.methods), "seeds": list(seeds), "cells_planned": [c.name for c in cells],
-           "budget_note": protocol.budget_note, "cells": [], "complete": False, "wall_time": 0.0,
+           "budget_note": note, "cells": [], "complete": False, "wall_time": 0.0,
            "blas": blas_info()}
     todo = tasks(protocol, cells, seeds)
     by_cell = {c.name: [t for t in todo if t.cell == c] for c in cells}

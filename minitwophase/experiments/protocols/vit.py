@@ -65,6 +65,27 @@ def hours_for(epochs, seeds=len(SEEDS)):
     return sum(seconds_for(m, epochs, seeds) for m in MEASURED) / 3600
 
 
+def run_seconds(model, method, epochs, seed=0, probe_epochs=PROBE_EPOCHS):
+    """Estimated one-core seconds of one run: its share of W (adam+cg: swap unknown, so
+    max(A, C) per epoch) plus, for seed 0's two-phase runs, half the cell's swap probes."""
+    adam, cg = MEASURED[model]
+    per_epoch = {"adam": adam, "fixed-split": 0.3 * adam + 0.7 * cg}.get(method, max(adam, cg))
+    return epochs * per_epoch + (probe_epochs * adam / 2 if seed == 0 and method != "adam" else 0.0)
+
+
+def hours_on(workers, epochs, seeds=SEEDS, methods=("adam", "fixed-split", "adam+cg")):
+    """Estimated wall hours of the protocol at ``epochs`` per cell on ``workers`` one-core
+    workers that take the runs in the engine's order (cell, seed, method), each the next run
+    when it is free (list scheduling of run_seconds; never below the longest run)."""
+    free = [0.0] * workers
+    for model in MEASURED:
+        for seed in seeds:
+            for method in methods:
+                i = free.index(min(free))
+                free[i] += run_seconds(model, method, epochs, seed)
+    return max(free) / 3600
+
+
 CELLS = tuple(Cell("mnist5k", m, epochs_for(*MEASURED[m]), chunk_size=512, check_every=PAPER_STEPS)
               for m in MEASURED)
 QUICK_CELLS = (Cell("digits", "vit-nomlp-wkewq-wvwo:width=8,heads=2,depth=1,patch=4", 4, chunk_size=None,
