@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from minitwophase import cli, datasets, nn
-from minitwophase.experiments.protocols import (PROTOCOLS, granularity, paper_row, run_protocol, table, vit,
+from minitwophase.experiments.protocols import (PROTOCOLS, granularity, paper_row, run_protocol, vit,
                                                 vit_detector)
-from minitwophase.experiments.protocols.cell import Cell
+from minitwophase.experiments.protocols.cell import PAPER_STEPS, Cell, check_interval
 from minitwophase.models import build_model, layout_for
 from minitwophase.nn.macs import macs_per_sample
 from minitwophase.training import TrainConfig, train
@@ -44,14 +44,14 @@ def test_registry_and_bad_names(tmp_path):
 def test_budgets_follow_the_arithmetic():
     for c in vit.CELLS:
         a, cg = vit.MEASURED[c.model]
-        assert c.epochs == vit.epochs_for(a, cg) and c.check_every == table.PAPER_STEPS
+        assert c.epochs == vit.epochs_for(a, cg) and c.check_every == PAPER_STEPS
         assert c.dataset == "mnist5k"
     (row,) = paper_row.CELLS
     assert row.dataset == "mnist" and row.check_every is None and row.epochs % 10 == 0
     assert row.epochs * (1.3 * paper_row.MEASURED_ADAM + 0.7 * paper_row.MEASURED_CG) <= paper_row.SHARE
     (cell,) = vit_detector.CELLS
-    assert cell.epochs * 8 // table.PAPER_STEPS >= 3 and cell.check_every == table.PAPER_STEPS
-    assert table.check_interval("mnist", 60000) is None and table.check_interval("mnist5k", 4000) == 118
+    assert cell.epochs * 8 // PAPER_STEPS >= 3 and cell.check_every == PAPER_STEPS
+    assert check_interval("mnist", 60000) is None and check_interval("mnist5k", 4000) == 118
 
 
 def test_cluster_hours_follow_the_one_core_arithmetic():

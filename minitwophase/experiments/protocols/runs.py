@@ -25,12 +25,13 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ... import datasets
 from ...models import build_model, layout_for
 from ...nn.macs import macs_per_sample
 from ...training import TrainConfig
 from ...training.curvature_probe import CurvatureProbe
 from ..blas import blas_info
-from ..experiment import Experiment, load_data, run_experiment
+from ..experiment import Experiment, run_experiment
 from .cell import SETUP, Cell
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -57,10 +58,10 @@ def experiment_for(cell, methods, seeds):
 
 
 @lru_cache(maxsize=2)
-def _data(dataset, model, val_fraction, data_seed):
-    """The data set, loaded once per process (a worker runs many tasks of one cell)."""
-    exp = Experiment(dataset=dataset, model=model, val_fraction=val_fraction, data_seed=data_seed)
-    return load_data(exp)
+def _data(dataset, layout, val_fraction, data_seed):
+    """The data set as experiment.load_data loads it, once per process (a process runs many
+    runs of one cell)."""
+    return datasets.load(dataset, layout=layout, val_fraction=val_fraction, seed=data_seed)
 
 
 def forget_data():
@@ -95,7 +96,7 @@ def run_task(task, log=None, progress_every=10):
     its cell's sizes, the BLAS threads, whether it was interrupted, its wall time."""
     with one_blas_thread() as blas:
         exp = experiment_for(task.cell, (task.method,), (task.seed,))
-        data = _data(exp.dataset, exp.model, exp.val_fraction, exp.data_seed)
+        data = _data(exp.dataset, layout_for(exp.model), exp.val_fraction, exp.data_seed)
         net = build_model(exp.model, data.image_shape, data.n_classes, exp.activation, head=exp.head)
         sizes = {"data": data.description, "n_train": len(data.y_train), "n_outputs": data.n_classes,
                  "n_params": net.size, "macs_per_sample": macs_per_sample(net, data.X_train.shape[1:])}
@@ -110,7 +111,7 @@ def run_task(task, log=None, progress_every=10):
     return {"index": task.index, "cell": task.cell.name, "method": task.method, "seed": task.seed,
             "run": None if run is None else run.to_dict(), "curvature": curvature, "sizes": sizes,
             "interrupted": outcome.interrupted, "wall_time": outcome.wall_time,
-            "blas_threads": blas.get("threads"), "pid": os.getpid()}
+            "blas_threads": blas.get("threads")}
 
 
 # ---------------------------------------------------------------- executors

@@ -27,7 +27,7 @@ from ..._json import jsonable, write_atomic
 from ...training.history import Run
 from ..blas import blas_info
 from ..report import format_stat, markdown_table, summarize, write_history_csv
-from .cell import PAPER_STEPS, SETUP, Cell, check_interval, choices_line, overdetermination  # noqa: F401 (names the protocols import)
+from .cell import SETUP, choices_line, overdetermination
 from .runs import Pool, Task, experiment_for, finished_line, forget_data, run_task
 
 
@@ -168,7 +168,7 @@ def run(protocol, out, quick_cells=None, seeds=None, log=print, cells=None, jobs
         if (jobs is None or jobs == 1) and scheduler is None:
             interrupted = _serial(todo, finished, log)
         else:
-            doc["workers"] = _parallel(todo, finished, log, jobs, scheduler)
+            _parallel(todo, finished, log, jobs, scheduler, doc)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -203,10 +203,11 @@ def _serial(todo, finished, log):
     return False
 
 
-def _parallel(todo, finished, log, jobs, scheduler):
-    """Every run submitted to one executor (runs.Pool); results as they finish. Returns the
-    worker count; a Ctrl-C cancels the pending runs and ends the running ones."""
+def _parallel(todo, finished, log, jobs, scheduler, doc):
+    """Every run submitted to one executor (runs.Pool); results as they finish (the worker
+    count into ``doc``); a Ctrl-C cancels the pending runs and ends the running ones."""
     pool = Pool(jobs, scheduler)
+    doc["workers"] = pool.workers
     log(f"== {len(todo)} runs on {pool.where}")
     try:
         pending = {pool.submit(run_task, t) for t in todo}
@@ -219,7 +220,6 @@ def _parallel(todo, finished, log, jobs, scheduler):
         raise
     finally:
         pool.close()
-    return pool.workers
 
 
 def paper_style(v):
