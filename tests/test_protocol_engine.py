@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from minitwophase.experiments import experiment as ex
-from minitwophase.experiments.protocols import documents, laptop, run_protocol, table
+from minitwophase.experiments.protocols import documents, laptop, run_protocol, runs
 from minitwophase.training import TrainConfig
 
 CELL = laptop.QUICK_CELLS[0].name              # digits-mlp: 4 methods x 1 seed, a few seconds
@@ -146,18 +146,19 @@ def test_a_dask_local_cluster_gives_the_serial_numbers(serial, tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_while_runs_are_out_keeps_the_finished_ones(tmp_path, monkeypatch):
     calls = []
-    real_wait = table.wait
+    real_wait = runs.wait
 
-    def wait(pending, return_when):
-        calls.append(len(pending))
-        if len(calls) > 1:                     # after the first finished run(s): Ctrl-C
+    def wait(pending, timeout, return_when):
+        done, left = real_wait(pending, timeout=timeout, return_when=return_when)
+        calls.append(len(done))
+        if sum(calls) > 1 and done:            # once a run or more has finished: Ctrl-C
             raise KeyboardInterrupt
-        return real_wait(pending, return_when=return_when)
+        return done, left
 
-    monkeypatch.setattr(table, "wait", wait)
+    monkeypatch.setattr(runs, "wait", wait)
     doc = run_protocol("laptop", tmp_path, quick=True, log=_silent, jobs=2)
     assert not doc["complete"] and doc["interrupted"]
     saved = json.loads((tmp_path / "table1.json").read_text())
-    runs = sum(len(c["summary"]["runs"]) for c in saved["cells"])
-    assert 1 <= runs < 8 and all(c["interrupted"] for c in saved["cells"])
+    kept = sum(len(c["summary"]["runs"]) for c in saved["cells"])
+    assert 1 <= kept < 8 and all(c["interrupted"] for c in saved["cells"])
     assert "INTERRUPTED: partial results" in (tmp_path / "table1.md").read_text()

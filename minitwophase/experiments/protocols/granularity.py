@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import asdict
 from pathlib import Path
 
@@ -44,7 +43,7 @@ from ...training.objective import Objective
 from ..experiment import Experiment, load_data
 from ..report import markdown_table
 from .cell import PAPER_STEPS, SETUP, Cell, choices_line
-from .runs import Pool, one_blas_thread
+from .runs import Pool, as_finished, one_blas_thread
 
 INTERVALS = (8, 32, PAPER_STEPS)
 
@@ -184,13 +183,9 @@ def run(out, quick=False, seeds=None, log=print, jobs=None, scheduler=None):
         log(f"== granularity: {len(cells)} cells on {pool.where}")
         doc["workers"] = pool.workers
         try:
-            pending = {pool.submit(run_cell_pinned, c, seed) for c in cells}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    finished(future.result())
+            for record in as_finished(pool, [(run_cell_pinned, c, seed) for c in cells]):
+                finished(record)
         except KeyboardInterrupt:
-            pool.stop()
             doc["interrupted"] = True
             write(doc, out)
             log(f"granularity INTERRUPTED after {len(doc['cells'])} of {len(cells)} cells; wrote {out / 'granularity.md'}")

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+from concurrent.futures import FIRST_COMPLETED, wait
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
@@ -186,6 +188,30 @@ class Pool:
                 self.client.close()
         except KeyboardInterrupt:           # a second Ctrl-C while closing: the results are written
             pass
+
+
+def as_finished(pool, calls, poll=0.5):
+    """Submit every ``(fn, *args)`` of ``calls`` to ``pool``; yield the results as they finish.
+    A Ctrl-C only raises a flag (Python drops a KeyboardInterrupt raised inside a finalizer
+    or weakref callback, which a waiting executor runs often), seen between results: then the
+    pool stops (runs.Pool.stop) and KeyboardInterrupt is raised here."""
+    flagged = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: flagged.append(signum)) if main else None
+    try:
+        pending = {pool.submit(*call) for call in calls}
+        while pending:
+            if flagged:
+                raise KeyboardInterrupt
+            done, pending = wait(pending, timeout=poll, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    except KeyboardInterrupt:
+        pool.stop()
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def finished_line(done, total, result):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from ...training.history import Run
 from ..blas import blas_info
 from ..report import format_stat, markdown_table, summarize, write_history_csv
 from .cell import SETUP, choices_line, overdetermination
-from .runs import Pool, Task, experiment_for, finished_line, forget_data, run_task
+from .runs import Pool, Task, as_finished, experiment_for, finished_line, forget_data, run_task
 
 
 @dataclass(frozen=True)
@@ -210,14 +209,8 @@ def _parallel(todo, finished, log, jobs, scheduler, doc):
     doc["workers"] = pool.workers
     log(f"== {len(todo)} runs on {pool.where}")
     try:
-        pending = {pool.submit(run_task, t) for t in todo}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                finished(future.result())
-    except KeyboardInterrupt:
-        pool.stop()
-        raise
+        for result in as_finished(pool, [(run_task, t) for t in todo]):
+            finished(result)
     finally:
         pool.close()
 
