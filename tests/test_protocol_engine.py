@@ -162,3 +162,13 @@ def test_ctrl_c_while_runs_are_out_keeps_the_finished_ones(tmp_path, monkeypatch
     kept = sum(len(c["summary"]["runs"]) for c in saved["cells"])
     assert 1 <= kept < 8 and all(c["interrupted"] for c in saved["cells"])
     assert "INTERRUPTED: partial results" in (tmp_path / "table1.md").read_text()
+
+
+def test_scheduler_without_dask_is_one_line_naming_the_extra(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "distributed", None)     # as if not installed
+    from minitwophase import cli
+    assert cli.main(["reproduce", "--quick", "--scheduler", "tcp://host:8786", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "minitwophase[cluster]" in err
+    with pytest.raises(ImportError, match=r"minitwophase\[cluster\]"):
+        runs.Pool(scheduler="tcp://host:8786")
