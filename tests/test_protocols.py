@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from minitwophase import cli, datasets, nn
-from minitwophase.experiments.protocols import (PROTOCOLS, granularity, paper_row, run_protocol, table, vit,
+from minitwophase.experiments.protocols import (PROTOCOLS, granularity, paper_row, run_protocol, vit,
                                                 vit_detector)
+from minitwophase.experiments.protocols.cell import PAPER_STEPS, Cell, check_interval
 from minitwophase.models import build_model, layout_for
 from minitwophase.nn.macs import macs_per_sample
 from minitwophase.training import TrainConfig, train
@@ -35,26 +36,38 @@ def test_registry_and_bad_names(tmp_path):
     with pytest.raises(ValueError, match="protocol must be one of"):
         run_protocol("nope", tmp_path)
     with pytest.raises(ValueError, match="cells can only be chosen"):
-        run_protocol("vit", tmp_path, cells=["x"])
+        run_protocol("granularity", tmp_path, cells=["x"])
+    with pytest.raises(ValueError, match="jobs must be an int >= 1"):
+        run_protocol("laptop", tmp_path, jobs=0)
 
 
 def test_budgets_follow_the_arithmetic():
     for c in vit.CELLS:
         a, cg = vit.MEASURED[c.model]
-        assert c.epochs == vit.epochs_for(a, cg) and c.check_every == table.PAPER_STEPS
+        assert c.epochs == vit.epochs_for(a, cg) and c.check_every == PAPER_STEPS
         assert c.dataset == "mnist5k"
     (row,) = paper_row.CELLS
     assert row.dataset == "mnist" and row.check_every is None and row.epochs % 10 == 0
     assert row.epochs * (1.3 * paper_row.MEASURED_ADAM + 0.7 * paper_row.MEASURED_CG) <= paper_row.SHARE
     (cell,) = vit_detector.CELLS
-    assert cell.epochs * 8 // table.PAPER_STEPS >= 3 and cell.check_every == table.PAPER_STEPS
-    assert table.check_interval("mnist", 60000) is None and table.check_interval("mnist5k", 4000) == 118
+    assert cell.epochs * 8 // PAPER_STEPS >= 3 and cell.check_every == PAPER_STEPS
+    assert check_interval("mnist", 60000) is None and check_interval("mnist5k", 4000) == 118
+
+
+def test_cluster_hours_follow_the_one_core_arithmetic():
+    """One worker: the runs' estimates add up to hours_for (seeds x epochs x W plus probes);
+    more workers than runs: the longest run, vgg5's adam+cg at max(A, C) per epoch."""
+    assert vit.hours_on(1, 150) == pytest.approx(vit.hours_for(150), rel=1e-12)
+    a, cg = vit.MEASURED["vgg5"]
+    assert vit.hours_on(45, 150) == pytest.approx((150 * max(a, cg) + vit.PROBE_EPOCHS * a / 2) / 3600)
+    hours = [vit.hours_on(n, 150) for n in (1, 2, 4, 8, 16, 45)]
+    assert hours == sorted(hours, reverse=True) and hours[1] >= hours[0] / 2
 
 
 def test_granularity_replay_matches_the_trainers_swap():
     """The replayed swap epoch for interval K is the trainer's own adam+cg swap with check_every=K."""
     data = datasets.load("digits", layout=layout_for("mlp"))
-    cell = granularity.Cell("digits", "mlp", 30)
+    cell = Cell("digits", "mlp", 30)
     k_list = (2, 3, 5)
     net = build_model("mlp", data.image_shape, data.n_classes)
     rec = granularity.CheckRecorder(net, data, cell, k_list)
@@ -105,20 +118,37 @@ def test_table_protocols_quick_write_files_and_tables(tmp_path, capsys, name, mo
     assert any(f.endswith("fig_loss_vs_macs.png") for f in cell["figures"])
 
 
-def test_cli_rejects_cells_for_other_protocols(tmp_path, capsys):
+def test_cli_rejects_cells_for_granularity_and_unknown_cells(tmp_path, capsys):
+    assert cli.main(["reproduce", "--protocol", "granularity", "--cells", "digits-mlp", "--quick",
+                     "--out", str(tmp_path)]) == 2
+    assert "--cells applies to the table protocols" in capsys.readouterr().err
     assert cli.main(["reproduce", "--protocol", "vit", "--cells", "digits-mlp", "--quick", "--out", str(tmp_path)]) == 2
-    assert "--cells applies to --protocol laptop only" in capsys.readouterr().err
+    assert "--cells must be among digits-vit-nomlp-wkewq-wvwo-width8" in capsys.readouterr().err
 
 
 def test_swap_probe_leaves_the_methods_cost_and_path_alone():
-    from minitwophase.experiments.protocols.swap_curvature import SwapCurvature
+    """The training probe in swap-only mode on the first 200 images: one measurement, at the
+    swap, equal to the probe taken directly on those images at the swap's theta; the run's
+    numbers untouched."""
+    from minitwophase.curvature.probe import probe
+    from minitwophase.training.curvature_probe import CheckpointProbe, CurvatureProbe
+    from minitwophase.training.objective import Objective
     data = datasets.load("digits", layout=layout_for("vit-nomlp"))
     spec = "vit-nomlp-wkewq-wvwo:width=8,heads=2,depth=1,patch=4"
-    cfg = TrainConfig(method="fixed-split", epochs=4, split=0.5)
+    cfg = TrainConfig(method="fixed-split", epochs=4, split=0.5, seed=3)
+    options = dict(n_vectors=1, steps=5, max_hvp=10)
     runs = []
-    for probes in ([], [SwapCurvature(samples=200, n_vectors=1, steps=5, max_hvp=10)]):
+    for probes in ([CheckpointProbe(1)], [CheckpointProbe(1), CurvatureProbe.swap_only(samples=200, seed=3, **options)]):
         runs.append(train(build_model(spec, data.image_shape, data.n_classes), data, config=cfg, probes=probes))
     plain, probed = runs
-    assert probes[0].records and "curv_lambda_max" in probed.rows[plain.swap_epoch]
+    swap = probed.swap_curvature
+    assert swap["epoch"] == plain.swap_epoch == 2 and swap["samples"] == 200
+    assert [s["roles"] for s in probed.curvature] == [["swap"]]          # no schedule, peak or end
     assert probed.column("cost").tolist() == plain.column("cost").tolist()
     np.testing.assert_array_equal(probed.theta, plain.theta)
+    net = build_model(spec, data.image_shape, data.n_classes)
+    subset = Objective(net, data.X_train[:200], data.y_train[:200], "mse")
+    direct = probe(subset, plain.checkpoints[2], seed=3 + 2, **options)
+    assert (swap["lambda_min"], swap["lambda_max"]) == (direct.lambda_min, direct.lambda_max)
+    whole = probe(Objective(net, data.X_train, data.y_train, "mse"), plain.checkpoints[2], seed=5, **options)
+    assert whole.lambda_max != direct.lambda_max                           # the subset is not the whole set

@@ -4,7 +4,7 @@
     run.py        minitwophase run            train a comparison, write results to --out
     trace.py      minitwophase trace          record a verification trace
                   minitwophase compare-trace  compare two traces
-    reproduce.py  minitwophase reproduce      the paper's Table 1 protocol at laptop scale
+    reproduce.py  minitwophase reproduce      the paper's Table 1 protocols (experiments/protocols/)
     curvature.py  minitwophase curvature      Hessian extremes and convex verdict at saved parameters
 
 Every error in the user's options or files ends in one line ``minitwophase: error: ...`` on

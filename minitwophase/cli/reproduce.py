@@ -1,14 +1,14 @@
-"""The ``reproduce`` verb: the paper's Table 1 protocols (experiments/reproduce.py holds the
-laptop one, experiments/protocols/ the others; this module only the command line)."""
+"""The ``reproduce`` verb: the paper's Table 1 protocols (experiments/protocols/; this module
+only the command line)."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from ..experiments.protocols import DEFAULT, PROTOCOLS, RESULTS, full_results_in, run_protocol
-from ..experiments.reproduce import CELL_NAMES, select_cells
+from ..experiments.protocols import (DEFAULT, PROTOCOLS, RESULTS, cell_names, full_results_in,
+                                     run_protocol)
 from .options import (EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, headless, integers,
-                      names, path_error)
+                      names, path_error, positive_int)
 
 DEFAULT_OUT = "minitwophase-reproduce"
 
@@ -17,15 +17,17 @@ def add_commands(subparsers):
     """Register ``minitwophase reproduce`` on the command's subparsers."""
     p = subparsers.add_parser(
         "reproduce", formatter_class=HelpFormatter,
-        help="the paper's Table 1 protocols (laptop: 12-18 min measured on two cores; "
-        "--quick: seconds)",
+        help="the paper's Table 1 protocols (laptop: ~100 min on one core; --quick: seconds)",
         description="Default protocol (laptop): Adam vs the fixed 30 percent split vs Adam+CG (0.9 "
-        "detector) on mnist5k and digits with an MLP and a small VGG-style CNN, MSE loss, batch 512, "
-        "3 seeds. Writes table1.md, table1.json and reproduction/<cell>/ figures into --out (default "
-        "minitwophase-reproduce/; the repository's committed results are regenerated only with an "
-        "explicit --out figures). Other protocols (--protocol) are described in "
-        "minitwophase/experiments/protocols/.",
-        epilog=f"Cells: {', '.join(CELL_NAMES)}. Ctrl-C keeps the finished cells and exits 130.")
+        "detector) vs Adam+PCG on digits and mnist5k with an MLP and a small CNN, each under the "
+        "output head x initial scale grid, MSE loss, batch 512, 3 seeds. Writes table1.md, "
+        "table1.json and table1/<cell>/ figures into --out (default minitwophase-reproduce/; the "
+        "repository's committed results are regenerated only with an explicit --out figures). "
+        "Other protocols (--protocol) are described in minitwophase/experiments/protocols/. "
+        "The runs are independent: --jobs N runs them in N local processes, --scheduler ADDRESS "
+        "on a Dask cluster (pip install 'minitwophase[cluster]'); every run uses one BLAS thread, "
+        "so the numbers are the same on every route.",
+        epilog="Ctrl-C keeps the finished runs, writes the cells that have runs and exits 130.")
     p.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT,
                    help="laptop: as described above (table1.md); granularity: swap checks every 8/32/118 "
                    "Adam steps on mnist5k (granularity.md, ~20 min); vit: the four ViT variants and vgg5 "
@@ -41,42 +43,97 @@ def add_commands(subparsers):
                    "run refuses a folder whose " + ", ".join(sorted(set(RESULTS.values()))) +
                    " is not marked quick)")
     p.add_argument("--seeds", type=integers, default=None, metavar="LIST",
-                   help="comma-separated seeds (default: 0,1,2; with --quick: 0)")
+                   help="comma-separated seeds (default: the protocol's, 0,1,2 for most; with --quick: 0)")
     p.add_argument("--cells", type=names, default=None, metavar="LIST",
-                   help=f"comma-separated cell names from {', '.join(CELL_NAMES)} (default: all)")
+                   help="comma-separated cell names of the protocol (default: all; not for granularity); "
+                   "laptop's: " + ", ".join(cell_names("laptop")))
+    p.add_argument("--epochs", type=positive_int, default=None, metavar="N",
+                   help="every cell's epochs instead of the protocol's budgets (not for granularity; "
+                   "the table says so)")
+    p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help="run the protocol's runs in N local processes (default: one after the other here)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run them on the Dask cluster whose scheduler is at ADDRESS, e.g. "
+                   "tcp://10.0.0.5:8786 (needs the optional extra 'cluster')")
+    p.add_argument("--render", action="store_true",
+                   help="train nothing: re-write the protocol's table (and granularity.png) in --out from "
+                   "its JSON")
+    p.add_argument("--merge", nargs="+", default=None, metavar="DIR",
+                   help="with --render: first merge the JSON of the same protocol run on other cells in "
+                   "these folders into --out's (their cell figures are copied)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_reproduce)
     return p
 
 
+def _check(args):
+    if args.merge and not args.render:
+        raise ValueError("--merge needs --render (it merges results already written)")
+    if args.render:
+        extra = [f for f, v in (("--quick", args.quick), ("--seeds", args.seeds), ("--cells", args.cells),
+                                ("--epochs", args.epochs), ("--jobs", args.jobs), ("--scheduler", args.scheduler))
+                 if v]
+        if extra:
+            raise ValueError(f"--render trains nothing: {extra[0]} does not apply to it")
+        return
+    if args.jobs is not None and args.scheduler is not None:
+        raise ValueError(f"give --jobs or --scheduler, not both: got --jobs {args.jobs} and --scheduler {args.scheduler}")
+    if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
+        raise ValueError(f"--seeds must not repeat, got {list(args.seeds)}")
+    if args.seeds is not None and min(args.seeds) < 0:
+        raise ValueError(f"--seeds must be >= 0, got {min(args.seeds)}")
+    if args.epochs is not None and args.protocol == "granularity":
+        raise ValueError("--epochs applies to the table protocols, not to --protocol granularity")
+    if args.cells is not None:
+        if args.protocol == "granularity":
+            raise ValueError("--cells applies to the table protocols, not to --protocol granularity")
+        known = cell_names(args.protocol, args.quick)
+        bad = [c for c in args.cells if c not in known]
+        if bad:
+            raise ValueError(f"--cells must be among {', '.join(known)}, got {bad[0]!r}")
+        if len(set(args.cells)) != len(args.cells):
+            raise ValueError(f"--cells must not repeat, got {list(args.cells)}")
+    held = full_results_in(args.protocol, args.out) if args.quick and not args.overwrite else None
+    if held:
+        raise ValueError(f"--out {args.out} holds the results of {held}; --quick would replace "
+                         "them: choose another --out or add --overwrite")
+    if args.scheduler is not None:
+        try:
+            import distributed  # noqa: F401  (only checked: the engine imports it when it runs)
+        except ImportError:
+            raise ValueError("--scheduler needs Dask distributed: pip install 'minitwophase[cluster]'") from None
+
+
 def cmd_reproduce(args):
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     try:
-        if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
-            raise ValueError(f"--seeds must not repeat, got {list(args.seeds)}")
-        if args.seeds is not None and min(args.seeds) < 0:
-            raise ValueError(f"--seeds must be >= 0, got {min(args.seeds)}")
-        if args.cells is not None and args.protocol != "laptop":
-            raise ValueError(f"--cells applies to --protocol laptop only, got --protocol {args.protocol}")
-        select_cells(args.cells, args.quick)
-        held = full_results_in(args.protocol, args.out) if args.quick and not args.overwrite else None
-        if held:
-            raise ValueError(f"--out {args.out} holds the results of {held}; --quick would replace "
-                             "them: choose another --out or add --overwrite")
+        _check(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out)
+    headless()
+    if args.render:
+        from ..experiments.protocols.documents import render
+        try:
+            render(args.protocol, out, merge_from=args.merge or ())
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        say(f"re-wrote {out / RESULTS[args.protocol].replace('.json', '.md')} from {RESULTS[args.protocol]}")
+        return 0
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise path_error("--out", out, exc) from None
-    headless()
     try:
         doc = run_protocol(args.protocol, out, quick=args.quick, seeds=args.seeds, cells=args.cells, log=say,
-                           overwrite=args.overwrite)
+                           overwrite=args.overwrite, jobs=args.jobs, scheduler=args.scheduler, epochs=args.epochs)
     except KeyboardInterrupt:      # outside training (loading, plotting): finished cells are on disk
         print(f"{PROG}: interrupted; the table in {args.out} holds the cells finished so far", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:         # a scheduler that cannot be reached
+        if args.scheduler is None:
+            raise
+        raise UsageError(f"--scheduler {args.scheduler}: cannot connect: {exc}") from None
     if not doc["complete"]:
         print(f"{PROG}: interrupted: partial results in {out}/", file=sys.stderr)
     return 0 if doc["complete"] else EXIT_INTERRUPTED

@@ -144,7 +144,7 @@ def build_net(experiment, data):
 
 
 def run_experiment(experiment, data=None, progress=None, log=None, progress_every=10, outcome=None,
-                   net=None, checkpoint=None, resume=None):
+                   net=None, checkpoint=None, resume=None, probes=None):
     """Train every method x seed; returns the Outcome (also after Ctrl-C).
 
     progress(run, row): called after every epoch, once ``run`` is in ``outcome.runs`` (a
@@ -155,6 +155,8 @@ def run_experiment(experiment, data=None, progress=None, log=None, progress_ever
     checkpoint(method, seed): the run's checkpoint hook (training.checkpoint.Checkpointer) or
     None. resume: {(method, seed): (state, where)}: those runs continue from their saved state
     (training.train's ``resume``; ``where`` names it in the log line).
+    probes(method, seed) -> the training probes of that run (trainer.py: a probe keeps state,
+    so each run gets its own); None: none.
     """
     experiment = experiment.validate()
     progress_every = positive_int(progress_every, "progress_every")
@@ -173,7 +175,7 @@ def run_experiment(experiment, data=None, progress=None, log=None, progress_ever
                     log(f"[{method} seed {seed}] {how} from epoch {state['epoch']} of {where}")
                 run = train(net, data, config=experiment.run_config(method, seed), progress=callback,
                             checkpoint=None if checkpoint is None else checkpoint(method, seed),
-                            resume=state)
+                            resume=state, probes=() if probes is None else tuple(probes(method, seed)))
                 if not any(r is run for r in outcome.runs):     # a run stopped before its first row
                     outcome.runs.append(run)
                 if log is not None:

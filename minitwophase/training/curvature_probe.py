@@ -17,6 +17,11 @@ peak measurement is paid in the row that triggered it) and never in ``cost``; it
 generator (seed ``seed + epoch``), never from the run's streams, so with and without it the
 run's rows (but wall_time), theta and every other number are bit-identical.
 
+``samples=n`` measures on the first n training images only (a fixed subset: on full MNIST a
+Hessian-vector product over 60,000 images costs two passes over them); default all.
+``CurvatureProbe.swap_only(...)`` measures at the swap alone (no schedule, no peak, no end):
+the protocols' swap-time curvature (experiments/protocols/).
+
 Rows gain CURVATURE_COLUMNS (None where not measured); ``run.curvature`` keeps one snapshot
 per measurement (the scalars, the verdict, the density's quadrature nodes and weights);
 ``run.swap_curvature`` the swap-time verdict. ``CheckpointProbe(every)`` keeps theta after
@@ -43,13 +48,22 @@ def verdict_dict(record):
 
 
 class CurvatureProbe:
-    def __init__(self, every, at_end=True, seed=0, tol=1e-3, n_vectors=2, steps=40, max_hvp=300):
-        self.every = positive_int(every, "curvature_every")
+    def __init__(self, every, at_end=True, seed=0, tol=1e-3, n_vectors=2, steps=40, max_hvp=300,
+                 samples=None, at_peak=True):
+        # every=None: no scheduled measurement (swap_only sets it so)
+        self.every = None if every is None else positive_int(every, "curvature_every")
         self.at_end, self.seed = bool(at_end), positive_int(seed, "seed", minimum=0)
+        self.samples = None if samples is None else positive_int(samples, "samples")
+        self.at_peak = bool(at_peak)
         self.options = dict(tol=tol, n_vectors=n_vectors, steps=steps, max_hvp=max_hvp)
         self.objective = None          # built on first call from the method's objective's data
         self.peak = None               # (grad norm, row index, theta copy) of the running peak
         self.swapped = False
+
+    @classmethod
+    def swap_only(cls, samples=None, seed=0, **options):
+        """The curvature at the swap alone (on the first ``samples`` training images)."""
+        return cls(None, at_end=False, seed=seed, samples=samples, at_peak=False, **options)
 
     @property
     def diag_cost(self):
@@ -57,15 +71,16 @@ class CurvatureProbe:
 
     def __call__(self, epoch, theta, objective, run, swapped):
         if self.objective is None:
-            self.objective = objective.spawn()     # its own ledger, priced as the method's
+            self.objective = objective.spawn(self.samples)   # its own ledger, priced as the method's
             run.curvature = []
         index = len(run.rows) - 1
         row = run.rows[index]
         row.update(dict.fromkeys(CURVATURE_COLUMNS))
-        if not self.swapped and epoch >= 1 and (self.peak is None or row["grad_norm"] > self.peak[0]):
+        if (self.at_peak and not self.swapped and epoch >= 1
+                and (self.peak is None or row["grad_norm"] > self.peak[0])):
             self.peak = (row["grad_norm"], index, theta.copy())
         roles = []
-        if epoch % self.every == 0:
+        if self.every is not None and epoch % self.every == 0:
             roles.append("init" if epoch == 0 else "scheduled")
         if swapped and not self.swapped:
             roles.append("swap")
@@ -76,7 +91,7 @@ class CurvatureProbe:
             snap = self._snapshot(run, index)
             run.swap_curvature = {"epoch": epoch, **{k: snap[k] for k in (
                 "lambda_min", "lambda_max", "ratio", "negative_mass", "converged", "convex",
-                "verdict", "margin", "rel_tol", "message")}}
+                "verdict", "margin", "rel_tol", "message")}, "samples": self.objective.n}
             self._measure_peak(run)
         row["diag_cost"] = self.diag_cost
 

@@ -50,9 +50,11 @@ class Objective:
         self._last = None                  # (theta copy, f, g) of the last full-batch (f, g)
         self._last_f = None                # (theta copy, f) of the last full-batch f alone
 
-    def spawn(self):
-        """A fresh ledger on the same data, loss, chunking and pricing (for diagnostics)."""
-        return Objective(self.net, self.X, self.y, self.loss, self.chunk_size, self.backward_ratio)
+    def spawn(self, samples=None):
+        """A fresh ledger on the same data (its first ``samples`` rows when given), loss,
+        chunking and pricing (for diagnostics)."""
+        n = self.n if samples is None else min(samples, self.n)
+        return Objective(self.net, self.X[:n], self.y[:n], self.loss, self.chunk_size, self.backward_ratio)
 
     def __call__(self, theta):
         """Full-batch (loss, gradient) at theta: a forward and a backward pass over N samples."""

@@ -6,9 +6,13 @@
   vit-detector the 0.9 detector at the paper's check interval, given 100 epochs to fire (vit_detector.py)
   paper-row    one Table 1 row at the paper's scale: full MNIST, vit-nomlp-wkewq-wvwo (paper_row.py)
 
-``run_protocol(name, out, quick, seeds, log)`` runs one; ``--quick`` (seconds) is for tests.
-Every protocol's JSON says whether it was a quick run ("quick": true/false; the laptop one
-under "protocol"), and a quick run never replaces a full one's files: into a folder whose
+One engine runs the table protocols (table.py: one Cell and SETUP, cell.py; the runs and where
+they go, runs.py); granularity.py is a study of its own on the same Cell and SETUP.
+``run_protocol(name, out, quick, seeds, cells, log, jobs=N | scheduler=ADDRESS)`` runs one;
+``--quick`` (seconds) is for tests. ``documents.render`` re-writes a table from its JSON and
+``documents.merge`` joins the documents of processes that ran disjoint cells.
+Every protocol's JSON says whether it was a quick run ("quick": true/false; the former laptop
+code's under "protocol"), and a quick run never replaces a full one's files: into a folder whose
 JSON is not marked quick it refuses (``full_results_in``) unless ``overwrite`` is given.
 Layer: experiments; map: docs/architecture.md.
 """
@@ -46,19 +50,46 @@ def full_results_in(name, out):
     return f"{'a full run' if marked is False else 'a run not marked quick'} ({path.name})"
 
 
-def run_protocol(name, out, quick=False, seeds=None, cells=None, log=print, overwrite=False):
+def table_module(name):
+    """The module holding table protocol ``name`` (its PROTOCOL and QUICK_CELLS)."""
+    from . import laptop, paper_row, vit, vit_detector
+    return {m.PROTOCOL.flag: m for m in (laptop, vit, vit_detector, paper_row)}[name]
+
+
+def cell_names(name, quick=False):
+    """The cell names of protocol ``name`` (its quick ones with ``quick``)."""
+    if name == "granularity":
+        from . import granularity
+        return [c.name for c in (granularity.QUICK_CELLS if quick else granularity.CELLS)]
+    module = table_module(name)
+    return [c.name for c in (module.QUICK_CELLS if quick else module.PROTOCOL.cells)]
+
+
+def run_protocol(name, out, quick=False, seeds=None, cells=None, log=print, overwrite=False, jobs=None,
+                 scheduler=None, epochs=None):
+    """Run protocol ``name`` into ``out``; its runs in this process, or on ``jobs`` local
+    processes, or on the Dask cluster at ``scheduler`` (runs.Pool). ``epochs``: every cell's
+    epochs instead of the protocol's budgets (table protocols)."""
     if name not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {name!r}")
+    if jobs is not None and scheduler is not None:
+        raise ValueError(f"give jobs or scheduler, not both: got jobs={jobs!r}, scheduler={scheduler!r}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"jobs must be an int >= 1, got {jobs!r}")
     held = full_results_in(name, out) if quick and not overwrite else None
     if held:
         raise ValueError(f"out {str(out)!r} holds the results of {held}; a quick run would "
                          "replace them: choose another out, or pass overwrite=True")
-    if cells is not None and name != "laptop":
-        raise ValueError(f"cells can only be chosen for protocol 'laptop', got protocol {name!r}")
+    if cells is not None and name == "granularity":
+        raise ValueError("cells can only be chosen for the table protocols, got protocol 'granularity'")
+    if epochs is not None and name == "granularity":
+        raise ValueError("epochs can only be chosen for the table protocols, got protocol 'granularity'")
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     if name == "granularity":
         from . import granularity
-        return granularity.run(out, quick=quick, seeds=seeds, log=log)
-    from . import laptop, paper_row, table, vit, vit_detector
-    module = {m.PROTOCOL.flag: m for m in (laptop, vit, vit_detector, paper_row)}[name]
+        return granularity.run(out, quick=quick, seeds=seeds, log=log, jobs=jobs, scheduler=scheduler)
+    from . import table
+    module = table_module(name)
     return table.run(module.PROTOCOL, out, quick_cells=module.QUICK_CELLS if quick else None,
-                     seeds=seeds, log=log, cells=cells)
+                     seeds=seeds, log=log, cells=cells, jobs=jobs, scheduler=scheduler, epochs=epochs)

@@ -17,6 +17,9 @@ there (lambda_min, lambda_max, the verdict; 500 training images). The safeguard 
 whole Adam record at each interval (the run goes on past the swap, so a passed peak can be
 told from noise). Every cell is run under the output head x initial scale grid (CHOICES).
 
+The cells are independent runs: ``jobs``/``scheduler`` run them on an executor as the table
+protocols do (runs.Pool, one BLAS thread each).
+
 Writes into ``out``: granularity.md, granularity.json, granularity.png.
 Layer: experiments; map: docs/architecture.md.
 """
@@ -25,13 +28,13 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from ..._json import jsonable, write_atomic
-from ...models import DEFAULT_HEAD, backward_ratio, build_model
+from ...models import backward_ratio, build_model
 from ...curvature.probe import convex_verdict, probe
 from ...peaks import find_peaks_report
 from ...swap import SwapDetector
@@ -39,28 +42,10 @@ from ...training import TrainConfig, train
 from ...training.objective import Objective
 from ..experiment import Experiment, load_data
 from ..report import markdown_table
-from ..reproduce import cell_name, choices_line
+from .cell import PAPER_STEPS, SETUP, Cell, choices_line
+from .runs import Pool, as_finished, one_blas_thread
 
-PAPER_STEPS = 118          # one full-MNIST epoch at batch 512: ceil(60000 / 512) - the paper's check
 INTERVALS = (8, 32, PAPER_STEPS)
-SETUP = dict(loss="mse", batch_size=512, lr=1e-3, swap_factor=0.9, swap_mode="paper")
-
-
-@dataclass(frozen=True)
-class Cell:
-    dataset: str
-    model: str
-    epochs: int
-    chunk_size: int | None = None
-    # The output head and initial scale, both silent in the paper (reproduce.Cell says why
-    # these defaults).
-    head: str = DEFAULT_HEAD
-    init_scale: float = 1.0
-
-    @property
-    def name(self):
-        return cell_name(self.dataset, self.model, self.head, self.init_scale)
-
 
 # The output head x initial scale grid, both silent in the paper (as protocols/laptop.py).
 CHOICES = (("linear", 1.0), ("linear", 0.1), ("softmax", 1.0), ("softmax", 0.1))
@@ -161,7 +146,17 @@ def run_cell(cell, seed=0, intervals=INTERVALS, log=print):
             "command": exp.command_line(), "intervals": results}
 
 
-def run(out, quick=False, seeds=None, log=print):
+def _silent(line):
+    pass
+
+
+def run_cell_pinned(cell, seed):
+    """run_cell in a worker: one BLAS thread (runs.py), no lines (the parent prints one per cell)."""
+    with one_blas_thread():
+        return run_cell(cell, seed, log=_silent)
+
+
+def run(out, quick=False, seeds=None, log=print, jobs=None, scheduler=None):
     seed = (tuple(seeds) if seeds else (0,))[0]
     cells = QUICK_CELLS if quick else CELLS
     out = Path(out)
@@ -169,11 +164,34 @@ def run(out, quick=False, seeds=None, log=print):
     doc = {"protocol": "granularity", "quick": quick, "setup": SETUP, "intervals": list(INTERVALS),
            "paper_steps": PAPER_STEPS, "cells": [], "complete": False}
     start = time.perf_counter()
-    for cell in cells:
-        log(f"== granularity {cell.name}: {cell.epochs} Adam epochs, checks every {INTERVALS} steps")
-        doc["cells"].append(run_cell(cell, seed, log=log))
+    order = [c.name for c in cells]
+
+    def finished(record):
+        doc["cells"] = sorted(doc["cells"] + [record], key=lambda c: order.index(c["cell"]))
         doc["wall_time"] = time.perf_counter() - start
         write(doc, out)
+        log(f"[{len(doc['cells'])}/{len(cells)}] granularity {record['cell']}: {record['status']}, "
+            f"{record['wall_time']:.0f} s")
+
+    if (jobs is None or jobs == 1) and scheduler is None:
+        for cell in cells:
+            log(f"== granularity {cell.name}: {cell.epochs} Adam epochs, checks every {INTERVALS} steps")
+            with one_blas_thread():
+                finished(run_cell(cell, seed, log=log))
+    else:
+        pool = Pool(jobs, scheduler)
+        log(f"== granularity: {len(cells)} cells on {pool.where}")
+        doc["workers"] = pool.workers
+        try:
+            for record in as_finished(pool, [(run_cell_pinned, c, seed) for c in cells]):
+                finished(record)
+        except KeyboardInterrupt:
+            doc["interrupted"] = True
+            write(doc, out)
+            log(f"granularity INTERRUPTED after {len(doc['cells'])} of {len(cells)} cells; wrote {out / 'granularity.md'}")
+            return doc
+        finally:
+            pool.close()
     doc["complete"] = True
     doc["wall_time"] = time.perf_counter() - start
     write(doc, out)
@@ -186,7 +204,7 @@ def markdown(doc):
              f"Written by `minitwophase reproduce --protocol granularity{' --quick' if doc['quick'] else ''}` "
              f"(`minitwophase/experiments/protocols/granularity.py`). Status: "
              f"{'complete' if doc['complete'] else 'in progress'}; measured runtime "
-             f"{doc.get('wall_time', 0) / 60:.1f} min on a 2-core machine shared with other jobs.", "",
+             f"{doc.get('wall_time', 0) / 60:.1f} min{runtime_note(doc)} on a 2-core machine shared with other jobs.", "",
              f"One Adam run per cell (MSE, batch 512, lr 1e-3, seed {doc['cells'][0]['seed'] if doc['cells'] else 0}); "
              "the paper's 0.9 rule and the single-peak safeguard replayed on the full-batch gradient "
              f"norm seen every K Adam steps. K = {PAPER_STEPS} is the paper's (one full-MNIST epoch); "
@@ -245,10 +263,21 @@ def figure(doc):
     return fig
 
 
-def write(doc, out):
+def runtime_note(doc):
+    """As table.runtime_note: the processes of a merged document, the workers of a parallel run."""
+    if doc.get("processes"):
+        return f" (the sum of the cells' times; {doc['processes']} processes ran them)"
+    if (doc.get("workers") or 1) > 1:
+        return f" of wall time on {doc['workers']} parallel workers"
+    return ""
+
+
+def write(doc, out, json_too=True):
+    """granularity.json (unless ``json_too`` is False: documents.render), .md and .png."""
     out = Path(out)
-    text = json.dumps(jsonable(doc), indent=1, allow_nan=False)
-    write_atomic(out / "granularity.json", lambda tmp: tmp.write_text(text))
+    if json_too:
+        text = json.dumps(jsonable(doc), indent=1, allow_nan=False)
+        write_atomic(out / "granularity.json", lambda tmp: tmp.write_text(text))
     md = markdown(doc)
     write_atomic(out / "granularity.md", lambda tmp: tmp.write_text(md))
     if doc["cells"]:

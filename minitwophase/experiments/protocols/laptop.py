@@ -19,7 +19,8 @@ scale; nothing tuned per method.
 """
 from __future__ import annotations
 
-from .table import Cell, Protocol
+from .cell import Cell
+from .table import Protocol
 
 EPOCHS = (("digits", "mlp", 300), ("digits", "cnn", 80), ("mnist5k", "mlp", 150), ("mnist5k", "cnn", 20))
 CHOICES = (("linear", 1.0), ("linear", 0.1), ("softmax", 1.0), ("softmax", 0.1))   # head x initial scale

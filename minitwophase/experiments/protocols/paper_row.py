@@ -24,7 +24,8 @@ share is 90 min on one core: N = 5400 / 70 = 77, rounded down to a multiple of 1
 """
 from __future__ import annotations
 
-from .table import Cell, Protocol
+from .cell import Cell
+from .table import Protocol
 from .vit import PAPER_ROWS
 
 MODEL = "vit-nomlp-wkewq-wvwo"

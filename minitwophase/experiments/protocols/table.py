@@ -1,52 +1,33 @@
-"""Runs a Table 1 protocol given as data (protocols/vit.py, protocols/paper_row.py) and writes
-its table (<name>.md/.json) and per-cell figures (<name>/<cell>/).
+"""The protocol engine: runs a Table 1 protocol given as data (laptop.py, vit.py,
+vit_detector.py, paper_row.py) and writes its table (<name>.md/.json) and per-cell figures
+(<name>/<cell>/).
 
-Per cell (data set x model): every method x seed through ``training.train`` (seed by seed, so a
-Ctrl-C keeps complete comparisons), the curvature at the swap by a probe that pays for itself
-(swap_curvature.py), ``report.summarize`` for equal epochs and equal cost, Q = K*M/P, the
-multiply-adds per sample (nn.macs), the swap epochs and the single-peak verdicts, the paper's
-row where there is one. Figures: plotting.plot_all (Fig. 5 analogue: gradient norm against
-loss, CG phase in another colour; Fig. 6 analogue: loss against cost and wall time; accuracy)
-and the loss against compute in multiply-adds per training sample.
+Every run (cell x seed x method) is a runs.Task trained by runs.run_task through
+``experiment.run_experiment`` with the swap-time curvature probe (training's CurvatureProbe,
+swap only, on a fixed subset of training images): in this process, seed by seed (so a Ctrl-C
+keeps complete comparisons), or on an executor (``jobs`` local processes or a Dask
+``scheduler``: runs.Pool), each run pinned to one BLAS thread so every route gives the same
+numbers. Per cell, once its runs are in: ``report.summarize`` for equal epochs and equal
+cost, Q = K*M/P, the multiply-adds per sample (nn.macs), the swap epochs and the single-peak
+verdicts, the curvature at the swap, the paper's row where there is one. Figures:
+plotting.plot_all (Fig. 5 analogue: gradient norm against loss, CG phase in another colour;
+Fig. 6 analogue: loss against cost and wall time; accuracy) and the loss against compute in
+multiply-adds per training sample. ``markdown(protocol, doc)`` is the table from the JSON
+document alone (documents.render re-writes it without training).
 """
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..._json import jsonable, write_atomic
-from ...models import DEFAULT_HEAD, build_model
-from ...nn.macs import macs_per_sample
-from ...training import TrainConfig, train
+from ...training.history import Run
 from ..blas import blas_info
-from ..experiment import Experiment, final_line, load_data, progress_callback
 from ..report import format_stat, markdown_table, summarize, write_history_csv
-from ..reproduce import cell_links, cell_name, choices_line, overdetermination, verdicts
-from .swap_curvature import SwapCurvature
-
-SETUP = dict(loss="mse", batch_size=512, lr=1e-3, split=0.3, swap_factor=0.9, swap_mode="paper",
-             cg_beta="PR+", cg_line_search="wolfe")
-PAPER_STEPS = 118      # the paper's check interval: one full-MNIST epoch of batch 512
-
-
-@dataclass(frozen=True)
-class Cell:
-    dataset: str
-    model: str
-    epochs: int
-    chunk_size: int | None = 512     # full-batch passes in chunks: same gradient, bounded memory
-    check_every: int | None = None   # Adam steps between swap checks; None: once per epoch
-    # The output head and initial scale, both silent in the paper (reproduce.Cell says why
-    # these defaults).
-    head: str = DEFAULT_HEAD
-    init_scale: float = 1.0
-
-    @property
-    def name(self):                  # a file name: "digits-vit-nomlp-width8-heads2" for options
-        return cell_name(self.dataset, self.model, self.head, self.init_scale).replace(
-            ":", "-").replace(",", "-").replace("=", "")
+from .cell import SETUP, choices_line, overdetermination
+from .runs import Pool, Task, as_finished, experiment_for, finished_line, forget_data, run_task
 
 
 @dataclass(frozen=True)
@@ -59,71 +40,44 @@ class Protocol:
     budget_note: str       # the measured epoch times and the arithmetic behind the epochs
     paper_rows: dict       # model -> {"Q", "adam", "adam+cg"} (the paper's MNIST rows)
     flag: str              # its --protocol name
-    curvature: dict | None = None   # SwapCurvature options; None: no probe
+    curvature: dict | None = None   # swap probe: samples, seeds (runs probed) and probe options; None: none
 
 
-def check_interval(dataset, n_train, batch_size=512):
-    """The paper's granularity in Adam steps: once per epoch on full MNIST (an epoch is 118
-    steps there), else every 118 steps."""
-    steps = -(-n_train // batch_size)
-    return None if steps == PAPER_STEPS else PAPER_STEPS
-
-
-def run_cell(protocol, cell, seeds, out, log=print, progress_every=10):
-    exp = Experiment(dataset=cell.dataset, model=cell.model, head=cell.head, methods=protocol.methods,
-                     seeds=tuple(seeds), train=TrainConfig(epochs=cell.epochs, chunk_size=cell.chunk_size,
-                                                           check_every=cell.check_every,
-                                                           init_scale=cell.init_scale, **SETUP)).validate()
-    data = load_data(exp)
-    shape = data.image_shape
-    net0 = build_model(cell.model, shape, data.n_classes, head=cell.head)
-    n_params = net0.size
-    macs = macs_per_sample(net0, data.X_train.shape[1:])
-    q = overdetermination(len(data.y_train), data.n_classes, n_params)
-    log(f"== {cell.name}: {data.description}; {n_params} parameters, Q = {q:.2f}, {macs / 1e6:.3f} M "
-        f"multiply-adds per sample; {len(exp.methods)} methods x {len(exp.seeds)} seeds x {cell.epochs} "
-        f"epochs, check every {cell.check_every or 'epoch'}")
-    curv = SwapCurvature(**protocol.curvature) if protocol.curvature is not None else None
-    runs, interrupted, start = [], False, time.perf_counter()
-    try:
-        for seed in exp.seeds:
-            for method in exp.methods:
-                net = build_model(cell.model, shape, data.n_classes, head=cell.head)
-                run = train(net, data, config=exp.train, method=method, seed=seed,
-                            probes=[curv] if curv is not None else [],
-                            progress=progress_callback(None, lambda s: log(f"  {s}"), progress_every))
-                runs.append(run)
-                log(f"  {cell.name} {final_line(run)}")
-                if run.status == "interrupted":
-                    raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        interrupted = True
-    wall = time.perf_counter() - start
+def cell_record(protocol, cell, seeds, results, out, interrupted=False):
+    """A cell's JSON-ready record and figures from its runs' results (runs.run_task), in the
+    serial order whatever order they finished in."""
+    results = sorted(results, key=lambda r: r["index"])
+    runs = [Run.from_dict(r["run"]) for r in results if r["run"] is not None]
+    exp = experiment_for(cell, protocol.methods, seeds)
+    sizes = results[0]["sizes"]
+    q = overdetermination(sizes["n_train"], sizes["n_outputs"], sizes["n_params"])
+    wall = sum(r["wall_time"] for r in results)
     cell_dir = Path(out) / protocol.name / cell.name
     cell_dir.mkdir(parents=True, exist_ok=True)
     figures = []
     if runs:
         from ..plotting import plot_all     # lazy: matplotlib only when drawing
         figures = [p.name for p in plot_all(runs, cell_dir)]
-        figures.append(_plot_compute(runs, macs, cell_dir / "fig_loss_vs_macs.png").name)
+        figures.append(_plot_compute(runs, sizes["macs_per_sample"], cell_dir / "fig_loss_vs_macs.png").name)
     write_history_csv(runs, cell_dir / "history.csv")
+    methods = exp.methods
     record = {"cell": cell.name, "dataset": cell.dataset, "model": cell.model, "head": cell.head,
-              "init_scale": cell.init_scale, "data": data.description,
+              "init_scale": cell.init_scale, "data": sizes["data"],
               "epochs": cell.epochs, "chunk_size": cell.chunk_size, "check_every": cell.check_every,
-              "seeds": list(exp.seeds), "n_train": len(data.y_train), "n_outputs": data.n_classes,
-              "n_params": n_params, "Q": q, "macs_per_sample": macs,
-              "swap_epochs": {m: [r.swap_epoch for r in runs if r.method == m] for m in exp.methods},
+              "seeds": list(exp.seeds), "n_train": sizes["n_train"], "n_outputs": sizes["n_outputs"],
+              "n_params": sizes["n_params"], "Q": q, "macs_per_sample": sizes["macs_per_sample"],
+              "swap_epochs": {m: [r.swap_epoch for r in runs if r.method == m] for m in methods},
               "single_peak": {m: [None if r.peaks is None else r.peaks.verdict == "single" for r in runs if r.method == m]
-                              for m in exp.methods},
+                              for m in methods},
               "peaks": {m: [None if r.peaks is None else r.grad_norm_summary for r in runs if r.method == m]
-                        for m in exp.methods},
-              "curvature": {f"{m} seed {s}": v for (m, s), v in (curv.records.items() if curv else [])},
+                        for m in methods},
+              "curvature": {f"{r['method']} seed {r['seed']}": r["curvature"] for r in results if r["curvature"]},
               "summary": summarize(runs) if runs else None, "interrupted": interrupted, "wall_time": wall,
+              "blas_threads": sorted({r["blas_threads"] for r in results if r["blas_threads"] is not None}),
               "command": exp.command_line(),
               "figures": [f"{protocol.name}/{cell.name}/{f}" for f in figures],
               "paper": protocol.paper_rows.get(cell.model.partition(":")[0]) if cell.dataset in ("mnist", "mnist5k") else None}
-    log(f"== {cell.name} done in {wall:.0f} s")
-    return jsonable(record), interrupted
+    return jsonable(record)
 
 
 def _plot_compute(runs, macs, path):
@@ -160,26 +114,70 @@ def select(cells, names):
     return tuple(c for c in cells if c.name in set(names))
 
 
-def run(protocol, out, quick_cells=None, seeds=None, log=print, cells=None):
-    """Run every cell (or ``quick_cells``; or those named in ``cells``); writes <name>.md/.json
-    after each cell."""
+def tasks(protocol, cells, seeds):
+    """Every run of the protocol in the serial order: cell by cell, seed by seed, method by method."""
+    todo = [(c, s, m) for c in cells for s in seeds for m in protocol.methods]
+    return [Task(i, c, m, s, protocol.curvature) for i, (c, s, m) in enumerate(todo)]
+
+
+def run(protocol, out, quick_cells=None, seeds=None, log=print, cells=None, jobs=None, scheduler=None,
+        epochs=None):
+    """Run every cell (or ``quick_cells``; or those named in ``cells``; ``epochs``: every
+    cell's epochs instead of its budget); writes <name>.md/.json each time a cell is complete. ``jobs`` (local processes) or ``scheduler`` (a Dask address
+    or Cluster) run the runs in parallel; default one after the other in this process.
+    A Ctrl-C keeps the finished runs (serially also the interrupted one, as its rows so far),
+    cancels the rest and writes the cells that have runs, marked interrupted."""
     cells = select(quick_cells if quick_cells is not None else protocol.cells, cells)
     seeds = tuple(seeds) if seeds is not None else (protocol.seeds if quick_cells is None else (0,))
+    note = protocol.budget_note
+    if epochs is not None:
+        cells = tuple(replace(c, epochs=epochs) for c in cells)
+        note += f" This run: {epochs} epochs for every cell instead (--epochs)."
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    doc = {"protocol": protocol.name, "quick": quick_cells is not None, "setup": SETUP,
+    doc = {"protocol": protocol.name, "title": protocol.title, "quick": quick_cells is not None, "setup": SETUP,
            "methods": list(protocol.methods), "seeds": list(seeds), "cells_planned": [c.name for c in cells],
-           "budget_note": protocol.budget_note, "cells": [], "complete": False, "wall_time": 0.0,
+           "budget_note": note, "cells": [], "complete": False, "wall_time": 0.0,
            "blas": blas_info()}
-    start = time.perf_counter()
-    for cell in cells:
-        record, interrupted = run_cell(protocol, cell, seeds, out, log)
-        doc["cells"].append(record)
+    todo = tasks(protocol, cells, seeds)
+    by_cell = {c.name: [t for t in todo if t.cell == c] for c in cells}
+    results, start = {}, time.perf_counter()
+
+    def cell_done(cell, interrupted=False):
+        got = [results[t.index] for t in by_cell[cell.name] if t.index in results]
+        if not got:
+            return
+        record = cell_record(protocol, cell, seeds, got, out, interrupted)
+        doc["cells"] = [c for c in doc["cells"] if c["cell"] != cell.name] + [record]
+        order = [c.name for c in cells]
+        doc["cells"].sort(key=lambda c: order.index(c["cell"]))
         doc["wall_time"] = time.perf_counter() - start
         write(protocol, doc, out)
-        if interrupted:
-            doc["interrupted"] = True
-            break
+        log(f"== {cell.name} {'INTERRUPTED' if interrupted else 'done'}: {len(got)} runs, {record['wall_time']:.0f} s")
+
+    def finished(result):
+        results[result["index"]] = result
+        log(finished_line(len(results), len(todo), result))
+        cell = next(c for c in cells if c.name == result["cell"])
+        if all(t.index in results for t in by_cell[cell.name]):
+            cell_done(cell)
+
+    interrupted = False
+    try:
+        if (jobs is None or jobs == 1) and scheduler is None:
+            interrupted = _serial(todo, finished, log)
+        else:
+            _parallel(todo, finished, log, jobs, scheduler, doc)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        forget_data()
+    if interrupted or len(results) < len(todo):
+        doc["interrupted"] = True
+        for c in cells:                     # the cells cut short, with the runs they have
+            if not all(t.index in results for t in by_cell[c.name]) or any(
+                    results[t.index]["interrupted"] for t in by_cell[c.name]):
+                cell_done(c, interrupted=True)
     else:
         doc["complete"] = True
     doc["wall_time"] = time.perf_counter() - start
@@ -187,6 +185,34 @@ def run(protocol, out, quick_cells=None, seeds=None, log=print, cells=None):
     log(f"{protocol.name} {'complete' if doc['complete'] else 'INCOMPLETE'} in {doc['wall_time'] / 60:.1f} min; "
         f"wrote {out / (protocol.name + '.md')}")
     return doc
+
+
+def _serial(todo, finished, log):
+    """One run after the other in this process; True if a Ctrl-C stopped them."""
+    current = None
+    for task in todo:
+        if task.cell != current:
+            current = task.cell
+            log(f"== {task.cell.name}: {task.cell.dataset} {task.cell.model}, {task.cell.epochs} epochs, "
+                f"check every {task.cell.check_every or 'epoch'}")
+        result = run_task(task, log=lambda line: log(f"  {line}"), progress_every=10)
+        finished(result)
+        if result["interrupted"]:
+            return True
+    return False
+
+
+def _parallel(todo, finished, log, jobs, scheduler, doc):
+    """Every run submitted to one executor (runs.Pool); results as they finish (the worker
+    count into ``doc``); a Ctrl-C cancels the pending runs and ends the running ones."""
+    pool = Pool(jobs, scheduler)
+    doc["workers"] = pool.workers
+    log(f"== {len(todo)} runs on {pool.where}")
+    try:
+        for result in as_finished(pool, [(run_task, t) for t in todo]):
+            finished(result)
+    finally:
+        pool.close()
 
 
 def paper_style(v):
@@ -205,10 +231,10 @@ def _ours(row):
 def markdown(protocol, doc):
     status = "complete" if doc["complete"] else ("INTERRUPTED: partial results" if doc.get("interrupted")
                                                  else f"in progress ({len(doc['cells'])} of {len(doc['cells_planned'])} cells)")
-    lines = [f"# {protocol.title}", "",
+    lines = [f"# {doc.get('title', protocol.title)}", "",
              f"Written by `minitwophase reproduce --protocol {protocol.flag}{' --quick' if doc['quick'] else ''}` "
              f"(`minitwophase/experiments/protocols/`). Status: {status}. **Measured runtime "
-             f"{doc['wall_time'] / 60:.1f} min** ("
+             f"{doc['wall_time'] / 60:.1f} min**{runtime_note(doc)} ("
              + ", ".join(f"{c['cell']} {c['wall_time'] / 60:.1f} min" for c in doc["cells"]) + ").", "",
              "## Protocol", "",
              f"- methods {', '.join(doc['methods'])}; MSE, batch 512, Adam lr 1e-3; fixed split 30 %; "
@@ -278,6 +304,63 @@ def markdown(protocol, doc):
     return "\n".join(lines + cell_links(doc["cells"])) + "\n"
 
 
+def runtime_note(doc):
+    """How the runtime was spent, when not by one process: the workers of a parallel run, or
+    the processes of a merged document (documents.merge). Empty for one process."""
+    if doc.get("processes"):
+        return f" (the sum of the cells' times; {doc['processes']} processes ran them)"
+    if (doc.get("workers") or 1) > 1:
+        return f" of wall time on {doc['workers']} parallel workers (cells: the sum of their runs' times)"
+    return ""
+
+
+# ---------------------------------------------------------------- verdicts and links
+def _rows(cell, table):
+    part = cell["summary"]["equal_epochs"] if table == "epochs" else cell["summary"]["equal_cost"]["rows"]
+    return {row["method"]: row for row in part}
+
+
+def _compare(a, b, lower_is_better):
+    """'better'/'worse'/'tie' of a against b (means), flagged when within the seeds' spread."""
+    if a is None or b is None or a.get("mean") is None or b.get("mean") is None:
+        return "n/a"
+    diff = a["mean"] - b["mean"]
+    if diff == 0:
+        return "tie"
+    better = (diff < 0) == lower_is_better
+    spread = max(a.get("std") or 0.0, b.get("std") or 0.0)
+    word = "better" if better else "worse"
+    return f"{word} (within spread)" if abs(diff) <= spread else word
+
+
+def verdicts(cell):
+    """Per two-phase method: better/worse than Adam on each metric, at equal epochs and cost."""
+    out = {}
+    for table in ("epochs", "cost"):
+        rows = _rows(cell, table)
+        base = rows.get("adam")
+        for method in rows:
+            if base is None or method == "adam":
+                continue
+            r = rows[method]
+            out.setdefault(method, {})[table] = {
+                "train_loss": _compare(r["train_loss"], base["train_loss"], True),
+                "val_loss": _compare(r["val_loss"], base["val_loss"], True),
+                "val_acc": _compare(r["val_acc"], base["val_acc"], False)}
+    return out
+
+
+def cell_links(cells):
+    """Markdown lines: each cell's figure links, then the `minitwophase run` that repeats it."""
+    lines = [f"- {c['cell']}: " + ", ".join(f"[{Path(f).stem}]({f})" for f in c["figures"]) for c in cells]
+    return lines + ["", "Repeat one cell with `minitwophase run`:", ""] + [f"- `{c['command']}`" for c in cells]
+
+
+def write_markdown(protocol, doc, out):
+    md = markdown(protocol, doc)
+    write_atomic(Path(out) / f"{protocol.name}.md", lambda tmp: tmp.write_text(md))
+
+
 def write(protocol, doc, out):
     out = Path(out)
     for c in doc["cells"]:
@@ -285,5 +368,4 @@ def write(protocol, doc, out):
             c["verdicts"] = verdicts(c)
     text = json.dumps(jsonable(doc), indent=1, allow_nan=False)
     write_atomic(out / f"{protocol.name}.json", lambda tmp: tmp.write_text(text))
-    md = markdown(protocol, doc)
-    write_atomic(out / f"{protocol.name}.md", lambda tmp: tmp.write_text(md))
+    write_markdown(protocol, doc, out)

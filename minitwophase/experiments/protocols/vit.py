@@ -31,7 +31,8 @@ core; the README gives the commands.
 """
 from __future__ import annotations
 
-from .table import PAPER_STEPS, Cell, Protocol
+from .cell import PAPER_STEPS, Cell
+from .table import Protocol
 
 # Measured s per minibatch step of 512 (one thread, quiet machine, 2026-11-22).
 STEP = {"vit-nomlp-wkewq-wvwo": 0.120, "vit-nomlp": 0.166, "vit-nomlp-wkewq": 0.139,
@@ -62,6 +63,27 @@ def seconds_for(model, epochs, seeds=len(SEEDS), probe_epochs=PROBE_EPOCHS):
 def hours_for(epochs, seeds=len(SEEDS)):
     """Estimated hours on one core of the whole protocol at ``epochs`` per cell."""
     return sum(seconds_for(m, epochs, seeds) for m in MEASURED) / 3600
+
+
+def run_seconds(model, method, epochs, seed=0, probe_epochs=PROBE_EPOCHS):
+    """Estimated one-core seconds of one run: its share of W (adam+cg: swap unknown, so
+    max(A, C) per epoch) plus, for seed 0's two-phase runs, half the cell's swap probes."""
+    adam, cg = MEASURED[model]
+    per_epoch = {"adam": adam, "fixed-split": 0.3 * adam + 0.7 * cg}.get(method, max(adam, cg))
+    return epochs * per_epoch + (probe_epochs * adam / 2 if seed == 0 and method != "adam" else 0.0)
+
+
+def hours_on(workers, epochs, seeds=SEEDS, methods=("adam", "fixed-split", "adam+cg")):
+    """Estimated wall hours of the protocol at ``epochs`` per cell on ``workers`` one-core
+    workers that take the runs in the engine's order (cell, seed, method), each the next run
+    when it is free (list scheduling of run_seconds; never below the longest run)."""
+    free = [0.0] * workers
+    for model in MEASURED:
+        for seed in seeds:
+            for method in methods:
+                i = free.index(min(free))
+                free[i] += run_seconds(model, method, epochs, seed)
+    return max(free) / 3600
 
 
 CELLS = tuple(Cell("mnist5k", m, epochs_for(*MEASURED[m]), chunk_size=512, check_every=PAPER_STEPS)

@@ -15,7 +15,8 @@ one core) three seeds cost 3 x 100 x (A + 0.3 A + 0.7 C + max(A, C)) = 3 x 100 x
 """
 from __future__ import annotations
 
-from .table import PAPER_STEPS, Cell, Protocol
+from .cell import PAPER_STEPS, Cell
+from .table import Protocol
 from .vit import PAPER_ROWS, SEEDS, seconds_for
 
 MODEL = "vit-nomlp-wkewq-wvwo"
