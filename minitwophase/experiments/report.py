@@ -276,6 +276,9 @@ def _write_params(runs, path):
         np.savez(fh, **arrays)
 
 
+TEACHING_FIGURE = "fig_gradnorm_vs_loss.png"
+
+
 def summary_markdown(doc, figures=(), runs=None):
     cfg, summary = doc["config"], doc["summary"]
     status = {"complete": "complete", "interrupted": "INTERRUPTED (partial results)",
@@ -290,8 +293,13 @@ def summary_markdown(doc, figures=(), runs=None):
              f"batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']:g}",
              f"- swap: factor {cfg['train']['swap_factor']:g}, mode {cfg['train']['swap_mode']}; "
              f"CG beta {cfg['train']['cg_beta']}, line search {cfg['train']['cg_line_search']}",
-             f"- status: {status}", "",
-             "## At equal epochs", "", "Each run at its final epoch; mean ± sample std over seeds.", "",
+             f"- status: {status}", ""]
+    # The figure that teaches comes first: the gradient norm against the loss, peak and swap marked.
+    teach = [f for f in figures if Path(f).name == TEACHING_FIGURE]
+    if teach:
+        lines += [f"![the gradient norm against the loss, the detector peak (star) and the swap (diamond) "
+                  f"marked]({TEACHING_FIGURE})", ""]
+    lines += ["## At equal epochs", "", "Each run at its final epoch; mean ± sample std over seeds.", "",
              equal_epochs_table(summary), "",
              "## At equal cost", "",
              f"Budget: {summary['equal_cost']['budget'] or 0:.1f} epoch-equivalents (the smallest final "
@@ -317,7 +325,8 @@ def summary_markdown(doc, figures=(), runs=None):
                      f"{d['status']}: {d['message']}")
     lines += ([""] + curvature_markdown(runs)) if runs else []
     if figures:
-        lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({Path(f).name})" for f in figures]
+        lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({Path(f).name})" for f in figures
+                                           if Path(f).name != TEACHING_FIGURE]
     blas = doc.get("blas") or {}
     lines += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in doc["versions"].items()]
     if blas:
