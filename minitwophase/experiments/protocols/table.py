@@ -241,6 +241,9 @@ def markdown(protocol, doc):
              "the 0.9 detector on the full-batch gradient norm; CG PR+ with a strong Wolfe search "
              "(the paper: golden section), one CG iteration per epoch, full batch.",
              f"- seeds {', '.join(map(str, doc['seeds']))}; mean ± sample std over seeds.",
+             "- a CG phase stops when the gradient's max-norm falls below 1e-5 (scipy's default gtol); "
+             "such a run ends before the budget and is read at its last epoch in both tables (its "
+             "cost column shows where it stopped).",
              choices_line(doc["cells"]),
              "- cost: epoch-equivalents (one = a gradient evaluation over the training set; a forward "
              "pass alone 1/(1+r) of one, r the model's measured backward/forward time ratio).",
