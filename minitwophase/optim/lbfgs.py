@@ -158,7 +158,7 @@ class LBFGS(Stepper):
         self._start(LBFGSRecord(0, self.f, float(np.linalg.norm(self.g)), np.nan, "", 1, 0))
 
     STATE = Stepper.STATE + ("restart",)
-    RECORD = LBFGSRecord
+    _record_type = LBFGSRecord
 
     def state_dict(self):
         """Stepper.state_dict plus the pairs (s, y), oldest first."""

@@ -175,7 +175,7 @@ class NonlinearCG(Stepper):
     # Besides Stepper.STATE: the direction, beta and restart bookkeeping of the next step.
     STATE = Stepper.STATE + ("z", "d", "beta", "restart", "f_prev", "alpha_prev", "slope_prev",
                              "_since_restart")
-    RECORD = CGRecord
+    _record_type = CGRecord
 
     def state_dict(self):
         """Stepper.state_dict plus the line-search rule's own state (HagerZhang's C_k, Q_k)."""

@@ -37,7 +37,7 @@ class Stepper:
     same options continues bit for bit (resumable training runs)."""
 
     STATE = ("x", "f", "g", "nit", "nfev", "njev", "status", "message", "x_best", "f_best", "g_best")
-    RECORD = tuple                     # the history's record type (a NamedTuple)
+    _record_type = tuple                 # the history's record type (a NamedTuple)
 
     def state_dict(self):
         """Copies of everything the next ``step()`` reads: ``STATE``'s attributes (arrays,
@@ -50,7 +50,7 @@ class Stepper:
         """Continue from ``state_dict()``'s output (of a stepper with the same options)."""
         for k in self.STATE:
             setattr(self, k, _copied(state[k]))
-        self.history = [self.RECORD(*r) for r in state["history"]]
+        self.history = [self._record_type(*r) for r in state["history"]]
         return self
 
     def _stop_tests(self, gtol, norm, maxiter):
