@@ -162,8 +162,10 @@ def test_a_fresh_run_removes_the_earlier_runs_checkpoints(tmp_path, capsys):
 def test_gradnorm_every_runs_end_to_end_with_figures(tmp_path, capsys):
     out_dir = tmp_path / "sparse"
     code, out, err = run_cli(["run", "--dataset", "digits", "--model", "mlp:16", "--methods", "adam,adam+cg",
-                              "--epochs", "6", "--gradnorm-every", "3", "--out", str(out_dir)], capsys)
+                              "--epochs", "6", "--gradnorm-every", "3", "--progress-every", "1",
+                              "--out", str(out_dir)], capsys)
     assert code == 0, err
+    assert "[adam seed 0] epoch 1/6  adam  loss" in out and "|g| -  val acc" in out    # not measured: "-"
     rows = history(out_dir)
     assert [r["grad_norm"] == "" for r in rows if r["method"] == "adam"] == [False, True, True, False, True, True, False]
     assert (out_dir / "fig_gradnorm_vs_loss.png").exists()

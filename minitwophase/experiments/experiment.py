@@ -211,7 +211,11 @@ def progress_callback(progress, log, every, runs=None):
 
 
 def _num(value, fmt):
-    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+    """A progress-line number: "-" where nothing was measured (e.g. |g| between --gradnorm-every
+    epochs), "nan" where a measurement was not a number."""
+    if value is None:
+        return "-"
+    return "nan" if isinstance(value, float) and math.isnan(value) else format(value, fmt)
 
 
 def progress_line(run, row):
