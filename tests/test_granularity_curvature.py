@@ -22,7 +22,8 @@ def test_the_curvature_at_each_swap_is_the_hessians_at_that_step():
         rec(epoch, index, loss, grad, theta)
         thetas[rec.step] = theta.copy()
 
-    train(net, data, config=TrainConfig(epochs=20, **granularity.SETUP), method="adam", seed=0, on_minibatch=hook)
+    train(net, data, config=TrainConfig(epochs=20, **granularity.SETUP), method="adam", seed=0, on_minibatch=hook,
+          probes=[rec.epoch_end])
     assert set(rec.swaps) == {2, 5}                      # both rules fire within the run
     assert rec.subset.n == 200
     for k, step in rec.swaps.items():

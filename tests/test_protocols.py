@@ -72,12 +72,9 @@ def test_granularity_replay_matches_the_trainers_swap():
     net = build_model("mlp", data.image_shape, data.n_classes)
     rec = granularity.CheckRecorder(net, data, cell, k_list)
     cfg = TrainConfig(epochs=30, **granularity.SETUP)
-    run = train(net, data, config=cfg, method="adam", seed=0, on_minibatch=rec)
-    values = dict(rec.values)
-    for row in run.rows[1:]:
-        values[row["epoch"] * rec.per_epoch] = (row["train_loss"], row["grad_norm"])
+    train(net, data, config=cfg, method="adam", seed=0, on_minibatch=rec, probes=[rec.epoch_end])
     for k in k_list:
-        got = granularity.replay(values, k, rec.per_epoch, 0.9)
+        got = granularity.replay(rec.values, k, rec.per_epoch, 0.9)
         ref = train(build_model("mlp", data.image_shape, data.n_classes), data, config=cfg,
                     method="adam+cg", seed=0, check_every=k)
         assert got["swap_epoch"] == ref.swap_epoch, k

@@ -31,7 +31,6 @@ EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143   # 143 = 128 + SIGT
 # 3, the swap after it; figures/table1.md and figures/granularity.md for the grid). Measured:
 # 38 s of CPU time on one thread (README).
 MAIN_JOB = dict(head="softmax", init_scale=0.1, epochs=200, methods="adam,adam+cg,adam+pcg")
-DEFAULT_EPOCHS = MAIN_JOB["epochs"]
 
 
 class UsageError(Exception):
@@ -225,7 +224,7 @@ def add_data_options(parser, dataset="mnist5k", model="mlp", head=MAIN_JOB["head
     return data
 
 
-def add_training_options(group, epochs=DEFAULT_EPOCHS, init_scale=MAIN_JOB["init_scale"],
+def add_training_options(group, epochs=MAIN_JOB["epochs"], init_scale=MAIN_JOB["init_scale"],
                          epochs_help="epochs per run; a CG epoch is one CG iteration on the full batch"):
     """The TrainConfig options shared by ``run`` and ``trace`` (read back by ``train_options``)."""
     d = TrainConfig()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..experiments.protocols import (DEFAULT, PROTOCOLS, RESULTS, cell_names, full_results_in,
+from ..experiments.protocols import (DEFAULT, PROTOCOLS, RESULTS, cell_names, full_results_in, table_module,
                                      run_protocol)
+from ..experiments.protocols.table import select
 from .options import (EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, headless, integers,
                       names, path_error, positive_int)
 
@@ -87,12 +88,8 @@ def _check(args):
     if args.cells is not None:
         if args.protocol == "granularity":
             raise ValueError("--cells applies to the table protocols, not to --protocol granularity")
-        known = cell_names(args.protocol, args.quick)
-        bad = [c for c in args.cells if c not in known]
-        if bad:
-            raise ValueError(f"--cells must be among {', '.join(known)}, got {bad[0]!r}")
-        if len(set(args.cells)) != len(args.cells):
-            raise ValueError(f"--cells must not repeat, got {list(args.cells)}")
+        module = table_module(args.protocol)       # table.select names what is wrong ("cells ...")
+        select(module.QUICK_CELLS if args.quick else module.PROTOCOL.cells, args.cells)
     held = full_results_in(args.protocol, args.out) if args.quick and not args.overwrite else None
     if held:
         raise ValueError(f"--out {args.out} holds the results of {held}; --quick would replace "

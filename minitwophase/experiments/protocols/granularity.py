@@ -9,13 +9,13 @@ and 118 Adam steps.
 
 One trajectory serves every K: the checks never change theta or the minibatch order, so the
 Adam trajectory of "adam+cg" with ``check_every=K`` is the "adam" trajectory up to its swap
-(tests/test_protocols.py checks the replayed swap epoch against the trainer's). Every check is
-measured by an on_minibatch hook on an Objective of its own (at an epoch's end it repeats the
-trainer's own measurement, the same numbers), so checks never enter the method's cost; the
-hook feeds one rule per K as the run goes and, where a rule fires, measures the curvature
-there (lambda_min, lambda_max, the verdict; 500 training images). The safeguard judges the
-whole Adam record at each interval (the run goes on past the swap, so a passed peak can be
-told from noise). Every cell is run under the output head x initial scale grid (CHOICES).
+(tests/test_protocols.py checks the replayed swap epoch against the trainer's). A check at a
+step that ends an epoch is the trainer's own row (the same full-batch measurement); the others
+are measured by an on_minibatch hook on an Objective of its own, so they never enter the
+method's cost. The checks feed one rule per K as the run goes and, where a rule fires, the
+curvature is measured there (lambda_min, lambda_max, the verdict; 500 training images). The
+safeguard judges the whole Adam record at each interval (the run goes on past the swap, so a
+passed peak can be told from noise). Every cell is run under the output head x initial scale grid (CHOICES).
 
 The cells are independent runs: ``jobs``/``scheduler`` run them on an executor as the table
 protocols do (runs.Pool, one BLAS thread each).
@@ -70,9 +70,11 @@ def steps_per_epoch(n_train, batch_size):
 
 
 class CheckRecorder:
-    """on_minibatch hook: the full-batch (loss, |g|) at every step that is a multiple of some K,
-    fed to one paper rule per K as the run goes; at the step where the rule of K fires, the
-    curvature there (curvature.probe on CURVATURE["samples"] images). Its own Objectives pay."""
+    """The full-batch (loss, |g|) at every step that is a multiple of some K, fed to one paper
+    rule per K as the run goes; at the step where the rule of K fires, the curvature there
+    (curvature.probe on CURVATURE["samples"] images). Two hooks: called as on_minibatch it
+    measures the steps inside an epoch (on Objectives of its own: never the method's cost);
+    ``epoch_end`` (a trainer probe) takes an epoch's last step from the trainer's own row."""
 
     def __init__(self, net, data, cell, intervals, curvature=CURVATURE):
         ratio = backward_ratio(cell.model)
@@ -87,16 +89,21 @@ class CheckRecorder:
 
     def __call__(self, epoch, index, loss, grad, theta):
         self.step += 1
-        s = self.step
-        due = [k for k in self.intervals if s % k == 0]
-        if not due:
-            return
-        f, g = self.objective(theta)
-        self.values[s] = (f, float(np.linalg.norm(g)))
-        for k in due:
-            if k not in self.swaps and self.detectors[k].update(self.values[s][1], loss=f):
-                self.swaps[k] = s
-                self.curvature[k] = self._probe(theta, s)
+        if self.step % self.per_epoch and any(self.step % k == 0 for k in self.intervals):
+            f, g = self.objective(theta)
+            self._check(self.step, f, float(np.linalg.norm(g)), theta)
+
+    def epoch_end(self, epoch, theta, objective, run, swapped):
+        if epoch >= 1:
+            row = run.rows[-1]
+            self._check(epoch * self.per_epoch, row["train_loss"], row["grad_norm"], theta)
+
+    def _check(self, step, f, grad_norm, theta):
+        self.values[step] = (f, grad_norm)
+        for k in self.intervals:
+            if step % k == 0 and k not in self.swaps and self.detectors[k].update(grad_norm, loss=f):
+                self.swaps[k] = step
+                self.curvature[k] = self._probe(theta, step)
 
     def _probe(self, theta, step):
         rec = probe(self.subset, theta, seed=0, **self.curvature_options)
@@ -130,7 +137,7 @@ def run_cell(cell, seed=0, intervals=INTERVALS, log=print):
     net = build_model(cell.model, data.image_shape, data.n_classes, head=cell.head)
     rec = CheckRecorder(net, data, cell, intervals)
     start = time.perf_counter()
-    run = train(net, data, config=exp.train, method="adam", seed=seed, on_minibatch=rec)
+    run = train(net, data, config=exp.train, method="adam", seed=seed, on_minibatch=rec, probes=[rec.epoch_end])
     wall = time.perf_counter() - start
     results = [replay(rec.values, k, rec.per_epoch, SETUP["swap_factor"]) for k in intervals]
     for r in results:

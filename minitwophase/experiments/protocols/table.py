@@ -123,8 +123,9 @@ def tasks(protocol, cells, seeds):
 def run(protocol, out, quick_cells=None, seeds=None, log=print, cells=None, jobs=None, scheduler=None,
         epochs=None):
     """Run every cell (or ``quick_cells``; or those named in ``cells``; ``epochs``: every
-    cell's epochs instead of its budget); writes <name>.md/.json each time a cell is complete. ``jobs`` (local processes) or ``scheduler`` (a Dask address
-    or Cluster) run the runs in parallel; default one after the other in this process.
+    cell's epochs instead of its budget); writes <name>.md/.json each time a cell is complete.
+    ``jobs`` (local processes) or ``scheduler`` (a Dask address or Cluster) run the runs in
+    parallel; default one after the other in this process.
     A Ctrl-C keeps the finished runs (serially also the interrupted one, as its rows so far),
     cancels the rest and writes the cells that have runs, marked interrupted."""
     cells = select(quick_cells if quick_cells is not None else protocol.cells, cells)
