@@ -1,52 +1,62 @@
 """The paper's MNIST models (four ViT variants, vgg5) against Table 1: ``--protocol vit``.
 
-Adam vs the paper's fixed 30 % split vs Adam+CG with the 0.9 detector, seeds 0, 1, 2, MSE,
-batch 512, lr 1e-3; the swap rule checked every 118 Adam steps (the paper's full-MNIST epoch);
-the curvature at the swap on 500 training images. Writes table1_vit.md/.json and table1_vit/<cell>/.
+Adam vs the paper's fixed 30 % split vs Adam+CG with the 0.9 detector vs Adam+PCG, seeds 0, 1,
+2, MSE on a softmax head's probabilities at initial scale 0.1 (the settled choice:
+docs/results.md), batch 512, lr 1e-3; the swap rule checked every 118 Adam steps (the paper's
+full-MNIST epoch); the curvature at the swap on 500 training images. Writes table1_vit.md/.json
+and table1_vit/<cell>/.
 
 Data: mnist5k (4,000 training images), not full MNIST, because the budget forces it: an Adam
-epoch of full MNIST (118 steps + the full-batch measurement) costs 15x one of mnist5k, and
-45 runs x tens of epochs of full MNIST would take days on one core (see the arithmetic below).
+epoch of full MNIST costs 15x one of mnist5k, and 60 runs x tens of epochs of full MNIST would
+take days on one core (see the arithmetic below).
 
-Budget arithmetic (fixed before any result). Measured, one thread, seconds per minibatch step of
-512 (STEP): the median of 3 loss_and_grad calls per model on a quiet machine, two such processes
-side by side as the two protocols run (2026-11-22; an earlier measurement under load was 1.2-1.7x
-slower: 0.207 / 0.278 / 0.243 / 0.605 / 1.167 s). An Adam epoch on mnist5k is 8 steps plus
-the epoch-end full-batch gradient (4,000 images in chunks of 512, ~8 steps' work):
-A = 16 STEP; a CG epoch is one PR+ iteration, ~3 full-batch evaluations (measured nfev 7, 2, 2,
-1 for vit-nomlp-wkewq-wvwo): C = 24 STEP. (Direct measurements of whole epochs under
-heavier load (load average 6-8 on 2 cores), A / C in s: vit-nomlp-wkewq-wvwo 5.9 / 7.7, vit-nomlp
-7.4 / 19.5, vit-nomlp-wkewq 14.1 / 25.4, CG nfev 2-7, mean ~2.8: 2-4x the STEP estimates, which
-assume a quiet machine as when two protocols run side by side, one core each.) Per seed the
-three methods cost E*A (adam) + E*(0.3 A + 0.7 C) (fixed split) + at most E*max(A, C)
-(adam+cg, swap unknown) = E * W; three seeds 3 E W. The swap probes (seed 0 only: 2 per cell,
-each <= 2 (max_hvp + steps) = 120 gradient evaluations on 500 images ~ 15 A) add 30 A per
-cell. The share: 60 min on one core (run beside paper-row) = 3600 s, equal per cell, 720 s:
-E = (720 - 30 A) / (3 W), at least MIN_EPOCHS. Result: 29 / 20 / 25 / 8 / 2 epochs
-(wvwo / nomlp / wkewq / mlp / vgg5). Plainly: at the paper's check interval of 118 steps
-(14.75 mnist5k epochs) that is at most one check (two need 29.5 epochs), so the 0.9 detector cannot fire and the
-adam+cg column is Adam; 60 minutes on this machine cannot test the swap on these models.
-What a meaningful budget costs (E = 150 epochs, 10 checks): ``hours_for(150)``, ~20 h on one
-core; the README gives the commands.
+Budget arithmetic (fixed before any result). Measured 2026-12-03, one thread, beside one other
+run on the second core, softmax head at scale 0.1, automatic chunks, seconds per mnist5k epoch
+(the wall-clock column of history.csv): A, one Adam epoch (8 steps, the full-batch measurement
+and the validation pass), the mean of epochs 1-3; e, one full-batch gradient evaluation, from
+CG epochs after 2 Adam epochs (epoch seconds / nfev). A CG epoch is one PR+ iteration, ~3
+evaluations (the mean nfev measured on vit-nomlp-wkewq-wvwo was ~2.8): C = 3 e.
+
+    model                  A (s)   e (s)   C (s)
+    vit-nomlp-wkewq-wvwo   1.47    0.70    2.1
+    vit-nomlp              2.33    1.18    3.5
+    vit-nomlp-wkewq        2.06    0.98    2.9
+    vit-mlp                5.90    2.76    8.3
+    vgg5                  16.6     8.1    24.3
+
+Per seed the four methods cost E*A (adam) + E*(0.3 A + 0.7 C) (fixed split) + at most
+2 E*max(A, C) (adam+cg and adam+pcg, swap unknown) = E * W; three seeds 3 E W. The swap probes
+(seed 0 only: up to 3 per cell, each <= 2 (max_hvp + steps) = 120 gradient evaluations on 500
+images ~ 10 A) add 30 A per cell. The share: 60 min on one core = 3600 s, equal per cell,
+720 s: E = (720 - 30 A) / (3 W), at least MIN_EPOCHS. Result: 29 / 17 / 20 / 6 / 2 epochs
+(wvwo / nomlp / wkewq / mlp / vgg5; vgg5 is over its share at the minimum, ~64 min in all).
+Plainly: at the paper's check interval of 118 steps (14.75 mnist5k epochs) that is at most
+one check (two need 29.5 epochs), so the 0.9 detector cannot fire and the adam+cg and adam+pcg
+columns are Adam; 60 minutes on this machine cannot test the swap on these models (the
+``vit-detector`` protocol gives one model 100 epochs for that). What a meaningful budget costs
+(E = 150 epochs, 10 checks): ``hours_for(150)`` on one core, ``hours_on(N, 150)`` on N workers;
+docs/results.md gives the commands. (The earlier run, linear head at scale 1, three methods,
+derived its budgets from a slower ViT step: 0.120 s per minibatch for vit-nomlp-wkewq-wvwo,
+0.078 s now.)
 """
 from __future__ import annotations
 
 from .cell import PAPER_STEPS, Cell
 from .table import Protocol
 
-# Measured s per minibatch step of 512 (one thread, quiet machine, 2026-11-22).
-STEP = {"vit-nomlp-wkewq-wvwo": 0.120, "vit-nomlp": 0.166, "vit-nomlp-wkewq": 0.139,
-        "vit-mlp": 0.361, "vgg5": 0.938}
-MEASURED = {m: (16 * s, 24 * s) for m, s in STEP.items()}    # (A, C) s per mnist5k epoch
-SHARE = 3600 / len(STEP)           # s per cell
+# (A, C): measured s per mnist5k epoch of Adam and of CG (C = 3 evaluations; module docstring).
+MEASURED = {"vit-nomlp-wkewq-wvwo": (1.47, 3 * 0.70), "vit-nomlp": (2.33, 3 * 1.18),
+            "vit-nomlp-wkewq": (2.06, 3 * 0.98), "vit-mlp": (5.90, 3 * 2.76), "vgg5": (16.6, 3 * 8.1)}
+METHODS = ("adam", "fixed-split", "adam+cg", "adam+pcg")
+SHARE = 3600 / len(MEASURED)       # s per cell
 SEEDS = (0, 1, 2)
 PROBE_EPOCHS = 30                  # the swap probes of one cell, in Adam epochs (see above)
 MIN_EPOCHS = 2
 
 
 def seconds_per_epoch(adam, cg):
-    """W of the module docstring: one epoch of adam + fixed-split + adam+cg (swap unknown)."""
-    return adam + 0.3 * adam + 0.7 * cg + max(adam, cg)
+    """W of the module docstring: one epoch of adam + fixed-split + adam+cg + adam+pcg (swap unknown)."""
+    return adam + 0.3 * adam + 0.7 * cg + 2 * max(adam, cg)
 
 
 def epochs_for(adam, cg, share=SHARE, seeds=len(SEEDS)):
@@ -66,14 +76,14 @@ def hours_for(epochs, seeds=len(SEEDS)):
 
 
 def run_seconds(model, method, epochs, seed=0, probe_epochs=PROBE_EPOCHS):
-    """Estimated one-core seconds of one run: its share of W (adam+cg: swap unknown, so
-    max(A, C) per epoch) plus, for seed 0's two-phase runs, half the cell's swap probes."""
+    """Estimated one-core seconds of one run: its share of W (adam+cg, adam+pcg: swap unknown,
+    so max(A, C) per epoch) plus, for seed 0's two-phase runs, a third of the cell's swap probes."""
     adam, cg = MEASURED[model]
     per_epoch = {"adam": adam, "fixed-split": 0.3 * adam + 0.7 * cg}.get(method, max(adam, cg))
-    return epochs * per_epoch + (probe_epochs * adam / 2 if seed == 0 and method != "adam" else 0.0)
+    return epochs * per_epoch + (probe_epochs * adam / 3 if seed == 0 and method != "adam" else 0.0)
 
 
-def hours_on(workers, epochs, seeds=SEEDS, methods=("adam", "fixed-split", "adam+cg")):
+def hours_on(workers, epochs, seeds=SEEDS, methods=METHODS):
     """Estimated wall hours of the protocol at ``epochs`` per cell on ``workers`` one-core
     workers that take the runs in the engine's order (cell, seed, method), each the next run
     when it is free (list scheduling of run_seconds; never below the longest run)."""
@@ -86,8 +96,8 @@ def hours_on(workers, epochs, seeds=SEEDS, methods=("adam", "fixed-split", "adam
     return max(free) / 3600
 
 
-CELLS = tuple(Cell("mnist5k", m, epochs_for(*MEASURED[m]), chunk_size=512, check_every=PAPER_STEPS)
-              for m in MEASURED)
+CELLS = tuple(Cell("mnist5k", m, epochs_for(*MEASURED[m]), chunk_size=None, check_every=PAPER_STEPS,
+                   head="softmax", init_scale=0.1) for m in MEASURED)
 QUICK_CELLS = (Cell("digits", "vit-nomlp-wkewq-wvwo:width=8,heads=2,depth=1,patch=4", 4, chunk_size=None,
                     check_every=2),)
 
@@ -111,12 +121,12 @@ BUDGET_NOTE = (
     + f") so that the protocol fits 60 min on one core (estimate "
     f"{sum(seconds_for(c.model, c.epochs) for c in CELLS) / 60:.0f} min; "
     "arithmetic in protocols/vit.py). At the paper's check interval (118 steps = 14.75 mnist5k epochs) "
-    "these budgets allow at most one check: the 0.9 detector cannot fire, so adam+cg is Adam here. "
+    "these budgets allow at most one check: the 0.9 detector cannot fire, so adam+cg and adam+pcg are Adam here. "
     f"A meaningful budget (150 epochs, 10 checks) takes about {hours_for(150):.0f} h on one core. "
     "The paper trained 1000 epochs on 60,000 images: these are short runs, not its converged regime.")
 
 PROTOCOL = Protocol(name="table1_vit", title="Table 1 on the paper's MNIST models (mnist5k, short budgets)",
-                    cells=CELLS, methods=("adam", "fixed-split", "adam+cg"), seeds=SEEDS,
+                    cells=CELLS, methods=METHODS, seeds=SEEDS,
                     budget_note=BUDGET_NOTE, paper_rows=PAPER_ROWS,
                     curvature=dict(samples=500, tol=1e-2, n_vectors=1, steps=20, max_hvp=40, seeds=(0,)),
                     flag="vit")
