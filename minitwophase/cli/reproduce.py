@@ -12,6 +12,8 @@ from .options import (EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, headles
                       names, path_error, positive_int)
 
 DEFAULT_OUT = "minitwophase-reproduce"
+# Render-only: its runs are `minitwophase run` commands, stage by stage (protocols/paper_budget.py).
+STAGED = "paper-budget"
 
 
 def add_commands(subparsers):
@@ -29,13 +31,14 @@ def add_commands(subparsers):
         "on a Dask cluster (pip install 'minitwophase[cluster]'); every run uses one BLAS thread, "
         "so the numbers are the same on every route.",
         epilog="Ctrl-C keeps the finished runs, writes the cells that have runs and exits 130.")
-    p.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT,
+    p.add_argument("--protocol", choices=PROTOCOLS + (STAGED,), default=DEFAULT,
                    help="laptop: as described above (table1.md); granularity: swap checks every 8/32/118 "
                    "Adam steps on mnist5k (granularity.md, ~20 min); vit: the four ViT variants and vgg5 "
                    "(table1_vit.md, 50 min measured); vit-detector: the 0.9 detector at the paper's "
                    "118-step checks given 100 epochs on vit-nomlp-wkewq-wvwo (vit_detector.md, 34 min); "
                    "paper-row: full MNIST vit-nomlp-wkewq-wvwo, Adam vs Adam+CG at the paper's 30/70 "
-                   "split (paper_row.md, 77 min)")
+                   "split (paper_row.md, 77 min); paper-budget (with --render only): the stage tables "
+                   "(stages.md) of the 1000-epoch comparison from its run folders in --out (docs/results.md)")
     p.add_argument("--quick", action="store_true",
                    help="a few epochs on small data, one seed (seconds; for tests)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="output directory")
@@ -68,6 +71,9 @@ def add_commands(subparsers):
 
 
 def _check(args):
+    if args.protocol == STAGED and not (args.render and not args.merge):
+        raise ValueError(f"--protocol {STAGED} is rendered only (--render, no --merge): its runs are "
+                         "`minitwophase run` commands, stage by stage (docs/results.md)")
     if args.merge and not args.render:
         raise ValueError("--merge needs --render (it merges results already written)")
     if args.render:
@@ -109,6 +115,14 @@ def cmd_reproduce(args):
         raise UsageError(str(exc)) from None
     out = Path(args.out)
     headless()
+    if args.render and args.protocol == STAGED:
+        from ..experiments.protocols import paper_budget
+        try:
+            stages = paper_budget.render(out)
+        except (ValueError, OSError) as exc:
+            raise UsageError(str(exc)) from None
+        say(f"re-wrote {out / paper_budget.MARKDOWN}: stages {', '.join(map(str, stages)) or 'none yet'}")
+        return 0
     if args.render:
         from ..experiments.protocols.documents import render
         try:

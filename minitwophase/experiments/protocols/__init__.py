@@ -5,6 +5,8 @@
   vit          the paper's ViT variants and vgg5 on MNIST, three methods, three seeds (vit.py)
   vit-detector the 0.9 detector at the paper's check interval, given 100 epochs to fire (vit_detector.py)
   paper-row    one Table 1 row at the paper's scale: full MNIST, vit-nomlp-wkewq-wvwo (paper_row.py)
+  paper-budget that row at the paper's 1000 epochs, in stages of `minitwophase run` commands;
+               rendered only (``--render``): the stage tables from its run folders (paper_budget.py)
 
 One engine runs the table protocols (table.py: one Cell and SETUP, cell.py; the runs and where
 they go, runs.py); granularity.py is a study of its own on the same Cell and SETUP.

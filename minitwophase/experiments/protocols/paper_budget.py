@@ -1,0 +1,165 @@
+"""The paper's row at the paper's budget, in stages: ``reproduce --protocol paper-budget --render``.
+
+Adam for 1000 epochs against the paper's fixed split, Adam 300 + CG 700 (and PCG), on full
+MNIST, vit-nomlp-wkewq-wvwo, seed 0, the settled head and scale (softmax, 0.1). The runs are
+``minitwophase run`` commands (docs/results.md), one folder each under the root: ``adam``
+(Adam throughout), ``cg`` and ``pcg`` (the fixed split started from Adam's checkpoint at epoch
+300, so the split shares Adam's prefix bit for bit). Each stage extends them with ``--resume``.
+
+This module trains nothing: it reads the folders and writes ``stages.json`` and ``stages.md``,
+one table per stage against the paper's row, at equal epochs and at equal cost. A stage is
+recorded when every folder present ends exactly at the stage's epoch (the train accuracy is
+measured only at a run's last epoch, so a later stage cannot recompute an earlier one's);
+stages.json keeps every stage recorded before.
+
+Layer: experiments; map: docs/architecture.md.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..._json import jsonable, write_atomic
+from ..report import load_results, markdown_table
+from .vit import PAPER_ROWS
+
+MODEL = "vit-nomlp-wkewq-wvwo"
+SPLIT_EPOCH = 300                   # the paper's 30 % of 1000 epochs
+STAGES = (300, 400, 550, 700, 850, 1000)
+FOLDERS = {"adam": "Adam", "cg": "Adam 300 + CG", "pcg": "Adam 300 + PCG"}
+JSON, MARKDOWN, CURVATURE = "stages.json", "stages.md", "curvature300.json"
+KEYS = ("epoch", "train_loss", "val_loss", "val_acc", "grad_norm", "cost", "wall_time")
+
+
+def load_folders(root):
+    """{folder: Run} for the folders of FOLDERS present under ``root`` (one run each)."""
+    runs = {}
+    for name in FOLDERS:
+        if (Path(root) / name / "results.json").exists():
+            _, found = load_results(Path(root) / name)
+            if len(found) != 1 or not found[0].rows:
+                raise ValueError(f"{Path(root) / name}: expected one run with rows, got {len(found)} runs")
+            runs[name] = found[0]
+    if "adam" not in runs:
+        raise ValueError(f"{Path(root) / 'adam' / 'results.json'} does not exist: no stage to render in {root}")
+    return runs
+
+
+def _row(run, epoch=None, cost=None):
+    """The run's last row at or before ``epoch`` (or within ``cost``), its KEYS only."""
+    rows = [r for r in run.rows if (epoch is None or r["epoch"] <= epoch)
+            and (cost is None or r["cost"] <= cost * (1 + 1e-9))]
+    return {k: rows[-1].get(k) for k in KEYS} if rows else None
+
+
+def stage_record(runs, stage, split_epoch=SPLIT_EPOCH):
+    """One stage's numbers: each run at the stage's epoch and at the smallest final cost, the
+    gradient norm up to the split, or None if some run does not end exactly at ``stage``."""
+    if any(r.rows[-1]["epoch"] != stage for r in runs.values()):
+        return None
+    at_epoch = {n: {**_row(r, stage), "train_acc": r.final_train_acc, "status": r.status}
+                for n, r in runs.items()}
+    budget = min(v["cost"] for v in at_epoch.values())
+    at_cost = {n: _row(r, cost=budget) for n, r in runs.items()}
+    adam = runs["adam"]
+    checked = [r for r in adam.rows if 1 <= r["epoch"] <= split_epoch and r.get("grad_norm") is not None]
+    peak = max(checked, key=lambda r: r["grad_norm"]) if checked else None
+    last = checked[-1] if checked else None
+    gradient = None if peak is None else {
+        "peak": peak["grad_norm"], "peak_epoch": peak["epoch"], "last": last["grad_norm"],
+        "last_epoch": last["epoch"], "checks": len(checked)}
+    return {"stage": stage, "at_epoch": at_epoch, "budget": budget, "at_cost": at_cost,
+            "gradient_to_split": gradient,       # Adam's own reading of its peaks, while it ends at the split
+            "peaks": adam.peaks.sentence() if stage == split_epoch else None}
+
+
+def verdict(record):
+    """Per two-phase folder, in words: ahead of or behind Adam, at equal epochs and equal cost."""
+    lines = []
+    for table, words in (("at_epoch", f"at epoch {record['stage']}"),
+                         ("at_cost", f"at equal cost ({record['budget']:.1f} epoch-eq.)")):
+        adam = record[table]["adam"]
+        for name in (n for n in FOLDERS if n != "adam" and n in record[table]):
+            other = record[table][name]
+            if other is None or adam is None:
+                continue
+            loss = ("ahead of" if other["train_loss"] < adam["train_loss"] else
+                    "level with" if other["train_loss"] == adam["train_loss"] else "behind")
+            acc = ("ahead" if other["val_acc"] > adam["val_acc"] else
+                   "level" if other["val_acc"] == adam["val_acc"] else "behind")
+            lines.append(f"{FOLDERS[name]} {words}: {loss} Adam in train loss ({other['train_loss']:.4g} vs "
+                         f"{adam['train_loss']:.4g}), {acc} in val acc ({other['val_acc']:.4f} vs {adam['val_acc']:.4f}).")
+    return lines
+
+
+def _fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def stage_markdown(record, curvature=None):
+    """A stage's section of stages.md: the two tables, the paper's row, the verdict."""
+    stage = record["stage"]
+    paper = PAPER_ROWS[MODEL]
+    rows = [[FOLDERS[n], v["epoch"], _fmt(v["train_loss"], ".4f"), _fmt(v["train_acc"], ".4f"),
+             _fmt(v["val_loss"], ".4f"), _fmt(v["val_acc"], ".4f"), _fmt(v["cost"], ".1f"), _fmt(v["wall_time"], ".0f")]
+            for n, v in record["at_epoch"].items()]
+    rows += [[f"paper: {label}", 1000, *(format(x, ".4f") for x in paper[key][:2]),
+              *(format(x, ".4f") for x in paper[key][2:]), "-", "-"]
+             for label, key in (("Adam", "adam"), ("Adam 300 + CG 700", "adam+cg"))]
+    parts = [f"## Stage: epoch {stage}", "",
+             f"At equal epochs (each run at epoch {stage}; the paper's rows at epoch 1000):", "",
+             markdown_table(["run", "epoch", "train loss", "train acc", "val loss", "val acc",
+                             "cost (epoch-eq.)", "wall time (s)"], rows), "",
+             f"At equal cost ({record['budget']:.1f} epoch-equivalents, the smallest run's; each run "
+             "at its last epoch within it):", "",
+             markdown_table(["run", "epoch reached", "train loss", "val loss", "val acc", "cost (epoch-eq.)"],
+                            [[FOLDERS[n], v["epoch"], _fmt(v["train_loss"], ".4f"), _fmt(v["val_loss"], ".4f"),
+                              _fmt(v["val_acc"], ".4f"), _fmt(v["cost"], ".1f")]
+                             for n, v in record["at_cost"].items() if v is not None]), ""]
+    parts += [f"- {line}" for line in verdict(record)] or ["- Adam alone so far: no two-phase run reached this stage."]
+    g = record["gradient_to_split"]
+    if g is not None and stage == STAGES[0]:
+        parts += ["", f"Gradient norm up to epoch {g['last_epoch']} ({g['checks']} full-batch readings): "
+                  f"largest {g['peak']:.3g} at epoch {g['peak_epoch']}, {g['last']:.3g} at epoch "
+                  f"{g['last_epoch']} ({g['last'] / g['peak']:.2f} of the largest)."]
+    if record.get("peaks"):
+        parts += ["", f"Adam's gradient-norm summary at epoch {stage}: {record['peaks']}."]
+    if curvature is not None and stage == STAGES[0]:
+        parts += ["", curvature_sentence(curvature)]
+    return "\n".join(parts)
+
+
+def curvature_sentence(c):
+    """``minitwophase curvature --json`` output at epoch 300, in one sentence."""
+    return (f"Curvature at epoch {SPLIT_EPOCH} (`minitwophase curvature --json`, full training loss, "
+            f"{c['n_hvp']} Hessian-vector products): lambda_min {c['lambda_min']:.3g}, lambda_max "
+            f"{c['lambda_max']:.3g}, ratio {c['ratio']:.3g}; {c['verdict']}.")
+
+
+def _write_text(path, text):
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def render(root, stages=STAGES, split_epoch=SPLIT_EPOCH):
+    """Add the stage the folders under ``root`` end at (if any) to stages.json; write stages.md.
+    Returns the list of recorded stages."""
+    root = Path(root)
+    runs = load_folders(root)
+    path = root / JSON
+    doc = json.loads(path.read_text()) if path.exists() else {"model": MODEL, "stages": {}}
+    ends = sorted({r.rows[-1]["epoch"] for r in runs.values()})
+    if len(ends) == 1 and ends[0] in stages:
+        record = stage_record(runs, ends[0], split_epoch)
+        doc["stages"][str(ends[0])] = {**record, "folders": sorted(runs)}
+    _write_text(path, json.dumps(jsonable(doc), indent=1) + "\n")
+    curve_path = root / CURVATURE
+    curvature = json.loads(curve_path.read_text()) if curve_path.exists() else None
+    recorded = sorted(doc["stages"], key=int)
+    body = [stage_markdown(doc["stages"][s], curvature) for s in recorded]
+    head = [f"# The paper's row at the paper's budget, in stages ({MODEL}, full MNIST)", "",
+            "Written by `minitwophase reproduce --protocol paper-budget --render` from the run folders "
+            f"{', '.join(f'`{n}/`' for n in FOLDERS)}; commands and reading in docs/results.md.",
+            "" if recorded else "No stage recorded yet (every folder must end at a stage's epoch: "
+            + ", ".join(map(str, stages)) + ")."]
+    _write_text(root / MARKDOWN, "\n".join(head + ["\n\n".join(body)]).rstrip() + "\n")
+    return [int(s) for s in recorded]
