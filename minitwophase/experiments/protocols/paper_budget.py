@@ -116,7 +116,9 @@ def stage_markdown(record, curvature=None):
                             [[FOLDERS[n], v["epoch"], _fmt(v["train_loss"], ".4f"), _fmt(v["val_loss"], ".4f"),
                               _fmt(v["val_acc"], ".4f"), _fmt(v["cost"], ".1f")]
                              for n, v in record["at_cost"].items() if v is not None]), ""]
-    parts += [f"- {line}" for line in verdict(record)] or ["- Adam alone so far: no two-phase run reached this stage."]
+    parts += [f"- {line}" for line in verdict(record)] or [
+        f"- The fixed split's runs are this Adam run up to epoch {stage} (their shared prefix): "
+        "no two-phase epoch to compare yet."]
     g = record["gradient_to_split"]
     if g is not None and stage == STAGES[0]:
         parts += ["", f"Gradient norm up to epoch {g['last_epoch']} ({g['checks']} full-batch readings): "
