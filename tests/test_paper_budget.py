@@ -25,6 +25,10 @@ def staged(tmp_path, capsys):
                                    "--out", str(tmp_path / "adam")], capsys)
     assert code == 0, err
     shutil.copy(tmp_path / "adam" / "checkpoints" / "adam_seed0.npz", tmp_path / "adam2.npz")
+    code, out, err = run_cli(["curvature", "--dataset", "digits", "--model", "mlp:16", "--key", "theta",
+                              "--max-hvp", "10", "--json", str(tmp_path / "adam2.npz")], capsys)
+    assert code == 0, err
+    (tmp_path / paper_budget.CURVATURE).write_text(out)
     first = paper_budget.render(tmp_path, stages=(2, 4), split_epoch=2)
     for folder, method in (("cg", "fixed-split"), ("pcg", "fixed-split-pcg")):
         code, _, err = run_cli(["run", "--start-from", str(tmp_path / "adam2.npz"), "--methods", method,
@@ -55,6 +59,9 @@ def test_stages_are_recorded_once_every_folder_ends_there(staged):
     assert all(v["cost"] <= stage["budget"] for v in stage["at_cost"].values())
     text = (root / paper_budget.MARKDOWN).read_text()
     assert "## Stage: epoch 2" in text and "## Stage: epoch 4" in text and "paper: Adam 300 + CG 700" in text
+    curvature = json.loads((root / paper_budget.CURVATURE).read_text())
+    assert f"lambda_min {curvature['lambda_min']:.3g}" in text.split("## Stage: epoch 4")[0]
+    assert "Gradient norm up to epoch 2" in text.split("## Stage: epoch 4")[0]
     assert "Adam 300 + CG at epoch 4:" in text and "Adam 300 + PCG at equal cost" in text
 
 

@@ -34,7 +34,7 @@ def add_commands(subparsers):
     p.add_argument("--protocol", choices=PROTOCOLS + (STAGED,), default=DEFAULT,
                    help="laptop: as described above (table1.md); granularity: swap checks every 8/32/118 "
                    "Adam steps on mnist5k (granularity.md, ~20 min); vit: the four ViT variants and vgg5 "
-                   "(table1_vit.md, 50 min measured); vit-detector: the 0.9 detector at the paper's "
+                   "(table1_vit.md, ~64 min); vit-detector: the 0.9 detector at the paper's "
                    "118-step checks given 100 epochs on vit-nomlp-wkewq-wvwo (vit_detector.md, 34 min); "
                    "paper-row: full MNIST vit-nomlp-wkewq-wvwo, Adam vs Adam+CG at the paper's 30/70 "
                    "split (paper_row.md, 77 min); paper-budget (with --render only): the stage tables "

@@ -68,7 +68,7 @@ def stage_record(runs, stage, split_epoch=SPLIT_EPOCH):
     gradient = None if peak is None else {
         "peak": peak["grad_norm"], "peak_epoch": peak["epoch"], "last": last["grad_norm"],
         "last_epoch": last["epoch"], "checks": len(checked)}
-    return {"stage": stage, "at_epoch": at_epoch, "budget": budget, "at_cost": at_cost,
+    return {"stage": stage, "split_epoch": split_epoch, "at_epoch": at_epoch, "budget": budget, "at_cost": at_cost,
             "gradient_to_split": gradient,       # Adam's own reading of its peaks, while it ends at the split
             "peaks": adam.peaks.sentence() if stage == split_epoch else None}
 
@@ -120,22 +120,25 @@ def stage_markdown(record, curvature=None):
         f"- The fixed split's runs are this Adam run up to epoch {stage} (their shared prefix): "
         "no two-phase epoch to compare yet."]
     g = record["gradient_to_split"]
-    if g is not None and stage == STAGES[0]:
+    at_split = stage == record.get("split_epoch", SPLIT_EPOCH)
+    if g is not None and at_split:
         parts += ["", f"Gradient norm up to epoch {g['last_epoch']} ({g['checks']} full-batch readings): "
                   f"largest {g['peak']:.3g} at epoch {g['peak_epoch']}, {g['last']:.3g} at epoch "
                   f"{g['last_epoch']} ({g['last'] / g['peak']:.2f} of the largest)."]
     if record.get("peaks"):
         parts += ["", f"Adam's gradient-norm summary at epoch {stage}: {record['peaks']}."]
-    if curvature is not None and stage == STAGES[0]:
-        parts += ["", curvature_sentence(curvature)]
+    if curvature is not None and at_split:
+        parts += ["", curvature_sentence(curvature, stage)]
     return "\n".join(parts)
 
 
-def curvature_sentence(c):
-    """``minitwophase curvature --json`` output at epoch 300, in one sentence."""
-    return (f"Curvature at epoch {SPLIT_EPOCH} (`minitwophase curvature --json`, full training loss, "
+def curvature_sentence(c, epoch=SPLIT_EPOCH):
+    """``minitwophase curvature --json`` output at the split (CURVATURE), in one sentence."""
+    return (f"Curvature at epoch {epoch} (`minitwophase curvature --json`, full training loss, "
             f"{c['n_hvp']} Hessian-vector products): lambda_min {c['lambda_min']:.3g}, lambda_max "
-            f"{c['lambda_max']:.3g}, ratio {c['ratio']:.3g}; {c['verdict']}.")
+            f"{c['lambda_max']:.3g}, ratio {c['ratio']:.3g}; {c['verdict']}"
+            + ("." if c.get("converged", True) else ", from a Lanczos run that had not converged (a "
+               "negative Ritz value still bounds lambda_min from above)."))
 
 
 def _write_text(path, text):
