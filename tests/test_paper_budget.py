@@ -67,11 +67,13 @@ def test_stages_are_recorded_once_every_folder_ends_there(staged):
 
 def test_verdict_words_follow_the_numbers():
     record = {"stage": 4, "budget": 5.0,
-              "at_epoch": {"adam": {"train_loss": 0.2, "val_acc": 0.9}, "cg": {"train_loss": 0.1, "val_acc": 0.8}},
-              "at_cost": {"adam": {"train_loss": 0.2, "val_acc": 0.9}, "cg": {"train_loss": 0.3, "val_acc": 0.9}}}
+              "at_epoch": {"adam": {"train_loss": 0.2, "val_loss": 0.3, "val_acc": 0.9},
+                           "cg": {"train_loss": 0.1, "val_loss": 0.2, "val_acc": 0.8}},
+              "at_cost": {"adam": {"train_loss": 0.2, "val_loss": 0.3, "val_acc": 0.9},
+                          "cg": {"train_loss": 0.3, "val_loss": 0.4, "val_acc": 0.9}}}
     first, second = paper_budget.verdict(record)
-    assert "ahead of Adam in train loss" in first and "behind in val acc" in first
-    assert "behind Adam in train loss" in second and "level in val acc" in second
+    assert "ahead of Adam in train loss" in first and "ahead in val loss" in first and "behind in val acc" in first
+    assert "behind Adam in train loss" in second and "behind in val loss" in second and "level in val acc" in second
 
 
 def test_the_cli_renders_only(tmp_path, capsys):

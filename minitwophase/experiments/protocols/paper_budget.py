@@ -85,10 +85,13 @@ def verdict(record):
                 continue
             loss = ("ahead of" if other["train_loss"] < adam["train_loss"] else
                     "level with" if other["train_loss"] == adam["train_loss"] else "behind")
+            val = ("ahead" if other["val_loss"] < adam["val_loss"] else
+                   "level" if other["val_loss"] == adam["val_loss"] else "behind")
             acc = ("ahead" if other["val_acc"] > adam["val_acc"] else
                    "level" if other["val_acc"] == adam["val_acc"] else "behind")
             lines.append(f"{FOLDERS[name]} {words}: {loss} Adam in train loss ({other['train_loss']:.4g} vs "
-                         f"{adam['train_loss']:.4g}), {acc} in val acc ({other['val_acc']:.4f} vs {adam['val_acc']:.4f}).")
+                         f"{adam['train_loss']:.4g}), {val} in val loss ({other['val_loss']:.4g} vs "
+                         f"{adam['val_loss']:.4g}), {acc} in val acc ({other['val_acc']:.4f} vs {adam['val_acc']:.4f}).")
     return lines
 
 
@@ -100,8 +103,8 @@ def stage_markdown(record, curvature=None):
     """A stage's section of stages.md: the two tables, the paper's row, the verdict."""
     stage = record["stage"]
     paper = PAPER_ROWS[MODEL]
-    rows = [[FOLDERS[n], v["epoch"], _fmt(v["train_loss"], ".4f"), _fmt(v["train_acc"], ".4f"),
-             _fmt(v["val_loss"], ".4f"), _fmt(v["val_acc"], ".4f"), _fmt(v["cost"], ".1f"), _fmt(v["wall_time"], ".0f")]
+    rows = [[FOLDERS[n], v["epoch"], _fmt(v["train_loss"], ".5f"), _fmt(v["train_acc"], ".4f"),
+             _fmt(v["val_loss"], ".5f"), _fmt(v["val_acc"], ".4f"), _fmt(v["cost"], ".1f"), _fmt(v["wall_time"], ".0f")]
             for n, v in record["at_epoch"].items()]
     rows += [[f"paper: {label}", 1000, *(format(x, ".4f") for x in paper[key][:2]),
               *(format(x, ".4f") for x in paper[key][2:]), "-", "-"]
@@ -113,7 +116,7 @@ def stage_markdown(record, curvature=None):
              f"At equal cost ({record['budget']:.1f} epoch-equivalents, the smallest run's; each run "
              "at its last epoch within it):", "",
              markdown_table(["run", "epoch reached", "train loss", "val loss", "val acc", "cost (epoch-eq.)"],
-                            [[FOLDERS[n], v["epoch"], _fmt(v["train_loss"], ".4f"), _fmt(v["val_loss"], ".4f"),
+                            [[FOLDERS[n], v["epoch"], _fmt(v["train_loss"], ".5f"), _fmt(v["val_loss"], ".5f"),
                               _fmt(v["val_acc"], ".4f"), _fmt(v["cost"], ".1f")]
                              for n, v in record["at_cost"].items() if v is not None]), ""]
     parts += [f"- {line}" for line in verdict(record)] or [
