@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 
 from ..._json import jsonable, write_atomic
-from ..report import load_results, markdown_table
+from ..report import load_results, markdown_table, row_at_cost
 from .vit import PAPER_ROWS
 
 MODEL = "vit-nomlp-wkewq-wvwo"
@@ -45,32 +45,33 @@ def load_folders(root):
     return runs
 
 
-def _row(run, epoch=None, cost=None):
-    """The run's last row at or before ``epoch`` (or within ``cost``), its KEYS only."""
-    rows = [r for r in run.rows if (epoch is None or r["epoch"] <= epoch)
-            and (cost is None or r["cost"] <= cost * (1 + 1e-9))]
-    return {k: rows[-1].get(k) for k in KEYS} if rows else None
+def _keys(row):
+    return None if row is None else {k: row.get(k) for k in KEYS}
 
 
 def stage_record(runs, stage, split_epoch=SPLIT_EPOCH):
-    """One stage's numbers: each run at the stage's epoch and at the smallest final cost, the
-    gradient norm up to the split, or None if some run does not end exactly at ``stage``."""
-    if any(r.rows[-1]["epoch"] != stage for r in runs.values()):
-        return None
-    at_epoch = {n: {**_row(r, stage), "train_acc": r.final_train_acc, "status": r.status}
+    """One stage's numbers; every run ends at ``stage``: each at its last row and at the
+    smallest final cost (report.row_at_cost) and, at the split, Adam's gradient-norm reading."""
+    at_epoch = {n: {**_keys(r.final), "train_acc": r.final_train_acc, "status": r.status}
                 for n, r in runs.items()}
     budget = min(v["cost"] for v in at_epoch.values())
-    at_cost = {n: _row(r, cost=budget) for n, r in runs.items()}
-    adam = runs["adam"]
-    checked = [r for r in adam.rows if 1 <= r["epoch"] <= split_epoch and r.get("grad_norm") is not None]
-    peak = max(checked, key=lambda r: r["grad_norm"]) if checked else None
-    last = checked[-1] if checked else None
-    gradient = None if peak is None else {
-        "peak": peak["grad_norm"], "peak_epoch": peak["epoch"], "last": last["grad_norm"],
-        "last_epoch": last["epoch"], "checks": len(checked)}
-    return {"stage": stage, "split_epoch": split_epoch, "at_epoch": at_epoch, "budget": budget, "at_cost": at_cost,
-            "gradient_to_split": gradient,       # Adam's own reading of its peaks, while it ends at the split
-            "peaks": adam.peaks.sentence() if stage == split_epoch else None}
+    record = {"stage": stage, "split_epoch": split_epoch, "at_epoch": at_epoch, "budget": budget,
+              "at_cost": {n: _keys(row_at_cost(r, budget)) for n, r in runs.items()}}
+    if stage == split_epoch:            # Adam ends at the split: its one GradNormSummary is the reading
+        adam = runs["adam"]
+        peaks = adam.peaks
+        last = next(r for r in reversed(adam.rows) if r.get("grad_norm") is not None)
+        record["gradient_at_split"] = {
+            "largest": peaks.largest_value, "largest_epoch": peaks.largest_epoch, "checks": peaks.n_checks,
+            "last": last["grad_norm"], "last_epoch": last["epoch"], "sentence": peaks.sentence()}
+    return record
+
+
+def _compare(other, adam, key, lower_is_better=True):
+    """"ahead", "level" or "behind" of ``other`` against Adam on ``key``."""
+    if other[key] == adam[key]:
+        return "level"
+    return "ahead" if (other[key] < adam[key]) == lower_is_better else "behind"
 
 
 def verdict(record):
@@ -83,15 +84,13 @@ def verdict(record):
             other = record[table][name]
             if other is None or adam is None:
                 continue
-            loss = ("ahead of" if other["train_loss"] < adam["train_loss"] else
-                    "level with" if other["train_loss"] == adam["train_loss"] else "behind")
-            val = ("ahead" if other["val_loss"] < adam["val_loss"] else
-                   "level" if other["val_loss"] == adam["val_loss"] else "behind")
-            acc = ("ahead" if other["val_acc"] > adam["val_acc"] else
-                   "level" if other["val_acc"] == adam["val_acc"] else "behind")
+            loss = {"ahead": "ahead of", "level": "level with", "behind": "behind"}[
+                _compare(other, adam, "train_loss")]
             lines.append(f"{FOLDERS[name]} {words}: {loss} Adam in train loss ({other['train_loss']:.4g} vs "
-                         f"{adam['train_loss']:.4g}), {val} in val loss ({other['val_loss']:.4g} vs "
-                         f"{adam['val_loss']:.4g}), {acc} in val acc ({other['val_acc']:.4f} vs {adam['val_acc']:.4f}).")
+                         f"{adam['train_loss']:.4g}), {_compare(other, adam, 'val_loss')} in val loss "
+                         f"({other['val_loss']:.4g} vs {adam['val_loss']:.4g}), "
+                         f"{_compare(other, adam, 'val_acc', lower_is_better=False)} in val acc "
+                         f"({other['val_acc']:.4f} vs {adam['val_acc']:.4f}).")
     return lines
 
 
@@ -106,8 +105,7 @@ def stage_markdown(record, curvature=None):
     rows = [[FOLDERS[n], v["epoch"], _fmt(v["train_loss"], ".5f"), _fmt(v["train_acc"], ".4f"),
              _fmt(v["val_loss"], ".5f"), _fmt(v["val_acc"], ".4f"), _fmt(v["cost"], ".1f"), _fmt(v["wall_time"], ".0f")]
             for n, v in record["at_epoch"].items()]
-    rows += [[f"paper: {label}", 1000, *(format(x, ".4f") for x in paper[key][:2]),
-              *(format(x, ".4f") for x in paper[key][2:]), "-", "-"]
+    rows += [[f"paper: {label}", 1000, *(format(x, ".4f") for x in paper[key]), "-", "-"]
              for label, key in (("Adam", "adam"), ("Adam 300 + CG 700", "adam+cg"))]
     parts = [f"## Stage: epoch {stage}", "",
              f"At equal epochs (each run at epoch {stage}; the paper's rows at epoch 1000):", "",
@@ -122,16 +120,14 @@ def stage_markdown(record, curvature=None):
     parts += [f"- {line}" for line in verdict(record)] or [
         f"- The fixed split's runs are this Adam run up to epoch {stage} (their shared prefix): "
         "no two-phase epoch to compare yet."]
-    g = record["gradient_to_split"]
-    at_split = stage == record.get("split_epoch", SPLIT_EPOCH)
-    if g is not None and at_split:
+    g = record.get("gradient_at_split")
+    if g is not None:
         parts += ["", f"Gradient norm up to epoch {g['last_epoch']} ({g['checks']} full-batch readings): "
-                  f"largest {g['peak']:.3g} at epoch {g['peak_epoch']}, {g['last']:.3g} at epoch "
-                  f"{g['last_epoch']} ({g['last'] / g['peak']:.2f} of the largest)."]
-    if record.get("peaks"):
-        parts += ["", f"Adam's gradient-norm summary at epoch {stage}: {record['peaks']}."]
-    if curvature is not None and at_split:
-        parts += ["", curvature_sentence(curvature, stage)]
+                  f"largest {g['largest']:.3g} at epoch {g['largest_epoch']}, {g['last']:.3g} at epoch "
+                  f"{g['last_epoch']} ({g['last'] / g['largest']:.2f} of the largest).", "",
+                  f"Adam's gradient-norm summary at epoch {stage}: {g['sentence']}."]
+        if curvature is not None:
+            parts += ["", curvature_sentence(curvature, stage)]
     return "\n".join(parts)
 
 

@@ -77,10 +77,11 @@ def hours_for(epochs, seeds=len(SEEDS)):
 
 def run_seconds(model, method, epochs, seed=0, probe_epochs=PROBE_EPOCHS):
     """Estimated one-core seconds of one run: its share of W (adam+cg, adam+pcg: swap unknown,
-    so max(A, C) per epoch) plus, for seed 0's two-phase runs, a third of the cell's swap probes."""
+    so max(A, C) per epoch) plus, for seed 0's two-phase runs, an equal share of the cell's swap probes."""
     adam, cg = MEASURED[model]
     per_epoch = {"adam": adam, "fixed-split": 0.3 * adam + 0.7 * cg}.get(method, max(adam, cg))
-    return epochs * per_epoch + (probe_epochs * adam / 3 if seed == 0 and method != "adam" else 0.0)
+    probe_share = probe_epochs * adam / (len(METHODS) - 1)        # every method but adam swaps
+    return epochs * per_epoch + (probe_share if seed == 0 and method != "adam" else 0.0)
 
 
 def hours_on(workers, epochs, seeds=SEEDS, methods=METHODS):
