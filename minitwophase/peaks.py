@@ -25,7 +25,7 @@ class PeakReport:
     """Result of :func:`find_peaks_report`; ``to_dict()`` is JSON-ready.
 
     ``status``: "single" (exactly one peak, passed), "multiple", "falling_from_start" (no peak
-    passed: already convex at the first check), "not_passed" (still rising at the end, or
+    passed: any peak came before the first check), "not_passed" (still rising at the end, or
     fallen by less than the threshold since the top: a run whose record stops at the 0.9 swap
     lands here), "no_peak" (variation below the threshold) or "too_short". ``peak_indices`` include an edge
     (0 or n-1) when the norm falls from the start or rises to the end; ``peak_values`` are the
@@ -58,7 +58,8 @@ def _join(items):
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_from=0, unit="update"):
+def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_from=0, unit="update",
+                      labels=None):
     """Count separated peaks of the gradient norm: the paper's single-peak safeguard.
 
     The norms are lightly smoothed (running median of ``smooth`` updates, then a 3-point
@@ -72,8 +73,8 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
     ``n_peaks`` and make ``single_peak`` False. Defaults tuned on bumps with 10-20 % noise.
     A 10 % fall (the paper's swap) cannot be told from noise, so judge a record that goes on
     past the swap: a record cut at the swap is reported "not_passed".
-    ``peak_indices`` are 0-based positions; the message numbers them from ``count_from`` and calls
-    them ``unit`` (the trainer passes count_from=1, unit="epoch").
+    ``peak_indices`` are 0-based positions; the message names them by ``labels`` (or numbers them
+    from ``count_from``) and calls them ``unit`` (the trainer passes each check's epoch).
 
     Parameters
     ----------
@@ -89,6 +90,9 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
         The number the message gives position 0.
     unit : str, default "update"
         What the message calls one position.
+    labels : array_like of int, optional
+        The number the message gives each position (a record checked every 10 epochs passes
+        10, 20, ...); default ``count_from + position``.
 
     Returns
     -------
@@ -102,7 +106,7 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
     TypeError
         grad_norms or losses not a real numeric array, or smooth not an int, naming it.
     ValueError
-        grad_norms not 1-D, not finite or negative; losses of another shape; smooth below 1
+        grad_norms not 1-D, not finite or negative; losses or labels of another shape; smooth below 1
         or prominence outside (0, 1]; each naming the argument.
 
     Examples
@@ -125,6 +129,11 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
         losses = as_float_array(losses, "losses", ndim=1, allow_empty=True)
         if losses.shape != g.shape:
             raise ValueError(f"losses must match grad_norms' shape {g.shape}, got {losses.shape}")
+    if labels is None:
+        labels = np.arange(g.size) + count_from
+    elif np.shape(labels) != g.shape:
+        raise ValueError(f"labels must match grad_norms' shape {g.shape}, got {np.shape(labels)}")
+    label = [str(int(v)) for v in np.asarray(labels)]
     smooth = positive_int(smooth, "smooth")
     rel = real_number(prominence, "prominence", low=0.0, high=1.0, low_open=True)
     n = g.size
@@ -149,7 +158,7 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
             end, end_fall = True, fall / sm[i]
     interior = len(idx) - start - end
 
-    names = [str(i + count_from) for i in idx]
+    names = [label[i] for i in idx]
     if start:
         names[0] += " (start, falling)"
     if end:
@@ -161,18 +170,18 @@ def find_peaks_report(grad_norms, losses=None, smooth=5, prominence=0.25, count_
     elif interior == 1:
         status = "single"
         at = "" if losses is None else f" (loss {losses[idx[0]]:.4g})"
-        msg = f"one gradient-norm peak, at {unit} {idx[0] + count_from}{at}"
+        msg = f"one gradient-norm peak, at {unit} {label[idx[0]]}{at}"
     elif start:
         status = "falling_from_start"
-        msg = (f"gradient norm falls from the first {unit} on: no peak passed "
-               "(already convex at the first check)")
+        msg = (f"gradient norm falls from the first check ({unit} {label[0]}) on: no peak passed "
+               "(any peak came before the first check)")
     elif end and end_fall <= 0:
         status = "not_passed"
-        msg = f"gradient norm at its highest at the last {unit} ({n - 1 + count_from}): no peak passed yet"
+        msg = f"gradient norm at its highest at the last {unit} ({label[-1]}): no peak passed yet"
     elif end:
         status = "not_passed"
-        msg = (f"gradient norm highest at {unit} {idx[0] + count_from} and only {end_fall:.0%} below it at "
-               f"the last {unit} ({n - 1 + count_from}): peak not clearly passed (a peak counts once the "
+        msg = (f"gradient norm highest at {unit} {label[idx[0]]} and only {end_fall:.0%} below it at "
+               f"the last {unit} ({label[-1]}): peak not clearly passed (a peak counts once the "
                f"norm falls by {rel:.0%} of the maximum)")
     else:
         status = "no_peak"
@@ -358,7 +367,7 @@ def summarize_grad_norms(epochs, grad_norms, losses, detector_value, detector_ep
     window = checked & (epochs <= (np.inf if swap_epoch is None else swap_epoch))
     largest = int(np.flatnonzero(window)[np.argmax(g[window])]) if window.any() else None
     report = find_peaks_report(g[checked], loss[checked] if np.all(np.isfinite(loss[checked])) else None,
-                               count_from=1, unit="epoch")
+                               unit="epoch", labels=epochs[checked])
     passed = (detector_epoch is not None and not at_first_check
               and report.status in ("single", "multiple"))
     return GradNormSummary(

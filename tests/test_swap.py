@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minitwophase.peaks import find_peaks_report
+from minitwophase.peaks import find_peaks_report, summarize_grad_norms
 from minitwophase.swap import (SWAP_MODES, SmoothedSwapDetector, SwapDetector, detector_from_state,
                                make_detector)
 
@@ -236,7 +236,8 @@ def test_monotone_and_degenerate_sequences_are_flagged():
     noise = np.exp(0.1 * rng.standard_normal(K.size))
     fall = find_peaks_report(np.exp(-K / 30) * noise)
     assert fall.status == "falling_from_start" and not fall.single_peak
-    assert fall.peak_indices[0] <= 3 and "already convex" in fall.message
+    assert fall.peak_indices[0] <= 3 and "came before the first check" in fall.message
+    assert "convex" not in fall.message          # a falling norm is no convexity test
     rise = find_peaks_report((1 - np.exp(-K / 40)) * noise)
     assert rise.status == "not_passed" and not rise.single_peak
     assert "not clearly passed" in rise.message or "at its highest" in rise.message
@@ -313,3 +314,19 @@ def test_state_dict_restores_the_detector(mode, cut):
     rest = [again.update(gn, l) for gn, l in zip(g[cut:], loss[cut:])]
     assert rest == out[cut:]
     assert json.dumps(again.state_dict()) == json.dumps(whole.state_dict())
+
+
+def test_peaks_are_named_by_the_epoch_they_were_checked_at():
+    # checked every 10 epochs: the bump's top is the 6th check, epoch 60, not "epoch 6"
+    g = np.r_[np.linspace(1.0, 5.0, 6), np.linspace(4.0, 0.5, 14)]
+    epochs = 10 * np.arange(1, g.size + 1)
+    rep = find_peaks_report(g, unit="epoch", labels=epochs)
+    assert rep.status == "single" and rep.message.startswith("one gradient-norm peak, at epoch 60")
+    fall = find_peaks_report(g[6:], unit="epoch", labels=epochs[6:])
+    assert "first check (epoch 70)" in fall.message
+    with pytest.raises(ValueError, match="labels must match"):
+        find_peaks_report(g, labels=epochs[:-1])
+    s = summarize_grad_norms(np.r_[0, epochs], np.r_[np.nan, g], np.r_[1.0, np.linspace(1, 0.1, g.size)],
+                             detector_value=5.0, detector_epoch=60, n_checks=g.size,
+                             first_check_epoch=10, at_first_check=False)
+    assert s.largest_epoch == 60 and s.report["message"].startswith("one gradient-norm peak, at epoch 60")

@@ -192,7 +192,7 @@ _ = savefig(fig, "05_training_swap.png")
 #   rises for 7 epochs, peaks at loss ~0.63 (close to the ray's peak), the 0.9 rule swaps 3
 #   epochs later, and `find_peaks_report` finds one peak: the paper's story, except that the
 #   non-convex phase is 7 epochs of 300, not a large part of training. From the default
-#   Glorot init the norm is largest at the start and only falls ("falls from the first epoch
+#   Glorot init the norm is largest at the start and only falls ("falls from the first check
 #   on", as in the main job's MNIST run): the rule swaps after epoch 2 and the paper's
 #   safeguard would flag the run. The grey Adam-only runs show the same peaks.
 # - After the swap CG takes the loss to ~2e-5 while Adam alone stalls near 1e-2 with a noisy
