@@ -141,9 +141,16 @@ def test_a_phase_started_from_a_checkpoint_equals_the_fixed_split_runs(tmp_path,
                     "--checkpoint-every", "50", "--out", str(tmp_path / "b2"), "--quiet", "--no-plots"], capsys)[0] == 0
     shutil.rmtree(tmp_path / "b2" / "checkpoints")
     (tmp_path / "b2" / "params.npz").unlink()
-    code, out, err = run_cli(["run", "--resume", str(tmp_path / "b2")], capsys)
+    recorded = json.loads((tmp_path / "b2" / "results.json").read_text())["checkpoints"]["start_from"]
+    assert recorded == os.path.join("..", "adam", "checkpoints", "adam_seed0_epoch3.npz")
+    moved = tmp_path / "moved"                  # the tree moved (or cloned) elsewhere still resumes
+    moved.mkdir()
+    for name in ("adam", "b2"):
+        shutil.move(str(tmp_path / name), str(moved / name))
+    ckpt = moved / "adam" / "checkpoints" / "adam_seed0_epoch3.npz"
+    code, out, err = run_cli(["run", "--resume", str(moved / "b2")], capsys)
     assert code == 0 and f"[fixed-split-pcg seed 0] started from epoch 3 of {ckpt}" in out, err
-    assert np.array_equal(params(tmp_path / "b2")["fixed-split-pcg_seed0_theta"], pf["fixed-split-pcg_seed0_theta"])
+    assert np.array_equal(params(moved / "b2")["fixed-split-pcg_seed0_theta"], pf["fixed-split-pcg_seed0_theta"])
     code, _, err = run_cli(["run", "--start-from", str(ckpt), "--methods", "fixed-split", "--lr", "0.01",
                             "--out", str(tmp_path / "x")], capsys)
     assert code == 2 and "--lr differs from the saved run's: 0.001 saved, 0.01 given" in err

@@ -21,6 +21,7 @@ Layer: cli.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -77,6 +78,15 @@ def _not_shortened(state, epochs, where):
                          "cannot be shortened")
 
 
+def _start_from(folder, recorded):
+    """The --start-from checkpoint a results.json records: relative to the run's folder, or
+    (results written before that) absolute or relative to where the run was started."""
+    if recorded is None:
+        return None
+    in_folder = Path(os.path.normpath(folder / recorded))
+    return in_folder if in_folder.exists() else Path(recorded)
+
+
 def plan_resume(args, given):
     """(experiment, {(method, seed): (state, DIR)}, checkpoint options, nothing_to_do)."""
     folder = Path(args.resume)
@@ -105,7 +115,7 @@ def plan_resume(args, given):
         for method in exp.methods:
             path = folder / CHECKPOINTS / checkpoint_name(method, seed)
             if not path.exists():                       # never checkpointed: from its start
-                start = saved_checkpoints.get("start_from")
+                start = _start_from(folder, saved_checkpoints.get("start_from"))
                 if start is not None:                   # the checkpoint it was started from
                     states[(method, seed)] = (_load(start, "--resume: its --start-from"), start)
                 done.append(False)

@@ -143,7 +143,9 @@ def _plan(args):
     checkpoints = None
     if args.checkpoint_every is not None:
         checkpoints = {"every": args.checkpoint_every, "keep": args.keep_checkpoints,
-                       "start_from": None if args.start_from is None else os.path.abspath(args.start_from)}
+                       # relative to the run's folder, so a moved or cloned tree still resumes
+                       "start_from": None if args.start_from is None else
+                       os.path.relpath(os.path.abspath(args.start_from), os.path.abspath(args.out))}
     if args.start_from is not None:
         exp, states = plan_start_from(args, given)
         return Plan(exp, states, checkpoints, origin=f"started from {args.start_from}")
