@@ -4,7 +4,13 @@ LocalCluster give the serial run's numbers exactly (wall times apart); a Ctrl-C 
 are out keeps the finished ones; run_experiment gives each run its own probes."""
 import csv
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
 
 import pytest
 
@@ -162,6 +168,56 @@ def test_ctrl_c_while_runs_are_out_keeps_the_finished_ones(tmp_path, monkeypatch
     kept = sum(len(c["summary"]["runs"]) for c in saved["cells"])
     assert 1 <= kept < 8 and all(c["interrupted"] for c in saved["cells"])
     assert "INTERRUPTED: partial results" in (tmp_path / "table1.md").read_text()
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_local_processes_keeps_the_rows_of_the_run_under_way(monkeypatch):
+    # two runs far too long to finish on one worker: Ctrl-C once the first is under way; it comes
+    # back with its rows so far (the rows of a run of that length), the second never starts
+    cell = replace(laptop.QUICK_CELLS[0], epochs=100_000)
+    tasks = [runs.Task(0, cell, "adam", 0), runs.Task(1, cell, "adam", 1)]
+    start, fired, real_wait = time.monotonic(), [], runs.wait
+
+    def wait(pending, timeout, return_when):
+        if not fired and time.monotonic() - start > 15:
+            fired.append(True)
+            raise KeyboardInterrupt
+        return real_wait(pending, timeout=timeout, return_when=return_when)
+
+    monkeypatch.setattr(runs, "wait", wait)
+    pool, got = runs.Pool(jobs=1), []
+    with pytest.raises(KeyboardInterrupt):
+        for result in runs.as_finished(pool, [(runs.run_task, t) for t in tasks]):
+            got.append(result)
+    pool.close()
+    assert [r["index"] for r in got] == [0] and got[0]["interrupted"]
+    run = got[0]["run"]
+    assert run["status"] == "interrupted" and 3 <= len(run["rows"]) < 100_000
+    straight = runs.run_task(replace(tasks[0], cell=replace(cell, epochs=len(run["rows"]) - 1)))["run"]
+    assert [{k: v for k, v in r.items() if k != "wall_time"} for r in run["rows"]] == \
+        [{k: v for k, v in r.items() if k != "wall_time"} for r in straight["rows"]]
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_whole_job_keeps_the_rows_of_the_runs_under_way(tmp_path):
+    # a batch scheduler's time limit: SIGTERM to every process of the job, workers included
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen([sys.executable, "-m", "minitwophase", "reproduce", "--quick", "--jobs", "2",
+                             "--epochs", "3000", "--out", str(tmp_path)], env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "runs on 2 local processes" in proc.stdout.readline() + proc.stdout.readline()
+        time.sleep(12)                                      # the workers are training
+        os.killpg(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143 and "SIGTERM: partial results" in err, err
+    doc = json.loads((tmp_path / "table1.json").read_text())
+    assert doc["interrupted"] and not doc["complete"]
+    kept = [r for c in doc["cells"] for r in c["summary"]["runs"]]
+    assert any(r["status"] == "interrupted" and r["epochs"] >= 1 for r in kept), kept
 
 
 def test_scheduler_without_dask_is_one_line_naming_the_extra(tmp_path, capsys, monkeypatch):

@@ -10,6 +10,7 @@ from ..experiments.protocols import (DEFAULT, PROTOCOLS, RESULTS, cell_names, fu
 from ..experiments.protocols.table import select
 from .options import (EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, headless, integers,
                       names, path_error, positive_int)
+from .signals import StopSignals
 
 DEFAULT_OUT = "minitwophase-reproduce"
 # Render-only: its runs are `minitwophase run` commands, stage by stage (protocols/paper_budget.py).
@@ -30,7 +31,8 @@ def add_commands(subparsers):
         "The runs are independent: --jobs N runs them in N local processes, --scheduler ADDRESS "
         "on a Dask cluster (pip install 'minitwophase[cluster]'); every run uses one BLAS thread, "
         "so the numbers are the same on every route.",
-        epilog="Ctrl-C keeps the finished runs, writes the cells that have runs and exits 130.")
+        epilog="Ctrl-C or SIGTERM stops the runs under way (each keeps its rows so far), writes the "
+               "cells that have runs and exits 130 (SIGTERM: 143).")
     p.add_argument("--protocol", choices=PROTOCOLS + (STAGED,), default=DEFAULT,
                    help="laptop: as described above (table1.md); granularity: swap checks every 8/32/118 "
                    "Adam steps on mnist5k (granularity.md, ~20 min); vit: the four ViT variants and vgg5 "
@@ -135,16 +137,21 @@ def cmd_reproduce(args):
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise path_error("--out", out, exc) from None
-    try:
-        doc = run_protocol(args.protocol, out, quick=args.quick, seeds=args.seeds, cells=args.cells, log=say,
-                           overwrite=args.overwrite, jobs=args.jobs, scheduler=args.scheduler, epochs=args.epochs)
-    except KeyboardInterrupt:      # outside training (loading, plotting): finished cells are on disk
-        print(f"{PROG}: interrupted; the table in {args.out} holds the cells finished so far", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except OSError as exc:         # a scheduler that cannot be reached
-        if args.scheduler is None:
-            raise
-        raise UsageError(f"--scheduler {args.scheduler}: cannot connect: {exc}") from None
+    # SIGTERM (a batch scheduler's time limit) stops the runs like Ctrl-C: partial rows kept
+    with StopSignals() as stop:
+        try:
+            with stop.armed():
+                doc = run_protocol(args.protocol, out, quick=args.quick, seeds=args.seeds, cells=args.cells,
+                                   log=say, overwrite=args.overwrite, jobs=args.jobs, scheduler=args.scheduler,
+                                   epochs=args.epochs)
+        except KeyboardInterrupt:  # outside training (loading, plotting): finished cells are on disk
+            print(f"{PROG}: {stop.name}; the table in {args.out} holds the cells finished so far", file=sys.stderr)
+            return stop.code
+        except OSError as exc:     # a scheduler that cannot be reached
+            if args.scheduler is None:
+                raise
+            raise UsageError(f"--scheduler {args.scheduler}: cannot connect: {exc}") from None
     if not doc["complete"]:
-        print(f"{PROG}: interrupted: partial results in {out}/", file=sys.stderr)
-    return 0 if doc["complete"] else EXIT_INTERRUPTED
+        print(f"{PROG}: {stop.name if stop.received else 'interrupted'}: partial results in {out}/",
+              file=sys.stderr)
+    return 0 if doc["complete"] else (stop.code if stop.received else EXIT_INTERRUPTED)

@@ -117,11 +117,47 @@ def run_task(task, log=None, progress_every=10):
 
 
 # ---------------------------------------------------------------- executors
-def _worker_start():
-    """A pool worker: Ctrl-C is the parent's to handle (it cancels and ends the workers)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+_STOPPING = None          # in a local pool's worker: the parent's "stop" event
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _ignore_stop_signals():
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _worker_start(stopping):
+    """A pool worker: Ctrl-C and SIGTERM (a batch scheduler signals every process of a job)
+    are ignored between runs; inside one the first stops the run (below)."""
+    global _STOPPING
+    _STOPPING = stopping
+    _ignore_stop_signals()
     for var in THREAD_VARIABLES:
         os.environ[var] = "1"
+
+
+def _stop_once(signum, frame):
+    _ignore_stop_signals()                              # one stop per run: the finish is not cut
+    raise KeyboardInterrupt
+
+
+def _interruptible(fn, *args):
+    """Run ``fn(*args)`` in a worker so that a Ctrl-C or SIGTERM (its own, or the Ctrl-C
+    Pool.interrupt forwards) stops it the way it stops a serial run: the trainer keeps the rows
+    so far and returns. None if the pool was stopping before it began, or it stopped outside
+    training."""
+    for sig in STOP_SIGNALS:                            # first, so no signal falls between
+        signal.signal(sig, _stop_once)
+    try:
+        if _STOPPING is not None and _STOPPING.is_set():
+            return None
+        return fn(*args)
+    except KeyboardInterrupt:
+        return None
+    finally:
+        _ignore_stop_signals()
 
 
 @contextmanager
@@ -158,23 +194,40 @@ class Pool:
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
+            context = multiprocessing.get_context("spawn")
             self.environment = _one_thread_environment()
             self.environment.__enter__()
-            self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_worker_start)
+            self.stopping = context.Event()
+            self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                                initializer=_worker_start, initargs=(self.stopping,))
             self.workers, self.where = jobs, f"{jobs} local processes"
 
     def submit(self, fn, *args):
+        if self.client is None:
+            return self.executor.submit(_interruptible, fn, *args)
         return self.executor.submit(fn, *args)
 
+    def interrupt(self):
+        """Local processes: start no more runs and send each worker a Ctrl-C, which stops its
+        run with the rows so far (collect them, then stop()); True. A Dask cluster: False."""
+        if self.client is not None:
+            return False
+        self.stopping.set()                             # before the signal: see _interruptible
+        procs = dict(getattr(self.executor, "_processes", None) or {})
+        for proc in procs.values():
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGINT)
+        return True
+
     def stop(self):
-        """Cancel the pending runs and end the running ones (their partial rows are lost)."""
+        """Cancel the pending runs and end the running ones (on a Dask cluster, or after a
+        second Ctrl-C, their partial rows are lost)."""
         if self.client is None:
             procs = dict(getattr(self.executor, "_processes", None) or {})   # the pool's own workers
             self.executor.shutdown(wait=False, cancel_futures=True)
             for proc in procs.values():
                 if proc.is_alive():
-                    proc.terminate()
+                    proc.kill()                         # SIGKILL: the workers ignore SIGTERM
         else:
             self.executor.shutdown(wait=False)
 
@@ -193,11 +246,17 @@ class Pool:
 def as_finished(pool, calls, poll=0.5):
     """Submit every ``(fn, *args)`` of ``calls`` to ``pool``; yield the results as they finish.
     A Ctrl-C only raises a flag (Python drops a KeyboardInterrupt raised inside a finalizer
-    or weakref callback, which a waiting executor runs often), seen between results: then the
-    pool stops (runs.Pool.stop) and KeyboardInterrupt is raised here."""
+    or weakref callback, which a waiting executor runs often), seen between results. Then, on
+    local processes, the runs under way are stopped (Pool.interrupt) and their partial results
+    yielded as they come back; a second Ctrl-C (or a Dask cluster) ends them at once
+    (Pool.stop). KeyboardInterrupt is raised here after that. SIGTERM (a batch scheduler's
+    time limit) is handled as Ctrl-C; the signals seen are handed on to the handlers they
+    replaced (a verb's StopSignals learns that a SIGTERM came)."""
     flagged = []
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: flagged.append(signum)) if main else None
+    previous = {sig: signal.signal(sig, lambda signum, frame: flagged.append(signum))
+                for sig in STOP_SIGNALS} if main else {}
+    pending = set()
     try:
         pending = {pool.submit(*call) for call in calls}
         while pending:
@@ -207,11 +266,26 @@ def as_finished(pool, calls, poll=0.5):
             for future in done:
                 yield future.result()
     except KeyboardInterrupt:
+        if pool.interrupt():
+            for future in pending:
+                future.cancel()                                 # those not yet handed to a worker
+            seen = len(flagged)
+            while pending and len(flagged) <= seen:             # until every run is back, or Ctrl-C again
+                done, pending = wait(pending, timeout=poll, return_when=FIRST_COMPLETED)
+                for future in done:
+                    if not future.cancelled() and future.exception() is None and future.result() is not None:
+                        yield future.result()
         pool.stop()
         raise
     finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(flagged):
+            if callable(previous.get(sig)):
+                try:
+                    previous[sig](sig, None)
+                except KeyboardInterrupt:                       # raised below anyway
+                    pass
 
 
 def finished_line(done, total, result):
