@@ -117,7 +117,7 @@ def replay(values, k, per_epoch, factor):
     det = SwapDetector(factor)
     swap_step = next((s for s in steps if det.update(values[s][1], loss=values[s][0])), None)
     norms = [values[s][1] for s in steps]
-    report = find_peaks_report(norms, [values[s][0] for s in steps], count_from=1, unit="check") \
+    report = find_peaks_report(norms, [values[s][0] for s in steps], unit="step", labels=steps) \
         if len(steps) > 1 else None
     peak = steps[int(np.argmax(norms))] if steps else None
     return {"interval": k, "n_checks": len(steps), "swap_step": swap_step,
