@@ -9,6 +9,7 @@ import pytest
 from minitwophase import datasets, models
 from minitwophase.training import TrainConfig, train
 from minitwophase.training.checkpoint import Checkpointer, checkpoint_name, load_checkpoint
+from minitwophase.training.curvature_probe import CurvatureProbe
 
 METHODS = ("adam", "adam+cg", "adam+pcg", "fixed-split")
 
@@ -217,3 +218,24 @@ def test_the_other_methods_resume_too(net, digits, tmp_path, method):
     straight = train(net, digits, config(method), checkpoint=Checkpointer(tmp_path, 3, keep=True))
     state = load_checkpoint(tmp_path / checkpoint_name(method, 0, 3))
     assert_same_run(straight, train(net, digits, config(method), resume=state))
+
+
+def test_a_run_measuring_curvature_resumes_to_the_uninterrupted_run(net, digits, tmp_path):
+    # curvature every 3 epochs, at the peak, the swap and the end; checkpoints before and after the swap
+    cfg = config("adam+cg", curvature_every=3)
+    straight = train(net, digits, cfg, checkpoint=Checkpointer(tmp_path, 1, keep=True))
+    assert 1 < straight.swap_epoch < 8 and straight.curvature and straight.swap_curvature
+    for epoch in (1, 5):
+        state = load_checkpoint(tmp_path / checkpoint_name("adam+cg", 0, epoch))
+        resumed = train(net, digits, cfg, resume=state)
+        assert_same_run(straight, resumed)
+        untimed = lambda snaps: repr([{k: v for k, v in s.items() if k != "seconds"} for s in snaps])
+        assert untimed(resumed.curvature) == untimed(straight.curvature)
+        assert untimed([resumed.swap_curvature]) == untimed([straight.swap_curvature])
+    with pytest.raises(ValueError, match="curvature_every differs from the saved run's: 3 saved, None given"):
+        train(net, digits, config("adam+cg"), resume=state)
+    plain = train(net, digits, config("adam"), epochs=2, checkpoint=Checkpointer(tmp_path / "plain", 1))
+    state = load_checkpoint(tmp_path / "plain" / checkpoint_name("adam", 0))
+    with pytest.raises(ValueError, match=r"measuring probes differ from the saved run's: none saved, \['CurvatureProbe'\]"):
+        train(net, digits, config("adam"), resume=state, probes=[CurvatureProbe(2)])
+    assert plain.status == "completed"

@@ -212,3 +212,15 @@ def test_equal_arrays_are_stored_once_and_read_back_apart(tmp_path):
         assert sorted(f.files) == ["state.json", "x", "zero"]     # -0.0 differs from 0.0 in its bits
     back = load_checkpoint(path)
     assert np.signbit(back["zero"][0]) and np.array_equal(back["copy"], x)
+
+
+def test_a_run_measuring_curvature_extends_to_the_straight_files(tmp_path, capsys):
+    # --curvature-every with --checkpoint-every: extended from 4 to 6 epochs = 6 straight
+    opts = ["--methods", "adam+cg", "--curvature-every", "2"]
+    ext, straight = tmp_path / "ext", tmp_path / "straight"
+    assert run_cli(BASE + opts + ["--epochs", "4", "--checkpoint-every", "2", "--out", str(ext)], capsys)[0] == 0
+    code, _, err = run_cli(["run", "--resume", str(ext), "--epochs", "6"], capsys)
+    assert code == 0, err
+    assert run_cli(BASE + opts + ["--epochs", "6", "--out", str(straight)], capsys)[0] == 0
+    rows = history(ext)
+    assert rows == history(straight) and rows[-1]["lambda_max"] not in ("", None)

@@ -159,9 +159,6 @@ def _prepare(args):
     try:
         plan = _plan(args)
         exp = plan.exp
-        if plan.checkpoints is not None and exp.train.curvature_every is not None:
-            raise UsageError("--checkpoint-every cannot be combined with --curvature-every "
-                             "(the curvature probe's state is not saved)")
         if plan.nothing_to_do:
             return plan, None, None
         data = load_data(exp)

@@ -105,6 +105,23 @@ class CurvatureProbe:
             self._measure(run, len(run.rows) - 1, run.theta, ["end"])
         run.rows[-1]["diag_cost"] = self.diag_cost
 
+    def state_dict(self):
+        """What a resumed run needs to measure where the uninterrupted one would: the probe's
+        ledger, the running peak (its theta) and whether the swap was measured. The
+        measurements themselves are the run's (run.curvature, rows, swap_curvature)."""
+        return {"objective": None if self.objective is None else self.objective.state_dict(),
+                "peak": None if self.peak is None else [self.peak[0], self.peak[1], self.peak[2].copy()],
+                "swapped": self.swapped}
+
+    def load_state_dict(self, state, objective):
+        """Continue from ``state``; ``objective`` is the run's (the probe's ledger is spawned from it)."""
+        saved = state["objective"]
+        self.objective = None if saved is None else objective.spawn(self.samples).load_state_dict(saved)
+        peak = state["peak"]
+        self.peak = None if peak is None else (peak[0], int(peak[1]), np.array(peak[2], dtype=float))
+        self.swapped = bool(state["swapped"])
+        return self
+
     def _measure_peak(self, run):
         if self.peak is not None:
             self._measure(run, self.peak[1], self.peak[2], ["peak"])

@@ -26,11 +26,13 @@ and ``save_checkpoints`` add the probes of curvature_probe.py.
 
 Resumable: ``Training`` holds one run's live objects; its ``state_dict`` between two epochs
 is everything the next epoch reads, so ``train(..., resume=state)`` continues bit for bit
-(``checkpoint=`` writes it every K epochs: checkpoint.py). Probes other than
-``save_checkpoints``'s are not part of the state.
+(``checkpoint=`` writes it every K epochs: checkpoint.py). A probe with ``state_dict()`` and
+``load_state_dict(state, objective)`` (CurvatureProbe) is part of the state, matched by kind
+and order on resume; other probes start afresh.
 """
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import asdict, replace
 
@@ -224,17 +226,34 @@ class Training:
                 "phases": {name: self.phases[name].state_dict() for name, _ in self.schedule[self.stage:]},
                 "check": self.check.state_dict(), "objective": self.objective.state_dict(),
                 "clock": self.record.clock, "best": [best[0], best[1].copy(), best[2]],
+                # probes that measure along the run (CurvatureProbe), in the order they run
+                "probes": [[type(p).__name__, p.state_dict()] for p in self._stateful_probes()],
                 "run": {"rows": [dict(r) for r in run.rows], "swap_epoch": run.swap_epoch,
                         "status": run.status, "message": run.message,
+                        "curvature": copy.deepcopy(run.curvature),
+                        "swap_curvature": copy.deepcopy(run.swap_curvature),
                         "checkpoints": None if run.checkpoints is None else
                         {str(e): t.copy() for e, t in run.checkpoints.items()}}}
+
+    def _stateful_probes(self):
+        return [p for p in self.probes if hasattr(p, "state_dict")]
+
+    def _load_probes(self, saved, branch):
+        """The measuring probes' states, matched by kind and order. A phase started from a
+        checkpoint begins its measurements afresh (the saved run's are another method's)."""
+        probes = self._stateful_probes()
+        if branch:
+            return
+        if [type(p).__name__ for p in probes] != _probe_names(saved):
+            raise ValueError(f"the measuring probes differ from the saved run's: "
+                             f"{_probe_names(saved) or 'none'} saved, "
+                             f"{[type(p).__name__ for p in probes] or 'none'} given (e.g. curvature_every)")
+        for probe, (_, probe_state) in zip(probes, saved):
+            probe.load_state_dict(probe_state, self.objective)
 
     def load_state_dict(self, state):
         """Continue from ``state`` (see ``train``'s ``resume``). A state of another method
         (a phase started from a checkpoint) joins this method's schedule at its epoch."""
-        if self.cfg.curvature_every is not None:
-            raise ValueError("curvature_every cannot be combined with a resumed run (the "
-                             "curvature probe's state is not saved)")
         saved = state["config"]
         branch = saved["method"] != self.cfg.method
         allowed = ("epochs", "split_epoch") + (("method",) if branch else ())
@@ -259,6 +278,10 @@ class Training:
         run.rows = [dict(r) for r in saved_run["rows"]]
         run.swap_epoch = saved_run["swap_epoch"]
         run.status, run.message = saved_run["status"], saved_run["message"]
+        self._load_probes(state.get("probes", []), branch)
+        if not branch:
+            run.curvature = copy.deepcopy(saved_run.get("curvature"))
+            run.swap_curvature = copy.deepcopy(saved_run.get("swap_curvature"))
         if saved_run["checkpoints"] is not None:
             run.checkpoints = {int(e): np.array(t) for e, t in saved_run["checkpoints"].items()}
         f, theta, epoch = state["best"]
@@ -272,6 +295,10 @@ class Training:
             if self.stage + 1 < len(self.schedule) and ends(self.epoch, self.check.detector.swapped, self.cfg):
                 self._leave(self.epoch)
         return self
+
+
+def _probe_names(entries):
+    return [name for name, _ in entries]
 
 
 def uses_split(method):
