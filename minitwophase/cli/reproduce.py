@@ -8,7 +8,7 @@ from pathlib import Path
 from ..experiments.protocols import (DEFAULT, PROTOCOLS, RESULTS, cell_names, full_results_in, table_module,
                                      run_protocol)
 from ..experiments.protocols.table import select
-from .options import (EXIT_INTERRUPTED, PROG, HelpFormatter, UsageError, headless, integers,
+from .options import (PROG, HelpFormatter, UsageError, headless, integers,
                       names, path_error, positive_int)
 from .signals import StopSignals
 
@@ -154,4 +154,4 @@ def cmd_reproduce(args):
     if not doc["complete"]:
         print(f"{PROG}: {stop.name if stop.received else 'interrupted'}: partial results in {out}/",
               file=sys.stderr)
-    return 0 if doc["complete"] else (stop.code if stop.received else EXIT_INTERRUPTED)
+    return 0 if doc["complete"] else stop.code

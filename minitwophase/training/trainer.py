@@ -238,18 +238,18 @@ class Training:
     def _stateful_probes(self):
         return [p for p in self.probes if hasattr(p, "state_dict")]
 
-    def _load_probes(self, saved, branch):
-        """The measuring probes' states, matched by kind and order. A phase started from a
-        checkpoint begins its measurements afresh (the saved run's are another method's)."""
+    def _load_probes(self, saved, saved_run):
+        """The measuring probes' states, matched by kind and order, and the run's measurements."""
         probes = self._stateful_probes()
-        if branch:
-            return
-        if [type(p).__name__ for p in probes] != _probe_names(saved):
-            raise ValueError(f"the measuring probes differ from the saved run's: "
-                             f"{_probe_names(saved) or 'none'} saved, "
-                             f"{[type(p).__name__ for p in probes] or 'none'} given (e.g. curvature_every)")
+        given, kept = [type(p).__name__ for p in probes], [name for name, _ in saved]
+        if given != kept:
+            raise ValueError(f"the measuring probes differ from the saved run's: {kept or 'none'} saved, "
+                             f"{given or 'none'} given (e.g. curvature_every)")
         for probe, (_, probe_state) in zip(probes, saved):
             probe.load_state_dict(probe_state, self.objective)
+        run = self.run_record
+        run.curvature = copy.deepcopy(saved_run.get("curvature"))
+        run.swap_curvature = copy.deepcopy(saved_run.get("swap_curvature"))
 
     def load_state_dict(self, state):
         """Continue from ``state`` (see ``train``'s ``resume``). A state of another method
@@ -278,10 +278,8 @@ class Training:
         run.rows = [dict(r) for r in saved_run["rows"]]
         run.swap_epoch = saved_run["swap_epoch"]
         run.status, run.message = saved_run["status"], saved_run["message"]
-        self._load_probes(state.get("probes", []), branch)
-        if not branch:
-            run.curvature = copy.deepcopy(saved_run.get("curvature"))
-            run.swap_curvature = copy.deepcopy(saved_run.get("swap_curvature"))
+        if not branch:              # a phase from a checkpoint measures afresh (that run was another method)
+            self._load_probes(state.get("probes", []), saved_run)
         if saved_run["checkpoints"] is not None:
             run.checkpoints = {int(e): np.array(t) for e, t in saved_run["checkpoints"].items()}
         f, theta, epoch = state["best"]
@@ -295,10 +293,6 @@ class Training:
             if self.stage + 1 < len(self.schedule) and ends(self.epoch, self.check.detector.swapped, self.cfg):
                 self._leave(self.epoch)
         return self
-
-
-def _probe_names(entries):
-    return [name for name, _ in entries]
 
 
 def uses_split(method):

@@ -117,10 +117,8 @@ def run_task(task, log=None, progress_every=10):
 
 
 # ---------------------------------------------------------------- executors
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)   # the ones cli/signals.py handles too
 _STOPPING = None          # in a local pool's worker: the parent's "stop" event
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _ignore_stop_signals():
