@@ -65,6 +65,33 @@ def test_stages_are_recorded_once_every_folder_ends_there(staged):
     assert "Adam 300 + CG at epoch 4:" in text and "Adam 300 + PCG at equal cost" in text
 
 
+def test_adam_spread_is_its_history_over_the_last_epochs(staged):
+    root = staged[0]
+    doc = json.loads((root / paper_budget.JSON).read_text())
+    with open(root / "adam" / "history.csv") as fh:
+        history = [r for r in csv.DictReader(fh)]
+    for stage in ("2", "4"):                                    # every stage, the earlier one re-derived
+        window = [r for r in history if int(stage) - paper_budget.SPREAD_EPOCHS < int(r["epoch"]) <= int(stage)]
+        spread = doc["stages"][stage]["adam_spread"]
+        assert (spread["first_epoch"], spread["last_epoch"]) == (int(window[0]["epoch"]), int(stage))
+        for key in paper_budget.SPREAD_KEYS:
+            values = [float(r[key]) for r in window]
+            assert spread[key]["min"] == min(values) and spread[key]["max"] == max(values)
+            assert spread[key]["mean"] == pytest.approx(sum(values) / len(values), rel=1e-15)
+    text = (root / paper_budget.MARKDOWN).read_text().split("## Stage: epoch 4")[1]
+    cg = doc["stages"]["4"]["at_epoch"]["cg"]["val_acc"]
+    word = paper_budget.placement(cg, doc["stages"]["4"]["adam_spread"]["val_acc"])
+    assert f"Adam's readings over epochs 0-4" in text and f"{cg:.4f} ({word})" in text
+    with pytest.raises(ValueError, match="does not reach epoch 9"):
+        paper_budget.adam_spread(paper_budget.load_folders(root)["adam"].rows, 9)
+
+
+def test_placement_against_a_range():
+    spread = {"min": 1.0, "max": 2.0}
+    assert [paper_budget.placement(v, spread) for v in (0.5, 1.0, 1.5, 2.0, 2.5)] == [
+        "below", "inside", "inside", "inside", "above"]
+
+
 def test_verdict_words_follow_the_numbers():
     record = {"stage": 4, "budget": 5.0,
               "at_epoch": {"adam": {"train_loss": 0.2, "val_loss": 0.3, "val_acc": 0.9},

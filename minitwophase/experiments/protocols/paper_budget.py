@@ -10,7 +10,10 @@ This module trains nothing: it reads the folders and writes ``stages.json`` and 
 one table per stage against the paper's row, at equal epochs and at equal cost. A stage is
 recorded when every folder present ends exactly at the stage's epoch (the train accuracy is
 measured only at a run's last epoch, so a later stage cannot recompute an earlier one's);
-stages.json keeps every stage recorded before.
+stages.json keeps every stage recorded before. Adam is a minibatch method, so its end-of-epoch
+readings move from one epoch to the next: each stage also reports their spread over Adam's
+last SPREAD_EPOCHS epochs and where each two-phase run lies against it (one seed's
+epoch-to-epoch noise, not a seed-to-seed spread).
 
 Layer: experiments; map: docs/architecture.md.
 """
@@ -28,6 +31,8 @@ SPLIT_EPOCH = 300                   # the paper's 30 % of 1000 epochs
 STAGES = (300, 400, 550, 700, 850, 1000)
 FOLDERS = {"adam": "Adam", "cg": "Adam 300 + CG", "pcg": "Adam 300 + PCG"}
 JSON, MARKDOWN, CURVATURE = "stages.json", "stages.md", "curvature300.json"
+SPREAD_EPOCHS = 20
+SPREAD_KEYS = {"train_loss": ".5f", "val_loss": ".5f", "val_acc": ".4f"}   # and their format
 KEYS = ("epoch", "train_loss", "val_loss", "val_acc", "grad_norm", "cost", "wall_time")
 
 
@@ -65,6 +70,23 @@ def stage_record(runs, stage, split_epoch=SPLIT_EPOCH):
             "largest": peaks.largest_value, "largest_epoch": peaks.largest_epoch, "checks": peaks.n_checks,
             "last": last["grad_norm"], "last_epoch": last["epoch"], "sentence": peaks.sentence()}
     return record
+
+
+def adam_spread(rows, stage, width=SPREAD_EPOCHS):
+    """Min, mean and max of Adam's readings over epochs stage-width+1 .. stage (its history)."""
+    window = [r for r in rows if stage - width < r["epoch"] <= stage]
+    if not window or window[-1]["epoch"] != stage:
+        raise ValueError(f"Adam's history does not reach epoch {stage} (last: {rows[-1]['epoch'] if rows else None})")
+    spread = {"first_epoch": window[0]["epoch"], "last_epoch": stage}
+    for key in SPREAD_KEYS:
+        values = [r[key] for r in window]
+        spread[key] = {"min": min(values), "mean": sum(values) / len(values), "max": max(values)}
+    return spread
+
+
+def placement(value, spread):
+    """"below", "inside" or "above" Adam's range [min, max] of one metric."""
+    return "below" if value < spread["min"] else "above" if value > spread["max"] else "inside"
 
 
 def _compare(other, adam, key, lower_is_better=True):
@@ -120,6 +142,17 @@ def stage_markdown(record, curvature=None):
     parts += [f"- {line}" for line in verdict(record)] or [
         f"- The fixed split's runs are this Adam run up to epoch {stage} (their shared prefix): "
         "no two-phase epoch to compare yet."]
+    spread = record.get("adam_spread")
+    others = [n for n in FOLDERS if n != "adam" and n in record["at_epoch"]]
+    if spread is not None and others:
+        parts += ["", f"Adam's readings over epochs {spread['first_epoch']}-{spread['last_epoch']} (min, mean, max) "
+                  f"and each two-phase run at epoch {stage}, below, inside or above that range:", "",
+                  markdown_table(["metric", "Adam min", "Adam mean", "Adam max", *(FOLDERS[n] for n in others)],
+                                 [[key.replace("_", " "), *(format(spread[key][stat], SPREAD_KEYS[key])
+                                                            for stat in ("min", "mean", "max")),
+                                   *(f"{record['at_epoch'][n][key]:{SPREAD_KEYS[key]}} "
+                                     f"({placement(record['at_epoch'][n][key], spread[key])})" for n in others)]
+                                  for key in SPREAD_KEYS])]
     g = record.get("gradient_at_split")
     if g is not None:
         parts += ["", f"Gradient norm up to epoch {g['last_epoch']} ({g['checks']} full-batch readings): "
@@ -155,10 +188,12 @@ def render(root, stages=STAGES, split_epoch=SPLIT_EPOCH):
     if len(ends) == 1 and ends[0] in stages:
         record = stage_record(runs, ends[0], split_epoch)
         doc["stages"][str(ends[0])] = {**record, "folders": sorted(runs)}
-    _write_text(path, json.dumps(jsonable(doc), indent=1) + "\n")
     curve_path = root / CURVATURE
     curvature = json.loads(curve_path.read_text()) if curve_path.exists() else None
     recorded = sorted(doc["stages"], key=int)
+    for s in recorded:                  # Adam's history is append-only: every stage's spread is in it
+        doc["stages"][s]["adam_spread"] = adam_spread(runs["adam"].rows, int(s))
+    _write_text(path, json.dumps(jsonable(doc), indent=1) + "\n")
     body = [stage_markdown(doc["stages"][s], curvature) for s in recorded]
     head = [f"# The paper's row at the paper's budget, in stages ({MODEL}, full MNIST)", "",
             "Written by `minitwophase reproduce --protocol paper-budget --render` from the run folders "
